@@ -1,0 +1,51 @@
+# Zhijia — the two commands are `make run` and `make test`. The environment lives in .venv.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+export FLASK_APP := wsgi.py
+
+.PHONY: run test test-sqlite test-postgres check lint typecheck security bench translations install clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+translations: install
+	$(VENV)/bin/pybabel compile -f -d app/translations -D messages >/dev/null
+
+run: install translations
+	$(FLASK) db upgrade
+	$(FLASK) orgs seed
+	$(FLASK) demo seed
+	SCHEDULER_EMBEDDED=1 $(FLASK) run --host 127.0.0.1 --port 5000
+
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set (CI sets it).
+test: install translations
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		ZHIJIA_TEST_DB=postgres $(PY) -m pytest -q $(PYTEST_ARGS); \
+	fi
+
+lint: install
+	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/ruff format --check app tests bench
+
+typecheck: install
+	$(VENV)/bin/mypy app
+
+security: install
+	$(VENV)/bin/bandit -q -r app -lll
+
+check: lint typecheck security test
+
+bench: install
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

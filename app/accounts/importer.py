@@ -1,0 +1,138 @@
+"""Bulk import of a union's member list from CSV: idempotent by phone, every bad row reported, all-or-nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..orgs.models import EnterpriseType, Organization
+from ..orgs.reference import ENTERPRISE_TYPE_LABELS
+from ..orgs.services import city_by_name, industry_by_name
+from . import services
+from .models import Gender, Profile, User
+
+HEADER = [
+    "phone", "name", "gender", "birth_date", "city", "employer", "enterprise_type",
+    "industry", "frontline", "member_no", "email", "password",
+]  # fmt: skip
+TRUE_WORDS = {"1", "true", "yes", "y", "是", "t"}
+FALSE_WORDS = {"0", "false", "no", "n", "否", "f", ""}
+NO_INDUSTRY = {"", "其他", "none", "other"}
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+    needs_password: list[str] = field(default_factory=list)
+
+
+def _enterprise_type(value: str) -> EnterpriseType | None:
+    value = value.strip()
+    for member in EnterpriseType:
+        if value in (member.value, ENTERPRISE_TYPE_LABELS[member]):
+            return member
+    return None
+
+
+def import_members(text: str, organization: Organization | None = None) -> ImportReport:
+    """Validate every row first; only when all are valid are accounts created (new phones) or their profiles
+    updated (known phones). Rows without a password get one through a reset link later."""
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if reader.fieldnames is None or [name.strip() for name in reader.fieldnames] != HEADER:
+        report.errors.append(f"line 1: header must be {','.join(HEADER)}")
+        return report
+    parsed: list[tuple[int, dict[str, str], services.ProfileData]] = []
+    seen: dict[str, int] = {}
+    for line_no, row in enumerate(reader, start=2):
+        row = {key: (value or "").strip() for key, value in row.items() if key is not None}
+        problems: list[str] = []
+        phone = services.normalize_phone(row["phone"])
+        if not services.PHONE_RE.match(phone):
+            problems.append(f"phone {row['phone']!r} is not an 11-digit mainland mobile number")
+        elif phone in seen:
+            problems.append(f"phone repeats line {seen[phone]}")
+        seen.setdefault(phone, line_no)
+        if not row["name"] or len(row["name"]) > 60:
+            problems.append("name is empty or longer than 60 characters")
+        gender = row["gender"].lower()
+        if gender not in {"female", "male"}:
+            problems.append(f"gender {row['gender']!r} must be female or male")
+        try:
+            birth = date.fromisoformat(row["birth_date"])
+        except ValueError:
+            problems.append(f"birth_date {row['birth_date']!r} is not an ISO date (YYYY-MM-DD)")
+            birth = date(1990, 1, 1)
+        city = city_by_name(row["city"])
+        if city is None:
+            problems.append(f"city {row['city']!r} is not one of the cities")
+        if not row["employer"]:
+            problems.append("employer is empty")
+        enterprise_type = _enterprise_type(row["enterprise_type"])
+        if enterprise_type is None:
+            problems.append(f"enterprise_type {row['enterprise_type']!r} is unknown")
+        industry = None
+        if row["industry"].lower() not in NO_INDUSTRY:
+            industry = industry_by_name(row["industry"])
+            if industry is None:
+                problems.append(f"industry {row['industry']!r} is not a chain or cluster")
+        frontline_word = row["frontline"].lower()
+        if frontline_word not in TRUE_WORDS | FALSE_WORDS:
+            problems.append(f"frontline {row['frontline']!r} must be yes or no")
+        if row["password"] and (problem := services.password_problem(row["password"])):
+            problems.append(f"password: {problem}")
+        if problems:
+            report.errors.extend(f"line {line_no}: {problem}" for problem in problems)
+            continue
+        assert city is not None and enterprise_type is not None
+        parsed.append(
+            (
+                line_no,
+                {**row, "phone": phone},
+                services.ProfileData(
+                    gender=Gender(gender),
+                    birth_date=birth,
+                    city=city,
+                    employer=row["employer"],
+                    enterprise_type=enterprise_type,
+                    industry=industry,
+                    frontline=frontline_word in TRUE_WORDS,
+                    member_no=row["member_no"] or None,
+                ),
+            )
+        )
+    if report.errors:
+        return report
+    existing = {u.phone: u for u in db.session.scalars(select(User).where(User.phone.in_(list(seen))))}
+    for _line_no, row, profile in parsed:
+        user = existing.get(row["phone"])
+        if user is None:
+            user = services.register_employee(
+                phone=row["phone"],
+                password=row["password"] or None,
+                name=row["name"],
+                email=row["email"] or None,
+                profile=profile,
+                organization=organization,
+            )
+            report.created += 1
+        else:
+            if user.profile is None:
+                user.profile = Profile()
+            services.update_profile(user, name=row["name"], email=row["email"] or user.email, profile=profile)
+            if row["password"]:
+                user.password_hash = services.hash_password(row["password"])
+            if organization is not None and user.organization_id is None:
+                user.organization = organization
+            report.updated += 1
+        if not user.password_hash:
+            report.needs_password.append(row["phone"])
+    db.session.flush()
+    return report

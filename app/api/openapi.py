@@ -1,0 +1,211 @@
+"""The OpenAPI 3 description of API v1, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def openapi_document() -> dict[str, Any]:
+    registration = {"$ref": "#/components/schemas/Registration"}
+    bearer = [{"bearer": []}]
+    id_param = lambda name: {  # noqa: E731
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Zhijia API", "version": "1.0.0", "description": "职工之家 booking API"},
+        "servers": [{"url": "/"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "message": {"type": "string"},
+                        "fields": {"type": "object"},
+                        "reasons": {"type": "array", "items": {"type": "string"}},
+                        "purposes": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                "Registration": {
+                    "type": "object",
+                    "required": ["id", "status"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "slot_id": {"type": "integer"},
+                        "event_id": {"type": "integer"},
+                        "status": {
+                            "type": "string",
+                            "enum": [
+                                "pending_approval", "confirmed", "waitlisted", "offered", "cancelled",
+                                "rejected", "expired", "attended", "no_show",
+                            ],
+                        },
+                        "waitlist_position": {"type": "integer", "nullable": True},
+                        "offer_expires_at": {"type": "string", "nullable": True},
+                        "created_at": {"type": "string"},
+                    },
+                },
+                "Slot": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "capacity": {"type": "integer"},
+                        "confirmed": {"type": "integer"},
+                        "available": {"type": "integer"},
+                        "waitlisted": {"type": "integer"},
+                    },
+                },
+                "Event": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "kind": {"type": "string"},
+                        "title": {"type": "string"},
+                        "slots": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}},
+                    },
+                },
+            },
+        },
+        "paths": {
+            "/api/v1/tokens": {
+                "post": {
+                    "summary": "Exchange phone and password for a bearer token",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["phone", "password"],
+                                    "properties": {"phone": {"type": "string"}, "password": {"type": "string"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "token",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"type": "object", "properties": {"token": {"type": "string"}}}
+                                }
+                            },
+                        },
+                        "401": _error("wrong phone or password"),
+                        "422": _error("invalid body"),
+                        "429": _error("rate limited"),
+                    },
+                }
+            },
+            "/api/v1/events": {
+                "get": {
+                    "summary": "Published upcoming events with their slots' availability",
+                    "parameters": [
+                        {"name": "kind", "in": "query", "schema": {"type": "string"}},
+                        {"name": "city", "in": "query", "schema": {"type": "string"}},
+                        {"name": "available", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}},
+                        {"name": "page", "in": "query", "schema": {"type": "string"}},
+                    ],
+                    "responses": {"200": {"description": "events"}},
+                },
+                "post": {
+                    "summary": "Create and publish an event (organizer or admin, within their scope)",
+                    "security": bearer,
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "responses": {
+                        "201": {"description": "created"},
+                        "401": _error("no token"),
+                        "403": _error("not an organizer"),
+                        "404": _error("organization outside scope"),
+                        "422": _error("field errors"),
+                    },
+                },
+            },
+            "/api/v1/events/{event_id}": {
+                "get": {
+                    "parameters": [id_param("event_id")],
+                    "responses": {"200": {"description": "event"}, "404": _error("unknown event")},
+                }
+            },
+            "/api/v1/slots/{slot_id}/registrations": {
+                "post": {
+                    "summary": "Book a slot",
+                    "security": bearer,
+                    "parameters": [id_param("slot_id")],
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "consents": {"type": "array", "items": {"type": "string"}},
+                                        "options": {"type": "object"},
+                                    },
+                                }
+                            }
+                        }
+                    },
+                    "responses": {
+                        "201": {"description": "registered", "content": {"application/json": {"schema": registration}}},
+                        "401": _error("no token"),
+                        "404": _error("unknown slot"),
+                        "409": _error("full, already registered, closed"),
+                        "422": _error("not eligible, consent required"),
+                    },
+                }
+            },
+            "/api/v1/registrations/{registration_id}": {
+                "delete": {
+                    "summary": "Cancel one's own registration",
+                    "security": bearer,
+                    "parameters": [id_param("registration_id")],
+                    "responses": {
+                        "200": {"description": "cancelled", "content": {"application/json": {"schema": registration}}},
+                        "401": _error("no token"),
+                        "404": _error("not yours or unknown"),
+                        "409": _error("deadline passed or not cancellable"),
+                    },
+                }
+            },
+            "/api/v1/me/registrations": {
+                "get": {
+                    "security": bearer,
+                    "responses": {"200": {"description": "registrations"}, "401": _error("no token")},
+                }
+            },
+            "/api/v1/registrations/{registration_id}/accept-offer": {
+                "post": {
+                    "security": bearer,
+                    "parameters": [id_param("registration_id")],
+                    "responses": {
+                        "200": {"description": "confirmed", "content": {"application/json": {"schema": registration}}},
+                        "401": _error("no token"),
+                        "404": _error("not yours"),
+                        "409": _error("no offer or expired"),
+                    },
+                }
+            },
+            "/api/v1/registrations/{registration_id}/decline-offer": {
+                "post": {
+                    "security": bearer,
+                    "parameters": [id_param("registration_id")],
+                    "responses": {
+                        "200": {"description": "declined", "content": {"application/json": {"schema": registration}}},
+                        "401": _error("no token"),
+                        "404": _error("not yours"),
+                        "409": _error("no offer"),
+                    },
+                }
+            },
+        },
+    }

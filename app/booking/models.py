@@ -1,0 +1,106 @@
+"""Registrations and their append-only history (the state machine lives in ``booking.states``)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .. import clock
+from ..accounts.models import Gender, User
+from ..events.models import Event, Slot
+from ..extensions import db
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending_approval"  # awaiting an organizer's approval or a lottery draw
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+# Statuses that occupy a seat of the slot's capacity (and of a gender quota).
+HOLDING = frozenset({Status.CONFIRMED, Status.OFFERED, Status.ATTENDED, Status.NO_SHOW})
+# Statuses that count as "registered" (one per person per slot).
+ACTIVE = frozenset(HOLDING | {Status.PENDING, Status.WAITLISTED})
+
+
+class Registration(db.Model):
+    __tablename__ = "registrations"
+    __table_args__ = (
+        Index(
+            "uq_registrations_active_slot_user",
+            "slot_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text("is_active"),
+            sqlite_where=text("is_active"),
+        ),
+        Index(
+            "uq_registrations_active_event_user",
+            "event_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text("is_active AND single_per_event"),
+            sqlite_where=text("is_active AND single_per_event"),
+        ),
+        Index("ix_registrations_slot_status", "slot_id", "status"),
+        Index("ix_registrations_user_status", "user_id", "status"),
+        Index("ix_registrations_event_status", "event_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # NULL once the person deleted their account: the row stays, anonymous, so statistics stay true.
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[Status] = mapped_column(Enum(Status, native_enum=False, length=20))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    single_per_event: Mapped[bool] = mapped_column(default=True)
+    # Snapshot of the person's gender when they booked: quota counters must release what they took.
+    gender: Mapped[Optional[Gender]] = mapped_column(Enum(Gender, native_enum=False, length=8))
+    priority: Mapped[int] = mapped_column(default=0)  # lower goes first on the waitlist
+    ticket_code: Mapped[str] = mapped_column(String(32), unique=True)
+    options: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    waitlisted_at: Mapped[Optional[datetime]] = mapped_column()
+    offer_expires_at: Mapped[Optional[datetime]] = mapped_column(index=True)
+    confirmed_at: Mapped[Optional[datetime]] = mapped_column()
+    checked_in_at: Mapped[Optional[datetime]] = mapped_column()
+    # True when the seat came from the waitlist (statistics: waitlist conversions).
+    from_waitlist: Mapped[bool] = mapped_column(default=False)
+
+    slot: Mapped[Slot] = relationship(lazy="joined", innerjoin=True)
+    event: Mapped[Event] = relationship()
+    user: Mapped[Optional[User]] = relationship(lazy="select")
+    history: Mapped[list[RegistrationHistory]] = relationship(
+        back_populates="registration", order_by="RegistrationHistory.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status in HOLDING
+
+
+class RegistrationHistory(db.Model):
+    """One row per transition; never updated (actor becomes NULL if that account is deleted)."""
+
+    __tablename__ = "registration_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[Optional[Status]] = mapped_column(Enum(Status, native_enum=False, length=20))
+    to_status: Mapped[Status] = mapped_column(Enum(Status, native_enum=False, length=20))
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    registration: Mapped[Registration] = relationship(back_populates="history")

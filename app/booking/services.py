@@ -1,0 +1,503 @@
+"""The booking engine shared by every service kind (DESIGN.md §4–5).
+
+Every function that changes seats first takes the slot's row lock (``lock_slot``), then reads the counters,
+then changes registrations through ``states.transition``. Functions flush but never commit: the caller (a
+view, the API, the CLI, the scheduler) commits once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+
+from .. import clock
+from ..accounts import services as accounts
+from ..accounts.models import User
+from ..accounts.services import ConsentRequired
+from ..errors import DomainError, NotFound
+from ..events.kinds import policy_for
+from ..events.models import Allocation, Event, Slot, WaitlistPolicy
+from ..extensions import db
+from .errors import (
+    AlreadyRegistered,
+    CancelDeadlinePassed,
+    EventUnavailable,
+    Full,
+    IllegalTransition,
+    NotEligible,
+    OfferExpired,
+    WindowClosed,
+)
+from .models import ACTIVE, HOLDING, Registration, RegistrationHistory, Status
+from .states import _adjust_counters, transition
+
+
+def new_ticket_code() -> str:
+    """128 random bits, URL-safe: a ticket code cannot be guessed or enumerated."""
+    return secrets.token_urlsafe(16)
+
+
+def lock_slot(slot_id: int) -> Slot:
+    """Load the slot with its row locked for the rest of the transaction (PostgreSQL ``FOR UPDATE``; on SQLite
+    the transaction's ``BEGIN IMMEDIATE`` already serialises writers). Fresh values replace any stale copy."""
+    stmt = select(Slot).where(Slot.id == slot_id).execution_options(populate_existing=True)
+    if current_app.config["BOOKING_LOCKING"]:
+        stmt = stmt.with_for_update(of=Slot)
+    slot = db.session.scalars(stmt).unique().first()
+    if slot is None:
+        raise NotFound()
+    return slot
+
+
+def lock_slots(slot_ids: Iterable[int]) -> list[Slot]:
+    """Lock several slots in ascending id order, the one order every caller uses, so two movers never deadlock."""
+    return [lock_slot(slot_id) for slot_id in sorted(set(slot_ids))]
+
+
+def _reload(registration: Registration) -> Registration:
+    db.session.refresh(registration)
+    return registration
+
+
+def _check_event_open(event: Event, slot: Slot, *, enforce_window: bool) -> None:
+    if not event.published or event.is_cancelled or slot.closed:
+        raise EventUnavailable()
+    if enforce_window:
+        opens, closes = slot.window()
+        if not opens <= clock.now() < closes:
+            raise WindowClosed()
+
+
+def eligibility_reasons(user: User, event: Event, slot: Slot | None = None) -> list[str]:
+    """Why ``user`` cannot book ``event`` (empty list when eligible), as the event's kind policy decides."""
+    return policy_for(event.kind).eligibility_reasons(user, event, slot)
+
+
+def _record_consents(user: User, required: Sequence[str], given: Iterable[str]) -> None:
+    given_set = set(given)
+    missing = [purpose for purpose in required if purpose not in given_set]
+    if missing:
+        raise ConsentRequired(purposes=missing)
+    for purpose in required:
+        accounts.grant_consent(user, purpose)
+
+
+def _active_registration(user_id: int, slot: Slot) -> Registration | None:
+    same_event = and_(Registration.event_id == slot.event_id, Registration.single_per_event.is_(True))
+    condition = (
+        Registration.slot_id == slot.id if slot.event.allow_multiple_slots else or_(Registration.slot_id == slot.id, same_event)
+    )
+    return db.session.scalar(
+        select(Registration).where(Registration.user_id == user_id, Registration.is_active.is_(True), condition).limit(1)
+    )
+
+
+def _waitlist_length(slot: Slot) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Registration).where(
+            Registration.slot_id == slot.id, Registration.status == Status.WAITLISTED
+        )
+    ) or 0
+
+
+def _waitlist_has_room(slot: Slot) -> bool:
+    if slot.waitlist_policy == WaitlistPolicy.NONE:
+        return False
+    return slot.max_waitlist is None or _waitlist_length(slot) < slot.max_waitlist
+
+
+def _take_seat(registration: Registration, slot: Slot, status: Status, actor: User | None, reason: str) -> None:
+    policy_for(slot.event.kind).before_hold(registration, slot)
+    transition(registration, status, actor=actor, reason=reason, slot=slot)
+    if status == Status.OFFERED:
+        registration.offer_expires_at = clock.now() + timedelta(hours=slot.offer_hours)
+
+
+def book(
+    user: User,
+    slot_id: int,
+    *,
+    consents: Iterable[str] = (),
+    options: dict[str, Any] | None = None,
+    actor: User | None = None,
+    enforce_window: bool = True,
+) -> Registration:
+    """Register ``user`` for a slot. Rules, in order: the event is published, not cancelled and (for
+    employees) inside its sign-up window; the person is eligible; every consent the kind requires was given
+    with this request; they have no active registration for this slot (or this event, unless it allows
+    several); then a seat is taken if the slot and their gender's quota have room (first-come), the request
+    waits for approval or the draw (approval / lottery), or joins the waitlist; otherwise ``Full``."""
+    slot = lock_slot(slot_id)
+    event = slot.event
+    _check_event_open(event, slot, enforce_window=enforce_window)
+    policy = policy_for(event.kind)
+    reasons = policy.eligibility_reasons(user, event, slot)
+    if reasons:
+        raise NotEligible(reasons)
+    options = policy.validate_options(user, slot, options)
+    _record_consents(user, policy.required_consents(event, options), consents)
+    if _active_registration(user.id, slot) is not None:
+        raise AlreadyRegistered()
+    profile = user.profile
+    registration = Registration(
+        slot=slot,
+        event_id=event.id,
+        user_id=user.id,
+        gender=profile.gender if profile else None,
+        priority=policy.waitlist_priority(user, slot),
+        ticket_code=new_ticket_code(),
+        options=options,
+        single_per_event=not event.allow_multiple_slots,
+    )
+    actor = actor or user
+    if slot.allocation in (Allocation.APPROVAL, Allocation.LOTTERY):
+        transition(registration, Status.PENDING, actor=actor, reason="applied", slot=slot)
+    elif slot.available_for(registration.gender) > 0:
+        _take_seat(registration, slot, Status.CONFIRMED, actor, "booked")
+    elif _waitlist_has_room(slot):
+        transition(registration, Status.WAITLISTED, actor=actor, reason="full", slot=slot)
+    else:
+        raise Full()
+    return registration
+
+
+def fill_from_waitlist(slot: Slot, actor: User | None = None) -> list[Registration]:
+    """Give free seats to the waitlist in priority-then-time order, skipping people whose gender quota is full
+    or whom the kind refuses (e.g. already holding a trip this year): an offer with a deadline, or an
+    automatic confirmation, as the slot's waitlist policy says. The caller holds the slot's lock."""
+    if slot.waitlist_policy == WaitlistPolicy.NONE or slot.available <= 0:
+        return []
+    waiting = db.session.scalars(
+        select(Registration)
+        .where(Registration.slot_id == slot.id, Registration.status == Status.WAITLISTED)
+        .order_by(Registration.priority, Registration.waitlisted_at, Registration.id)
+    ).all()
+    served: list[Registration] = []
+    status = Status.OFFERED if slot.waitlist_policy == WaitlistPolicy.OFFER else Status.CONFIRMED
+    for candidate in waiting:
+        if slot.available <= 0:
+            break
+        if slot.available_for(candidate.gender) <= 0:
+            continue
+        try:
+            _take_seat(candidate, slot, status, actor, "seat freed")
+        except DomainError:
+            continue
+        candidate.from_waitlist = True
+        served.append(candidate)
+    return served
+
+
+def _release(registration: Registration, slot: Slot, to: Status, actor: User | None, reason: str) -> None:
+    was_holding = registration.status in HOLDING
+    transition(registration, to, actor=actor, reason=reason, slot=slot)
+    if was_holding:
+        policy_for(slot.event.kind).after_release(registration, slot)
+        fill_from_waitlist(slot, actor)
+
+
+def cancel(registration: Registration, *, actor: User, reason: str = "cancelled", by_organizer: bool = False) -> None:
+    """Cancel a registration. After the event's cancellation deadline a person can no longer give back a seat
+    they hold (an organizer still can). A freed seat moves the waitlist in the same transaction."""
+    slot = lock_slot(registration.slot_id)
+    _reload(registration)
+    if registration.status not in ACTIVE or registration.status in (Status.ATTENDED, Status.NO_SHOW):
+        raise IllegalTransition()
+    deadline = slot.event.cancel_deadline
+    if not by_organizer and registration.holds_seat and deadline is not None and clock.now() > deadline:
+        raise CancelDeadlinePassed()
+    _release(registration, slot, Status.CANCELLED, actor, reason)
+
+
+def accept_offer(registration: Registration, *, actor: User) -> None:
+    """An offer is accepted before its deadline; a late acceptance expires it, passes it on and says so."""
+    slot = lock_slot(registration.slot_id)
+    _reload(registration)
+    if registration.status != Status.OFFERED:
+        raise IllegalTransition()
+    if registration.offer_expires_at is not None and registration.offer_expires_at <= clock.now():
+        _release(registration, slot, Status.EXPIRED, None, "offer expired")
+        raise OfferExpired()
+    transition(registration, Status.CONFIRMED, actor=actor, reason="offer accepted", slot=slot)
+
+
+def decline_offer(registration: Registration, *, actor: User) -> None:
+    """Declining an offer cancels the registration and offers the seat to the next person."""
+    slot = lock_slot(registration.slot_id)
+    _reload(registration)
+    if registration.status != Status.OFFERED:
+        raise IllegalTransition()
+    _release(registration, slot, Status.CANCELLED, actor, "offer declined")
+
+
+def expire_offers(now: datetime | None = None) -> int:
+    """Expire every offer whose deadline has passed and pass each seat on. Returns how many expired."""
+    now = now or clock.now()
+    due = db.session.execute(
+        select(Registration.id, Registration.slot_id)
+        .where(Registration.status == Status.OFFERED, Registration.offer_expires_at <= now)
+        .order_by(Registration.slot_id, Registration.id)
+    ).all()
+    expired = 0
+    for registration_id, slot_id in due:
+        slot = lock_slot(slot_id)
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        if registration is None or registration.status != Status.OFFERED:
+            continue
+        if registration.offer_expires_at is None or registration.offer_expires_at > now:
+            continue
+        _release(registration, slot, Status.EXPIRED, None, "offer expired")
+        expired += 1
+    return expired
+
+
+def approve(registration: Registration, *, actor: User) -> Status:
+    """An organizer approves a pending request: it takes a seat if there is room, otherwise joins the waitlist
+    when the slot has one, otherwise ``Full``."""
+    slot = lock_slot(registration.slot_id)
+    _reload(registration)
+    if registration.status != Status.PENDING:
+        raise IllegalTransition()
+    if slot.available_for(registration.gender) > 0:
+        _take_seat(registration, slot, Status.CONFIRMED, actor, "approved")
+    elif _waitlist_has_room(slot):
+        transition(registration, Status.WAITLISTED, actor=actor, reason="approved, full", slot=slot)
+    else:
+        raise Full()
+    return registration.status
+
+
+def reject(registration: Registration, *, actor: User, reason: str) -> None:
+    """An organizer rejects a pending or waitlisted request, with a reason the person will see."""
+    slot = lock_slot(registration.slot_id)
+    _reload(registration)
+    if registration.status not in (Status.PENDING, Status.WAITLISTED):
+        raise IllegalTransition()
+    transition(registration, Status.REJECTED, actor=actor, reason=reason or "rejected", slot=slot)
+
+
+def promote(registration: Registration, *, actor: User) -> None:
+    """An organizer confirms someone from the waitlist ahead of their turn; only into a free seat."""
+    slot = lock_slot(registration.slot_id)
+    _reload(registration)
+    if registration.status != Status.WAITLISTED:
+        raise IllegalTransition()
+    if slot.available_for(registration.gender) <= 0:
+        raise Full()
+    _take_seat(registration, slot, Status.CONFIRMED, actor, "promoted")
+    registration.from_waitlist = True
+
+
+def check_in(registration: Registration, *, actor: User) -> bool:
+    """Mark a confirmed person as attended. Returns False (and changes nothing) when already checked in, so a
+    repeated scan is harmless."""
+    slot = lock_slot(registration.slot_id)
+    _reload(registration)
+    if registration.status == Status.ATTENDED:
+        return False
+    if registration.status not in (Status.CONFIRMED, Status.NO_SHOW):
+        raise IllegalTransition()
+    transition(registration, Status.ATTENDED, actor=actor, reason="checked in", slot=slot)
+    return True
+
+
+def undo_check_in(registration: Registration, *, actor: User) -> None:
+    """Undo a mistaken check-in: back to confirmed."""
+    slot = lock_slot(registration.slot_id)
+    _reload(registration)
+    if registration.status != Status.ATTENDED:
+        raise IllegalTransition()
+    transition(registration, Status.CONFIRMED, actor=actor, reason="check-in undone", slot=slot)
+
+
+def mark_no_shows(event: Event, *, actor: User) -> int:
+    """After the event has started, every confirmed person not checked in becomes a no-show."""
+    if clock.now() < event.starts_at:
+        raise DomainError(_("活动开始后才能标记未到场。"))
+    count = 0
+    for slot in event.slots:
+        locked = lock_slot(slot.id)
+        for registration in db.session.scalars(
+            select(Registration).where(Registration.slot_id == slot.id, Registration.status == Status.CONFIRMED)
+        ):
+            transition(registration, Status.NO_SHOW, actor=actor, reason="no-show", slot=locked)
+            count += 1
+    return count
+
+
+def move(registration: Registration, to_slot_id: int, *, actor: User, by_organizer: bool = False) -> Registration:
+    """Move a seat-holding registration to another slot of the same event in one step: both slots are locked
+    (in id order), the new slot must have room for the person's gender, then the seat changes hands. Nobody
+    ever holds two seats or loses the first when the second is full."""
+    if registration.slot_id == to_slot_id:
+        return registration
+    slots = {slot.id: slot for slot in lock_slots([registration.slot_id, to_slot_id])}
+    _reload(registration)
+    source, target = slots[registration.slot_id], slots[to_slot_id]
+    if target.event_id != source.event_id:
+        raise NotFound()
+    if registration.status != Status.CONFIRMED:
+        raise IllegalTransition()
+    _check_event_open(target.event, target, enforce_window=not by_organizer)
+    if _active_in_slot(registration.user_id, target.id):
+        raise AlreadyRegistered()
+    if target.available_for(registration.gender) <= 0:
+        raise Full()
+    policy = policy_for(target.event.kind)
+    _adjust_counters(source, registration.gender, -1)
+    policy.after_release(registration, source)
+    registration.slot = target
+    registration.slot_id = target.id
+    policy.before_hold(registration, target)
+    _adjust_counters(target, registration.gender, +1)
+    db.session.add(
+        RegistrationHistory(
+            registration_id=registration.id,
+            from_status=registration.status,
+            to_status=registration.status,
+            actor_id=actor.id,
+            reason=f"moved from slot {source.id} to slot {target.id}",
+            at=clock.now(),
+        )
+    )
+    db.session.flush()
+    fill_from_waitlist(source, actor)
+    return registration
+
+
+def _active_in_slot(user_id: int | None, slot_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(Registration.id).where(
+                Registration.user_id == user_id, Registration.slot_id == slot_id, Registration.is_active.is_(True)
+            )
+        )
+        is not None
+    )
+
+
+def resize_slot(slot_id: int, capacity: int, *, actor: User, closed: bool | None = None) -> Slot:
+    """Change a slot's capacity (never below the seats already held) or close/reopen it; a larger slot serves
+    its waitlist at once."""
+    slot = lock_slot(slot_id)
+    if capacity < slot.taken:
+        raise DomainError(_("容量不能少于已确认的 %(n)d 人。", n=slot.taken))
+    slot.capacity = capacity
+    if closed is not None:
+        slot.closed = closed
+    db.session.flush()
+    fill_from_waitlist(slot, actor)
+    return slot
+
+
+# --- reading -------------------------------------------------------------------------------------------------
+
+
+def get_registration_for(user: User, registration_id: int) -> Registration:
+    """A person's own registration; anyone else's answers NotFound (never Forbidden, to avoid enumeration)."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.user_id != user.id:
+        raise NotFound()
+    return registration
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1-based place in the slot's waitlist order (priority, then time of joining)."""
+    if registration.status != Status.WAITLISTED:
+        return None
+    ahead = db.session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.slot_id == registration.slot_id,
+            Registration.status == Status.WAITLISTED,
+            or_(
+                Registration.priority < registration.priority,
+                and_(
+                    Registration.priority == registration.priority,
+                    or_(
+                        Registration.waitlisted_at < registration.waitlisted_at,
+                        and_(
+                            Registration.waitlisted_at == registration.waitlisted_at,
+                            Registration.id < registration.id,
+                        ),
+                    ),
+                ),
+            ),
+        )
+    )
+    return (ahead or 0) + 1
+
+
+def my_registrations(user: User) -> list[Registration]:
+    return list(
+        db.session.scalars(
+            select(Registration).where(Registration.user_id == user.id).order_by(Registration.created_at.desc())
+        )
+    )
+
+
+def waitlist_counts(slot_ids: Sequence[int]) -> dict[int, int]:
+    if not slot_ids:
+        return {}
+    rows = db.session.execute(
+        select(Registration.slot_id, func.count())
+        .where(Registration.slot_id.in_(slot_ids), Registration.status == Status.WAITLISTED)
+        .group_by(Registration.slot_id)
+    ).all()
+    return {slot_id: count for slot_id, count in rows}
+
+
+@dataclass
+class SlotAvailability:
+    slot: Slot
+    waitlisted: int
+
+    @property
+    def available(self) -> int:
+        return self.slot.available
+
+    @property
+    def confirmed(self) -> int:
+        return self.slot.taken
+
+
+def availability(event: Event) -> list[SlotAvailability]:
+    counts = waitlist_counts([slot.id for slot in event.slots])
+    return [SlotAvailability(slot, counts.get(slot.id, 0)) for slot in event.slots]
+
+
+def cancel_future_for_purpose(user: User, purpose: str, actor: User | None) -> int:
+    """Withdrawing a consent cancels the person's active registrations for events that have not started and
+    whose kind needs that consent (the stated effect of withdrawal)."""
+    rows = db.session.scalars(
+        select(Registration)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Registration.user_id == user.id,
+            Registration.is_active.is_(True),
+            Registration.status.notin_([Status.ATTENDED, Status.NO_SHOW]),
+            Event.starts_at > clock.now(),
+        )
+    ).all()
+    cancelled = 0
+    for registration in rows:
+        event = registration.slot.event
+        if purpose in policy_for(event.kind).required_consents(event, registration.options):
+            cancel(registration, actor=actor or user, reason="consent withdrawn", by_organizer=True)
+            cancelled += 1
+    return cancelled
+
+
+def _on_consent_withdrawn(user: User, *, purpose: str, actor: User | None = None) -> int:
+    return cancel_future_for_purpose(user, purpose, actor)
+
+
+accounts.consent_withdrawn.connect(_on_consent_withdrawn)

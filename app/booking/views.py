@@ -1,0 +1,145 @@
+"""Employee booking actions: book, my bookings, cancel, accept/decline an offer, ticket and .ics."""
+
+from __future__ import annotations
+
+import segno
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from ..errors import DomainError
+from ..events.kinds import policy_for
+from ..extensions import db
+from . import services
+from .ics import registration_ics
+from .models import Status
+
+bp = Blueprint("booking", __name__)
+
+STATUS_LABELS = {
+    Status.PENDING: "待审核",
+    Status.CONFIRMED: "已确认",
+    Status.WAITLISTED: "候补中",
+    Status.OFFERED: "候补递补待确认",
+    Status.CANCELLED: "已取消",
+    Status.REJECTED: "未通过",
+    Status.EXPIRED: "已过期",
+    Status.ATTENDED: "已签到",
+    Status.NO_SHOW: "未到场",
+}
+
+
+def status_label(status: Status | str) -> str:
+    return _(STATUS_LABELS[Status(status)])
+
+
+def _options_from_form() -> dict[str, str] | None:
+    options = {key[4:]: value for key, value in request.form.items() if key.startswith("opt_")}
+    return options or None
+
+
+@bp.post("/slots/<int:slot_id>/book")
+@login_required
+def book(slot_id: int) -> Response:
+    try:
+        registration = services.book(
+            current_user,  # type: ignore[arg-type]
+            slot_id,
+            consents=request.form.getlist("consent"),
+            options=_options_from_form(),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        event_id = request.form.get("event_id", type=int)
+        return redirect(url_for("events.detail", event_id=event_id) if event_id else url_for("events.index"))  # type: ignore[return-value]
+    db.session.commit()
+    messages = {
+        Status.CONFIRMED: _("预约成功！请在活动当天出示电子票。"),
+        Status.WAITLISTED: _("名额已满，您已进入候补名单，有空位时会通知您。"),
+        Status.PENDING: _("报名已提交，请等待审核或抽签结果。"),
+    }
+    flash(messages.get(registration.status, _("已提交。")), "success")
+    return redirect(url_for("booking.mine"))  # type: ignore[return-value]
+
+
+@bp.get("/me/bookings")
+@login_required
+def mine() -> str:
+    registrations = services.my_registrations(current_user)  # type: ignore[arg-type]
+    positions = {r.id: services.waitlist_position(r) for r in registrations if r.status == Status.WAITLISTED}
+    return render_template("booking/mine.html", registrations=registrations, positions=positions)
+
+
+def _own(registration_id: int):  # type: ignore[no-untyped-def]
+    return services.get_registration_for(current_user, registration_id)  # type: ignore[arg-type]
+
+
+@bp.post("/me/bookings/<int:registration_id>/cancel")
+@login_required
+def cancel(registration_id: int) -> Response:
+    registration = _own(registration_id)
+    try:
+        services.cancel(registration, actor=current_user)  # type: ignore[arg-type]
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已取消预约。"), "success")
+    return redirect(url_for("booking.mine"))  # type: ignore[return-value]
+
+
+@bp.post("/me/bookings/<int:registration_id>/accept")
+@login_required
+def accept(registration_id: int) -> Response:
+    registration = _own(registration_id)
+    try:
+        services.accept_offer(registration, actor=current_user)  # type: ignore[arg-type]
+    except DomainError as error:
+        db.session.commit()  # an expired offer is recorded as expired and passed on
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已确认候补名额，预约成功！"), "success")
+    return redirect(url_for("booking.mine"))  # type: ignore[return-value]
+
+
+@bp.post("/me/bookings/<int:registration_id>/decline")
+@login_required
+def decline(registration_id: int) -> Response:
+    registration = _own(registration_id)
+    try:
+        services.decline_offer(registration, actor=current_user)  # type: ignore[arg-type]
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已放弃该候补名额。"), "info")
+    return redirect(url_for("booking.mine"))  # type: ignore[return-value]
+
+
+@bp.get("/me/bookings/<int:registration_id>/ticket")
+@login_required
+def ticket(registration_id: int) -> str:
+    registration = _own(registration_id)
+    qr = None
+    if registration.status in (Status.CONFIRMED, Status.ATTENDED, Status.OFFERED):
+        qr = Markup(  # noqa: S704 - segno writes the SVG itself from the ticket code
+            segno.make(registration.ticket_code, error="m").svg_inline(scale=6, dark="#111", light="#fff")
+        )
+    lines = policy_for(registration.slot.event.kind).ticket_lines(registration)
+    return render_template("booking/ticket.html", registration=registration, qr=qr, lines=lines)
+
+
+@bp.get("/me/bookings/<int:registration_id>/calendar.ics")
+@login_required
+def calendar(registration_id: int) -> Response:
+    registration = _own(registration_id)
+    return Response(
+        registration_ics(registration),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="zhijia-{registration.id}.ics"'},
+    )

@@ -1,0 +1,51 @@
+"""Typed domain errors raised by services and turned into messages or HTTP codes by views and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A rule refused the request. ``code`` is stable (the API's ``error``); ``message`` is for people."""
+
+    code = "domain_error"
+    http_status = 422
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message()
+        self.details = details
+        super().__init__(self.message)
+
+    def default_message(self) -> str:
+        from flask_babel import gettext
+
+        return gettext("操作未能完成。")
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+    def default_message(self) -> str:
+        from flask_babel import gettext
+
+        return gettext("没有找到该内容。")
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    http_status = 403
+
+    def default_message(self) -> str:
+        from flask_babel import gettext
+
+        return gettext("您没有权限执行此操作。")
+
+
+class InvalidInput(DomainError):
+    code = "invalid"
+    http_status = 422
+
+    def __init__(self, message: str | None = None, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message, fields=fields or {})
+        self.fields = fields or {}

@@ -1,0 +1,208 @@
+"""Creating and finding events and slots. Capacity itself is the booking engine's (``booking.services``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, exists, func, select
+
+from .. import clock
+from ..accounts.models import Gender, User
+from ..errors import InvalidInput, NotFound
+from ..extensions import db
+from ..orgs.models import City, Organization
+from ..orgs.scope import require_manages
+from .kinds import policy_for, registered_kinds
+from .models import Allocation, Event, Slot, WaitlistPolicy
+
+
+@dataclass
+class SlotData:
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    quota_female: int | None = None
+    quota_male: int | None = None
+    waitlist_policy: WaitlistPolicy = WaitlistPolicy.OFFER
+    allocation: Allocation = Allocation.FIRST_COME
+    offer_hours: int = 24
+    max_waitlist: int | None = None
+    label: str = ""
+    signup_opens_at: datetime | None = None
+    signup_closes_at: datetime | None = None
+
+
+@dataclass
+class EventData:
+    kind: str
+    title: str
+    city: City
+    organization: Organization
+    starts_at: datetime
+    ends_at: datetime
+    signup_opens_at: datetime
+    signup_closes_at: datetime
+    description: str = ""
+    venue: str = ""
+    cancel_deadline: datetime | None = None
+    allow_multiple_slots: bool = False
+    min_age: int | None = None
+    max_age: int | None = None
+    gender: Gender | None = None
+    frontline_only: bool = False
+    subtree_only: bool = False
+    industry_ids: list[int] | None = None
+    reminder_hours: list[int] | None = None
+    published: bool = True
+    slots: list[SlotData] = field(default_factory=list)
+
+
+def validate_event(data: EventData) -> dict[str, list[str]]:
+    """Field errors for an event: a known kind, a title, times in order, sane ages and capacities."""
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if data.kind not in registered_kinds():
+        add("kind", _("未知的活动类型。"))
+    if not data.title.strip() or len(data.title) > 120:
+        add("title", _("标题不能为空，且不超过 120 个字符。"))
+    if data.ends_at <= data.starts_at:
+        add("ends_at", _("结束时间必须晚于开始时间。"))
+    if data.signup_closes_at <= data.signup_opens_at:
+        add("signup_closes_at", _("报名截止时间必须晚于报名开始时间。"))
+    if data.signup_opens_at > data.starts_at:
+        add("signup_opens_at", _("报名开始时间不能晚于活动开始时间。"))
+    if data.min_age is not None and data.max_age is not None and data.min_age > data.max_age:
+        add("max_age", _("最大年龄不能小于最小年龄。"))
+    if not data.slots:
+        add("slots", _("至少需要一个可预约的场次。"))
+    for index, slot in enumerate(data.slots):
+        key = f"slots[{index}]"
+        if slot.capacity < 0 or slot.capacity > 100_000:
+            add(key, _("名额需在 0 到 100000 之间。"))
+        if slot.ends_at <= slot.starts_at:
+            add(key, _("场次结束时间必须晚于开始时间。"))
+        for quota in (slot.quota_female, slot.quota_male):
+            if quota is not None and (quota < 0 or quota > slot.capacity):
+                add(key, _("性别名额需在 0 到总名额之间。"))
+        if slot.offer_hours < 1 or slot.offer_hours > 24 * 14:
+            add(key, _("候补确认时限需在 1 小时到 14 天之间。"))
+    return errors
+
+
+def create_event(actor: User, data: EventData) -> Event:
+    """An organizer creates an event for an organization in their subtree (admins: any). Invalid data raises
+    InvalidInput with every field's problem; nothing is written."""
+    require_manages(actor, data.organization)
+    errors = validate_event(data)
+    if errors:
+        raise InvalidInput(_("请检查填写的内容。"), fields=errors)
+    event = Event(
+        kind=data.kind,
+        title=data.title.strip(),
+        description=data.description,
+        organization=data.organization,
+        city=data.city,
+        venue=data.venue,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        signup_opens_at=data.signup_opens_at,
+        signup_closes_at=data.signup_closes_at,
+        cancel_deadline=data.cancel_deadline,
+        allow_multiple_slots=data.allow_multiple_slots,
+        min_age=data.min_age,
+        max_age=data.max_age,
+        gender=data.gender,
+        frontline_only=data.frontline_only,
+        subtree_only=data.subtree_only,
+        industry_ids=data.industry_ids,
+        reminder_hours=data.reminder_hours,
+        published=data.published,
+        created_by_id=actor.id,
+    )
+    for slot in data.slots:
+        event.slots.append(
+            Slot(
+                label=slot.label,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                capacity=slot.capacity,
+                quota_female=slot.quota_female,
+                quota_male=slot.quota_male,
+                waitlist_policy=slot.waitlist_policy,
+                allocation=slot.allocation,
+                offer_hours=slot.offer_hours,
+                max_waitlist=slot.max_waitlist,
+                signup_opens_at=slot.signup_opens_at,
+                signup_closes_at=slot.signup_closes_at,
+            )
+        )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def get_published_event(event_id: int) -> Event:
+    """An event employees may see: published (cancelled ones stay visible with their notice)."""
+    event = db.session.get(Event, event_id)
+    if event is None or not event.published:
+        raise NotFound()
+    return event
+
+
+@dataclass
+class EventFilter:
+    kind: str | None = None
+    city: str | None = None  # city code
+    on_or_after: datetime | None = None
+    available_only: bool = False
+    page: int = 1
+    per_page: int = 20
+
+
+def _listing_query(filters: EventFilter) -> Select[tuple[Event]]:
+    now = clock.now()
+    query = select(Event).where(Event.published.is_(True), Event.cancelled_at.is_(None), Event.ends_at >= now)
+    if filters.kind:
+        query = query.where(Event.kind == filters.kind)
+    if filters.city:
+        query = query.join(City, City.id == Event.city_id).where(City.code == filters.city)
+    if filters.on_or_after:
+        query = query.where(Event.starts_at >= filters.on_or_after)
+    if filters.available_only:
+        query = query.where(
+            exists().where(Slot.event_id == Event.id, Slot.taken < Slot.capacity, Slot.closed.is_(False))
+        )
+    return query
+
+
+def list_events(filters: EventFilter) -> tuple[list[Event], int]:
+    """Published, not cancelled, not yet ended events, soonest first, a page at a time; returns the total too."""
+    query = _listing_query(filters)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(filters.page, 1)
+    events = db.session.scalars(
+        query.order_by(Event.starts_at, Event.id).limit(filters.per_page).offset((page - 1) * filters.per_page)
+    ).unique()
+    return list(events), total
+
+
+def upcoming_highlights(limit: int = 6) -> list[Event]:
+    events, _total = list_events(EventFilter(per_page=limit))
+    return events
+
+
+def kind_label(kind: str) -> Any:
+    try:
+        return policy_for(kind).label
+    except LookupError:
+        return kind
+
+
+def kind_choices() -> list[tuple[str, Any]]:
+    return [(kind, policy.label) for kind, policy in registered_kinds().items()]

@@ -1,0 +1,72 @@
+"""Employee pages for finding events: the list with filters and the event page with seats and eligibility."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from ..accounts.consents import PURPOSES
+from ..booking import services as booking
+from ..orgs.services import all_cities
+from . import services
+from .kinds import policy_for
+
+bp = Blueprint("events", __name__, url_prefix="/events")
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return max(int(request.args.get(name, default)), 1)
+    except (TypeError, ValueError):
+        return default
+
+
+@bp.get("/")
+def index() -> str:
+    date_text = request.args.get("from", "")
+    try:
+        on_or_after = datetime.fromisoformat(date_text) if date_text else None
+    except ValueError:
+        on_or_after = None
+    filters = services.EventFilter(
+        kind=request.args.get("kind") or None,
+        city=request.args.get("city") or None,
+        on_or_after=on_or_after,
+        available_only=request.args.get("available") == "1",
+        page=_int_arg("page", 1),
+    )
+    events, total = services.list_events(filters)
+    pages = max((total + filters.per_page - 1) // filters.per_page, 1)
+    return render_template(
+        "events/index.html",
+        events=events,
+        total=total,
+        filters=filters,
+        pages=pages,
+        date_text=date_text if on_or_after else "",
+        cities=all_cities(),
+        kinds=services.kind_choices(),
+    )
+
+
+@bp.get("/<int:event_id>")
+def detail(event_id: int) -> str:
+    event = services.get_published_event(event_id)
+    policy = policy_for(event.kind)
+    reasons: list[str] = []
+    mine = []
+    if current_user.is_authenticated:
+        reasons = booking.eligibility_reasons(current_user, event)  # type: ignore[arg-type]
+        mine = [r for r in booking.my_registrations(current_user) if r.event_id == event.id]  # type: ignore[arg-type]
+    consents = [PURPOSES[p] for p in policy.required_consents(event)]
+    return render_template(
+        "events/detail.html",
+        event=event,
+        slots=booking.availability(event),
+        reasons=reasons,
+        mine=mine,
+        consents=consents,
+        kind_label=policy.label,
+    )

@@ -1,0 +1,7 @@
+"""privacy feature (to be built)."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register this feature's blueprints, CLI commands, kind policies and signal receivers."""
