@@ -20,6 +20,7 @@ FEATURES = [
     "app.orgs",
     "app.events",
     "app.booking",
+    "app.outbox",
     "app.notifications",
     "app.mixers",
     "app.screenings",
