@@ -1,7 +1,9 @@
-"""demo feature (to be built)."""
+"""Demo data: ``flask demo seed`` (run by ``make run``)."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this feature's blueprints, CLI commands, kind policies and signal receivers."""
+    from .cli import demo_cli
+
+    app.cli.add_command(demo_cli)

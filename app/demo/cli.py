@@ -1,0 +1,39 @@
+"""``flask demo seed``: organizations, staff, ~200 employees, then each feature's demo data."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+from flask.cli import AppGroup
+
+from ..extensions import db
+
+demo_cli = AppGroup("demo", help="Believable demo data.")
+
+FEATURE_DEMOS = ["app.demo.core", "app.mixers.demo", "app.screenings.demo", "app.trips.demo", "app.notifications.demo"]
+
+
+@demo_cli.command("seed")
+@click.option("--scale", type=click.Choice(["demo", "province"]), default="demo")
+def seed(scale: str) -> None:
+    """Idempotent: running it again adds nothing."""
+    from ..orgs.services import seed_reference_data
+
+    seed_reference_data()
+    db.session.commit()
+    for name in FEATURE_DEMOS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        seeder = getattr(module, "seed_demo", None)
+        if seeder is not None:
+            seeder()
+            db.session.commit()
+            click.echo(f"  {name.split('.')[1]}: ready")
+    if scale == "province":
+        province = importlib.import_module("app.stats.province_seed")
+        province.seed_province()
+        db.session.commit()
+    click.echo("demo data ready")

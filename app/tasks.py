@@ -1,0 +1,40 @@
+"""Periodic work the scheduler runs, registered by the features that own it (no import of the scheduler).
+
+A task is a plain function taking ``now`` and returning a count of things done; it runs inside an app context,
+and the scheduler commits after it. Tasks must be safe to run twice and on several hosts at once (lock or claim
+what they change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    func: Callable[[datetime], int]
+    every_seconds: int
+
+
+_tasks: dict[str, Task] = {}
+
+
+def register_task(name: str, func: Callable[[datetime], int], every_seconds: int = 60) -> None:
+    """Register (or replace) the task ``name``; registering again with the same name is harmless."""
+    _tasks[name] = Task(name, func, every_seconds)
+
+
+def registered_tasks() -> list[Task]:
+    return sorted(_tasks.values(), key=lambda task: task.name)
+
+
+def _expire_offers(now: datetime) -> int:
+    from .booking.services import expire_offers
+
+    return expire_offers(now)
+
+
+register_task("booking.expire_offers", _expire_offers, every_seconds=60)
