@@ -24,8 +24,14 @@ def select_locale() -> str:
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+def current_locale() -> str:
+    """The active locale as one of LANGUAGES: Babel parses "zh_CN" as zh_Hans_CN, so compare the language only."""
+    locale = get_locale()
+    return "zh_CN" if locale is None or locale.language == "zh" else str(locale)
+
+
 def html_lang() -> str:
-    return "zh-CN" if str(get_locale()) == "zh_CN" else "en"
+    return "zh-CN" if current_locale() == "zh_CN" else "en"
 
 
 def init_app(app: Flask) -> None:
@@ -35,4 +41,4 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(app.root_path + "/translations"),
     )
     app.jinja_env.globals["html_lang"] = html_lang
-    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["current_locale"] = current_locale
