@@ -19,10 +19,15 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, R
 
 from .. import clock
 from ..orgs.models import EnterpriseType
-from ..orgs.reference import ENTERPRISE_TYPE_LABELS
 from ..orgs.services import all_cities, all_industries
 
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
+ENTERPRISE_TYPE_CHOICES = {
+    EnterpriseType.STATE_OWNED: _l("国有企业"),
+    EnterpriseType.NON_PUBLIC: _l("非公企业"),
+    EnterpriseType.PUBLIC_INSTITUTION: _l("事业单位"),
+    EnterpriseType.NEW_EMPLOYMENT: _l("新就业形态劳动者（快递员、网约车司机等）"),
+}
 
 
 def _phone_field() -> TelField:
@@ -81,7 +86,7 @@ class ProfileForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.city.choices = [SelectChoice("", _l("请选择"))] + [SelectChoice(c.code, c.name) for c in all_cities()]
         self.enterprise_type.choices = [SelectChoice("", _l("请选择"))] + [
-            SelectChoice(t.value, _(label)) for t, label in ENTERPRISE_TYPE_LABELS.items()
+            SelectChoice(t.value, label) for t, label in ENTERPRISE_TYPE_CHOICES.items()
         ]
         industry_choices = [SelectChoice("", _l("其他（不属于以下产业链或集群）"))]
         for industry in all_industries():

@@ -5,10 +5,11 @@ from __future__ import annotations
 import segno
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
 from ..events.kinds import policy_for
 from ..extensions import db
 from . import services
@@ -18,20 +19,20 @@ from .models import Status
 bp = Blueprint("booking", __name__)
 
 STATUS_LABELS = {
-    Status.PENDING: "待审核",
-    Status.CONFIRMED: "已确认",
-    Status.WAITLISTED: "候补中",
-    Status.OFFERED: "候补递补待确认",
-    Status.CANCELLED: "已取消",
-    Status.REJECTED: "未通过",
-    Status.EXPIRED: "已过期",
-    Status.ATTENDED: "已签到",
-    Status.NO_SHOW: "未到场",
+    Status.PENDING: _l("待审核"),
+    Status.CONFIRMED: _l("已确认"),
+    Status.WAITLISTED: _l("候补中"),
+    Status.OFFERED: _l("候补递补待确认"),
+    Status.CANCELLED: _l("已取消"),
+    Status.REJECTED: _l("未通过"),
+    Status.EXPIRED: _l("已过期"),
+    Status.ATTENDED: _l("已签到"),
+    Status.NO_SHOW: _l("未到场"),
 }
 
 
 def status_label(status: Status | str) -> str:
-    return _(STATUS_LABELS[Status(status)])
+    return str(STATUS_LABELS[Status(status)])
 
 
 def _options_from_form() -> dict[str, str] | None:
@@ -49,6 +50,8 @@ def book(slot_id: int) -> Response:
             consents=request.form.getlist("consent"),
             options=_options_from_form(),
         )
+    except NotFound:
+        raise  # an unknown or unpublished slot answers the same 404 as any object outside one's reach
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
