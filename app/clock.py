@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -51,7 +51,7 @@ def frozen_at(moment: datetime) -> Iterator[None]:
 
 def to_utc(moment: datetime) -> datetime:
     """Convert a China wall-clock time to an aware UTC datetime (for .ics files and HTTP headers)."""
-    return moment.replace(tzinfo=CHINA).astimezone(timezone.utc)
+    return moment.replace(tzinfo=CHINA).astimezone(UTC)
 
 
 def age_on(birth_date: date, on: date) -> int:

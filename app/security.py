@@ -32,8 +32,51 @@ def _is_personal(response: Response) -> bool:
     return request.cookies.get("zhijia_session") is not None or request.headers.get("Authorization") is not None
 
 
+def _note_touch(session_id: str) -> None:
+    """Remember (in ``g``) that ``load_login_session`` just moved this session's ``last_seen_at``."""
+    from flask import g
+    from sqlalchemy import inspect
+
+    from .accounts.models import LoginSession
+    from .extensions import db
+
+    key = inspect(LoginSession).identity_key_from_primary_key((session_id,))
+    login_session = db.session.identity_map.get(key)
+    added = inspect(login_session).attrs.last_seen_at.history.added if login_session is not None else ()
+    if added:
+        g.login_session_touched = (session_id, added[0])
+
+
+def _persist_last_seen(_error: BaseException | None) -> None:
+    """Keep the idle timer true on read-only requests: ``load_login_session`` moves ``last_seen_at`` on the
+    request's session, which a GET never commits. At teardown (the session is about to be discarded anyway)
+    write just that column in its own short transaction."""
+    from flask import g
+    from sqlalchemy import update
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .accounts.models import LoginSession
+    from .extensions import db
+
+    touched = g.pop("login_session_touched", None)
+    if touched is None:
+        return
+    session_id, seen = touched
+    try:
+        db.session.rollback()
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.id == session_id, LoginSession.last_seen_at < seen)
+            .values(last_seen_at=seen)
+        )
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_set_headers)
+    app.teardown_request(_persist_last_seen)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = None  # sessions are server-side records, revoked explicitly
 
@@ -46,4 +89,7 @@ def init_app(app: Flask) -> None:
     def _load(session_id: str):  # type: ignore[no-untyped-def]
         from .accounts.services import load_login_session
 
-        return load_login_session(session_id)
+        user = load_login_session(session_id)
+        if user is not None:
+            _note_touch(session_id)
+        return user

@@ -122,16 +122,24 @@ class RegisterForm(ProfileForm):
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
-        _l("当前密码"), validators=[DataRequired(_l("请输入当前密码。"))], render_kw={"autocomplete": "current-password"}
+        _l("当前密码"),
+        validators=[DataRequired(_l("请输入当前密码。"))],
+        render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
         _l("新密码（至少 8 位）"),
-        validators=[DataRequired(_l("请输入新密码。")), Length(min=8, max=128, message=_l("密码需为 8 到 128 个字符。"))],
+        validators=[
+            DataRequired(_l("请输入新密码。")),
+            Length(min=8, max=128, message=_l("密码需为 8 到 128 个字符。")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     new_password_confirm = PasswordField(
         _l("再次输入新密码"),
-        validators=[DataRequired(_l("请再次输入新密码。")), EqualTo("new_password", message=_l("两次输入的密码不一致。"))],
+        validators=[
+            DataRequired(_l("请再次输入新密码。")),
+            EqualTo("new_password", message=_l("两次输入的密码不一致。")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -143,7 +151,10 @@ class ResetRequestForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         _l("新密码（至少 8 位）"),
-        validators=[DataRequired(_l("请输入新密码。")), Length(min=8, max=128, message=_l("密码需为 8 到 128 个字符。"))],
+        validators=[
+            DataRequired(_l("请输入新密码。")),
+            Length(min=8, max=128, message=_l("密码需为 8 到 128 个字符。")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     password_confirm = PasswordField(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, Index, String
@@ -34,26 +34,27 @@ class User(UserMixin, db.Model):
     ``organization`` and everything below it; an admin acts for the whole province."""
 
     __tablename__ = "users"
+    __allow_unmapped__ = True  # for login_session_id, a per-request attribute that is not a column
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[Optional[str]] = mapped_column(String(20), unique=True)  # NULL once the account is deleted
-    password_hash: Mapped[Optional[str]] = mapped_column(String(256))
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # NULL once the account is deleted
+    password_hash: Mapped[str | None] = mapped_column(String(256))
     name: Mapped[str] = mapped_column(String(60))
-    email: Mapped[Optional[str]] = mapped_column(String(254))
+    email: Mapped[str | None] = mapped_column(String(254))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16), default=Role.EMPLOYEE)
-    organization_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organizations.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    deleted_at: Mapped[Optional[datetime]] = mapped_column()
+    deleted_at: Mapped[datetime | None] = mapped_column()
 
-    organization: Mapped[Optional[Organization]] = relationship()
-    profile: Mapped[Optional[Profile]] = relationship(
+    organization: Mapped[Organization | None] = relationship()
+    profile: Mapped[Profile | None] = relationship(
         back_populates="user", uselist=False, lazy="joined", cascade="all, delete-orphan"
     )
 
     # Flask-Login reads the id of the *login session*, not of the user (see accounts.sessions).
-    login_session_id = None  # set per request by accounts.services; not a column
+    login_session_id: str | None = None
 
     def get_id(self) -> str | None:
         return self.login_session_id
@@ -82,14 +83,14 @@ class Profile(db.Model):
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), index=True)
     employer: Mapped[str] = mapped_column(String(120))
     enterprise_type: Mapped[EnterpriseType] = mapped_column(Enum(EnterpriseType, native_enum=False, length=24))
-    industry_id: Mapped[Optional[int]] = mapped_column(ForeignKey("industries.id"))  # NULL: 其他 (neither)
+    industry_id: Mapped[int | None] = mapped_column(ForeignKey("industries.id"))  # NULL: 其他 (neither)
     frontline: Mapped[bool] = mapped_column(default=False)
-    member_no: Mapped[Optional[str]] = mapped_column(String(40))
+    member_no: Mapped[str | None] = mapped_column(String(40))
     model_worker: Mapped[bool] = mapped_column(default=False)  # 劳模工匠, set by organizers only
 
     user: Mapped[User] = relationship(back_populates="profile")
     city: Mapped[City] = relationship(lazy="joined")
-    industry: Mapped[Optional[Industry]] = relationship(lazy="joined")
+    industry: Mapped[Industry | None] = relationship(lazy="joined")
 
 
 class LoginSession(db.Model):
@@ -101,7 +102,7 @@ class LoginSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_seen_at: Mapped[datetime] = mapped_column(default=clock.now)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -115,7 +116,7 @@ class ApiToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -127,7 +128,7 @@ class PasswordResetToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column()
-    used_at: Mapped[Optional[datetime]] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
 
 
 class Consent(db.Model):
@@ -141,4 +142,4 @@ class Consent(db.Model):
     purpose: Mapped[str] = mapped_column(String(40))
     notice_version: Mapped[str] = mapped_column(String(20))
     granted_at: Mapped[datetime] = mapped_column(default=clock.now)
-    withdrawn_at: Mapped[Optional[datetime]] = mapped_column()
+    withdrawn_at: Mapped[datetime | None] = mapped_column()

@@ -70,6 +70,7 @@ def _show_field_errors(form: ProfileForm | PasswordChangeForm | ResetPasswordFor
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"], deduct_when=lambda r: r.status_code == 302)
+@limiter.limit("60 per hour", methods=["POST"], deduct_when=_failed)  # probing which phones are registered
 def register() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("web.home"))
@@ -112,7 +113,7 @@ def login() -> str | Response:
         except services.AuthenticationFailed as error:
             flash(error.message, "error")
         else:
-            login_session = services.start_login_session(user)
+            services.start_login_session(user)
             db.session.commit()
             login_user(user)
             return redirect(safe_next(request.args.get("next"), url_for("web.home")))

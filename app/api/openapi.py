@@ -6,12 +6,15 @@ from typing import Any
 
 
 def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def openapi_document() -> dict[str, Any]:
     registration = {"$ref": "#/components/schemas/Registration"}
-    bearer = [{"bearer": []}]
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     id_param = lambda name: {  # noqa: E731
         "name": name,
         "in": "path",
@@ -46,8 +49,15 @@ def openapi_document() -> dict[str, Any]:
                         "status": {
                             "type": "string",
                             "enum": [
-                                "pending_approval", "confirmed", "waitlisted", "offered", "cancelled",
-                                "rejected", "expired", "attended", "no_show",
+                                "pending_approval",
+                                "confirmed",
+                                "waitlisted",
+                                "offered",
+                                "cancelled",
+                                "rejected",
+                                "expired",
+                                "attended",
+                                "no_show",
                             ],
                         },
                         "waitlist_position": {"type": "integer", "nullable": True},

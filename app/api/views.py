@@ -99,8 +99,21 @@ def openapi() -> Response:
     return jsonify(openapi_document())
 
 
+def _token_phone_key() -> str:
+    body = request.get_json(silent=True)
+    phone = body.get("phone") if isinstance(body, dict) else None
+    return "token-phone:" + (accounts.normalize_phone(phone)[:20] if isinstance(phone, str) else "")
+
+
+def _login_limit() -> str:
+    from flask import current_app
+
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
 @bp.post("/tokens")
 @limiter.limit("10 per minute")
+@limiter.limit(_login_limit, key_func=_token_phone_key, deduct_when=lambda r: r.status_code != 201)
 def create_token() -> tuple[Response, int]:
     fields = Fields(json_body())
     phone = fields.string("phone", max_length=20)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,26 +61,26 @@ class Registration(db.Model):
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     # NULL once the person deleted their account: the row stays, anonymous, so statistics stay true.
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[Status] = mapped_column(Enum(Status, native_enum=False, length=20))
     is_active: Mapped[bool] = mapped_column(default=True)
     single_per_event: Mapped[bool] = mapped_column(default=True)
     # Snapshot of the person's gender when they booked: quota counters must release what they took.
-    gender: Mapped[Optional[Gender]] = mapped_column(Enum(Gender, native_enum=False, length=8))
+    gender: Mapped[Gender | None] = mapped_column(Enum(Gender, native_enum=False, length=8))
     priority: Mapped[int] = mapped_column(default=0)  # lower goes first on the waitlist
     ticket_code: Mapped[str] = mapped_column(String(32), unique=True)
-    options: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    waitlisted_at: Mapped[Optional[datetime]] = mapped_column()
-    offer_expires_at: Mapped[Optional[datetime]] = mapped_column(index=True)
-    confirmed_at: Mapped[Optional[datetime]] = mapped_column()
-    checked_in_at: Mapped[Optional[datetime]] = mapped_column()
+    waitlisted_at: Mapped[datetime | None] = mapped_column()
+    offer_expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    checked_in_at: Mapped[datetime | None] = mapped_column()
     # True when the seat came from the waitlist (statistics: waitlist conversions).
     from_waitlist: Mapped[bool] = mapped_column(default=False)
 
     slot: Mapped[Slot] = relationship(lazy="joined", innerjoin=True)
     event: Mapped[Event] = relationship()
-    user: Mapped[Optional[User]] = relationship(lazy="select")
+    user: Mapped[User | None] = relationship(lazy="select")
     history: Mapped[list[RegistrationHistory]] = relationship(
         back_populates="registration", order_by="RegistrationHistory.id", cascade="all, delete-orphan"
     )
@@ -97,9 +97,9 @@ class RegistrationHistory(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
-    from_status: Mapped[Optional[Status]] = mapped_column(Enum(Status, native_enum=False, length=20))
+    from_status: Mapped[Status | None] = mapped_column(Enum(Status, native_enum=False, length=20))
     to_status: Mapped[Status] = mapped_column(Enum(Status, native_enum=False, length=20))
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(String(200), default="")
     at: Mapped[datetime] = mapped_column(default=clock.now)
 

@@ -67,7 +67,9 @@ def _reload(registration: Registration) -> Registration:
 
 
 def _check_event_open(event: Event, slot: Slot, *, enforce_window: bool) -> None:
-    if not event.published or event.is_cancelled or slot.closed:
+    if not event.published:
+        raise NotFound()  # an unpublished event is invisible: the same answer as an id that does not exist
+    if event.is_cancelled or slot.closed:
         raise EventUnavailable()
     if enforce_window:
         opens, closes = slot.window()
@@ -92,19 +94,26 @@ def _record_consents(user: User, required: Sequence[str], given: Iterable[str]) 
 def _active_registration(user_id: int, slot: Slot) -> Registration | None:
     same_event = and_(Registration.event_id == slot.event_id, Registration.single_per_event.is_(True))
     condition = (
-        Registration.slot_id == slot.id if slot.event.allow_multiple_slots else or_(Registration.slot_id == slot.id, same_event)
+        Registration.slot_id == slot.id
+        if slot.event.allow_multiple_slots
+        else or_(Registration.slot_id == slot.id, same_event)
     )
     return db.session.scalar(
-        select(Registration).where(Registration.user_id == user_id, Registration.is_active.is_(True), condition).limit(1)
+        select(Registration)
+        .where(Registration.user_id == user_id, Registration.is_active.is_(True), condition)
+        .limit(1)
     )
 
 
 def _waitlist_length(slot: Slot) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Registration).where(
-            Registration.slot_id == slot.id, Registration.status == Status.WAITLISTED
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.slot_id == slot.id, Registration.status == Status.WAITLISTED)
         )
-    ) or 0
+        or 0
+    )
 
 
 def _waitlist_has_room(slot: Slot) -> bool:

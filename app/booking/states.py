@@ -17,9 +17,7 @@ registration_changed = signal("registration-changed")
 
 ALLOWED: dict[Status | None, frozenset[Status]] = {
     None: frozenset({Status.PENDING, Status.CONFIRMED, Status.WAITLISTED}),
-    Status.PENDING: frozenset(
-        {Status.CONFIRMED, Status.WAITLISTED, Status.REJECTED, Status.CANCELLED, Status.OFFERED}
-    ),
+    Status.PENDING: frozenset({Status.CONFIRMED, Status.WAITLISTED, Status.REJECTED, Status.CANCELLED, Status.OFFERED}),
     Status.WAITLISTED: frozenset({Status.OFFERED, Status.CONFIRMED, Status.CANCELLED, Status.EXPIRED, Status.REJECTED}),
     Status.OFFERED: frozenset({Status.CONFIRMED, Status.EXPIRED, Status.CANCELLED}),
     Status.CONFIRMED: frozenset({Status.CANCELLED, Status.ATTENDED, Status.NO_SHOW}),

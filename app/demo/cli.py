@@ -11,7 +11,14 @@ from ..extensions import db
 
 demo_cli = AppGroup("demo", help="Believable demo data.")
 
-FEATURE_DEMOS = ["app.demo.core", "app.organizer.demo", "app.mixers.demo", "app.screenings.demo", "app.trips.demo", "app.notifications.demo"]
+FEATURE_DEMOS = [
+    "app.demo.core",
+    "app.organizer.demo",
+    "app.mixers.demo",
+    "app.screenings.demo",
+    "app.trips.demo",
+    "app.notifications.demo",
+]
 
 
 @demo_cli.command("seed")

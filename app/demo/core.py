@@ -19,18 +19,63 @@ from ..orgs.models import City, EnterpriseType, Industry, OrgLevel
 from ..orgs.reference import CITIES, city_org_code
 from ..orgs.services import create_organization, get_by_code
 
-DEMO_PASSWORD = "zhijia-demo-2026"
+DEMO_PASSWORD = "zhijia-demo-2026"  # noqa: S105 - published in the README for the demo only
 ADMIN_PHONE = "13900000000"
 ORGANIZER_PHONE_PREFIX = "139000000"  # + two digits, one per city in CITIES order (01..12)
 EMPLOYEE_PHONE_BASE = 13700000000
 EMPLOYEE_COUNT = 200
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢钟"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞",
-         "平", "刚", "桂英", "文", "华", "红", "建华", "晓燕", "志强", "海燕", "春梅", "子涵", "雨婷", "浩然", "欣怡"]  # fmt: skip
-PARKS = {"nanchang": "南昌高新区", "jiujiang": "九江经开区", "ganzhou": "赣州经开区", "shangrao": "上饶经开区",
-         "yichun": "宜春经开区", "jian": "吉安井开区", "xinyu": "新余高新区", "yingtan": "鹰潭高新区",
-         "pingxiang": "萍乡经开区", "fuzhou": "抚州高新区", "jingdezhen": "景德镇高新区", "ganjiang": "赣江新区直管区"}  # fmt: skip
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "文",
+    "华",
+    "红",
+    "建华",
+    "晓燕",
+    "志强",
+    "海燕",
+    "春梅",
+    "子涵",
+    "雨婷",
+    "浩然",
+    "欣怡",
+]
+PARKS = {
+    "nanchang": "南昌高新区",
+    "jiujiang": "九江经开区",
+    "ganzhou": "赣州经开区",
+    "shangrao": "上饶经开区",
+    "yichun": "宜春经开区",
+    "jian": "吉安井开区",
+    "xinyu": "新余高新区",
+    "yingtan": "鹰潭高新区",
+    "pingxiang": "萍乡经开区",
+    "fuzhou": "抚州高新区",
+    "jingdezhen": "景德镇高新区",
+    "ganjiang": "赣江新区直管区",
+}
 EMPLOYERS = [
     ("江铃汽车", EnterpriseType.STATE_OWNED, "chain-equipment"),
     ("晶科能源", EnterpriseType.NON_PUBLIC, "cluster-lithium-pv"),
@@ -68,15 +113,25 @@ def _org_tree() -> None:
 def _staff(password_hash: str) -> None:
     if accounts.find_by_phone(ADMIN_PHONE) is None:
         db.session.add(
-            User(phone=ADMIN_PHONE, name="省总工会管理员", role=Role.ADMIN, organization=get_by_code("jx"),
-                 password_hash=password_hash)  # fmt: skip
+            User(
+                phone=ADMIN_PHONE,
+                name="省总工会管理员",
+                role=Role.ADMIN,
+                organization=get_by_code("jx"),
+                password_hash=password_hash,
+            )
         )
     for index, (code, name, _en, _p) in enumerate(CITIES, start=1):
         phone = f"{ORGANIZER_PHONE_PREFIX}{index:02d}"
         if accounts.find_by_phone(phone) is None:
             db.session.add(
-                User(phone=phone, name=f"{name}工会组织者", role=Role.ORGANIZER,
-                     organization=get_by_code(city_org_code(code)), password_hash=password_hash)  # fmt: skip
+                User(
+                    phone=phone,
+                    name=f"{name}工会组织者",
+                    role=Role.ORGANIZER,
+                    organization=get_by_code(city_org_code(code)),
+                    password_hash=password_hash,
+                )
             )
     db.session.flush()
 
@@ -139,15 +194,26 @@ def _general_events(employees: list[User]) -> None:
         starts = now + timedelta(days=days, hours=2)
         past = days < 0
         event = Event(
-            kind="general", title=title, description="由市总工会主办，欢迎广大职工报名参加。",
-            organization=get_by_code(city_org_code(city_code)), city=city, venue=f"{city.name}市职工文化活动中心",
-            starts_at=starts, ends_at=starts + timedelta(hours=3),
-            signup_opens_at=starts - timedelta(days=30), signup_closes_at=starts - timedelta(hours=2),
-            cancel_deadline=starts - timedelta(days=1), published=True,
-        )  # fmt: skip
+            kind="general",
+            title=title,
+            description="由市总工会主办，欢迎广大职工报名参加。",
+            organization=get_by_code(city_org_code(city_code)),
+            city=city,
+            venue=f"{city.name}市职工文化活动中心",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=3),
+            signup_opens_at=starts - timedelta(days=30),
+            signup_closes_at=starts - timedelta(hours=2),
+            cancel_deadline=starts - timedelta(days=1),
+            published=True,
+        )
         event.slots.append(
-            Slot(starts_at=starts, ends_at=starts + timedelta(hours=3), capacity=capacity,
-                 waitlist_policy=WaitlistPolicy.OFFER)  # fmt: skip
+            Slot(
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=3),
+                capacity=capacity,
+                waitlist_policy=WaitlistPolicy.OFFER,
+            )
         )
         db.session.add(event)
         db.session.flush()

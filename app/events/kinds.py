@@ -40,7 +40,9 @@ class KindPolicy:
         if event.max_age is not None and age > event.max_age:
             reasons.append(_("活动当天您 %(age)d 岁，本活动限 %(max)d 岁及以下。", age=age, max=event.max_age))
         if event.gender is not None and profile.gender != event.gender:
-            reasons.append(_("本活动仅限女职工参加。") if event.gender == Gender.FEMALE else _("本活动仅限男职工参加。"))
+            reasons.append(
+                _("本活动仅限女职工参加。") if event.gender == Gender.FEMALE else _("本活动仅限男职工参加。")
+            )
         if event.frontline_only and not profile.frontline:
             reasons.append(_("本活动面向一线职工。"))
         if event.subtree_only and not event.organization.contains(user.organization):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -42,21 +42,21 @@ class Event(db.Model):
     ends_at: Mapped[datetime] = mapped_column()
     signup_opens_at: Mapped[datetime] = mapped_column()
     signup_closes_at: Mapped[datetime] = mapped_column()
-    cancel_deadline: Mapped[Optional[datetime]] = mapped_column()
+    cancel_deadline: Mapped[datetime | None] = mapped_column()
     published: Mapped[bool] = mapped_column(default=False)
-    cancelled_at: Mapped[Optional[datetime]] = mapped_column()
+    cancelled_at: Mapped[datetime | None] = mapped_column()
     # One active registration per person per event unless the event allows several (e.g. several trip dates).
     allow_multiple_slots: Mapped[bool] = mapped_column(default=False)
     # Generic eligibility, evaluated on the event's date.
-    min_age: Mapped[Optional[int]] = mapped_column()
-    max_age: Mapped[Optional[int]] = mapped_column()
-    gender: Mapped[Optional[Gender]] = mapped_column(Enum(Gender, native_enum=False, length=8))
+    min_age: Mapped[int | None] = mapped_column()
+    max_age: Mapped[int | None] = mapped_column()
+    gender: Mapped[Gender | None] = mapped_column(Enum(Gender, native_enum=False, length=8))
     frontline_only: Mapped[bool] = mapped_column(default=False)
     subtree_only: Mapped[bool] = mapped_column(default=False)
-    industry_ids: Mapped[Optional[list[int]]] = mapped_column(JSON)
+    industry_ids: Mapped[list[int] | None] = mapped_column(JSON)
     # Hours before the start at which reminders go out.
-    reminder_hours: Mapped[Optional[list[int]]] = mapped_column(JSON)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reminder_hours: Mapped[list[int] | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
@@ -95,8 +95,8 @@ class Slot(db.Model):
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
     capacity: Mapped[int] = mapped_column()
-    quota_female: Mapped[Optional[int]] = mapped_column()
-    quota_male: Mapped[Optional[int]] = mapped_column()
+    quota_female: Mapped[int | None] = mapped_column()
+    quota_male: Mapped[int | None] = mapped_column()
     taken: Mapped[int] = mapped_column(default=0)
     taken_female: Mapped[int] = mapped_column(default=0)
     taken_male: Mapped[int] = mapped_column(default=0)
@@ -107,12 +107,12 @@ class Slot(db.Model):
     allocation: Mapped[Allocation] = mapped_column(
         Enum(Allocation, native_enum=False, length=16), default=Allocation.FIRST_COME
     )
-    max_waitlist: Mapped[Optional[int]] = mapped_column()
+    max_waitlist: Mapped[int | None] = mapped_column()
     closed: Mapped[bool] = mapped_column(default=False)
     # A slot may have its own application window (a trip departure); otherwise the event's applies.
-    signup_opens_at: Mapped[Optional[datetime]] = mapped_column()
-    signup_closes_at: Mapped[Optional[datetime]] = mapped_column()
-    settings: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    signup_opens_at: Mapped[datetime | None] = mapped_column()
+    signup_closes_at: Mapped[datetime | None] = mapped_column()
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     event: Mapped[Event] = relationship(back_populates="slots", lazy="joined")
 

@@ -165,7 +165,7 @@ class EventFilter:
     per_page: int = 20
 
 
-def _listing_query(filters: EventFilter) -> Select[tuple[Event]]:
+def _listing_query(filters: EventFilter) -> Select[Event]:
     now = clock.now()
     query = select(Event).where(Event.published.is_(True), Event.cancelled_at.is_(None), Event.ends_at >= now)
     if filters.kind:
@@ -188,8 +188,8 @@ def list_events(filters: EventFilter) -> tuple[list[Event], int]:
     page = max(filters.page, 1)
     events = db.session.scalars(
         query.order_by(Event.starts_at, Event.id).limit(filters.per_page).offset((page - 1) * filters.per_page)
-    ).unique()
-    return list(events), total
+    )
+    return list(events.unique()), total
 
 
 def upcoming_highlights(limit: int = 6) -> list[Event]:

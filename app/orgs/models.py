@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from typing import Optional
 
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -63,15 +62,13 @@ class Organization(db.Model):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     level: Mapped[OrgLevel] = mapped_column(Enum(OrgLevel, native_enum=False, length=16))
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organizations.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     path: Mapped[str] = mapped_column(String(255), index=True, default="")
-    city_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cities.id"))
-    enterprise_type: Mapped[Optional[EnterpriseType]] = mapped_column(
-        Enum(EnterpriseType, native_enum=False, length=24)
-    )
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"))
+    enterprise_type: Mapped[EnterpriseType | None] = mapped_column(Enum(EnterpriseType, native_enum=False, length=24))
 
-    parent: Mapped[Optional[Organization]] = relationship(remote_side=[id])
-    city: Mapped[Optional[City]] = relationship()
+    parent: Mapped[Organization | None] = relationship(remote_side=[id])
+    city: Mapped[City | None] = relationship()
 
     def contains(self, other: Organization | None) -> bool:
         """True when ``other`` is this organization or lies below it."""

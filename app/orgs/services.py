@@ -90,9 +90,7 @@ def seed_reference_data() -> None:
 
     root = get_by_code(PROVINCE_ORG_CODE)
     if root is None:
-        root = create_organization(
-            code=PROVINCE_ORG_CODE, name=PROVINCE_ORG_NAME, level=OrgLevel.PROVINCE, parent=None
-        )
+        root = create_organization(code=PROVINCE_ORG_CODE, name=PROVINCE_ORG_NAME, level=OrgLevel.PROVINCE, parent=None)
     for code, name, _name_en, _prefecture in CITIES:
         if get_by_code(city_org_code(code)) is None:
             create_organization(

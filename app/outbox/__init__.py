@@ -70,7 +70,7 @@ def enqueue(
             )
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
         )
-        inserted += db.session.execute(statement).rowcount or 0
+        inserted += db.session.execute(statement).rowcount or 0  # type: ignore[attr-defined]
     return inserted
 
 
@@ -86,7 +86,7 @@ def cancel_pending(user_id: int, subject_prefix: str, kind: str | None = None) -
     if kind is not None:
         condition.append(OutboxMessage.kind == kind)
     result = db.session.execute(update(OutboxMessage).where(*condition).values(status=OutboxStatus.SKIPPED))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return result.rowcount or 0  # type: ignore[attr-defined,no-any-return]
 
 
 def init_app(app: Flask) -> None:

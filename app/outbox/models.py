@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,7 +27,7 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # NULL once the recipient deleted their account (the row's data is wiped at the same time).
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(16))  # email / inbox / sms
     kind: Mapped[str] = mapped_column(String(40))  # e.g. booking_confirmed, reminder, offer, reveal
     template: Mapped[str] = mapped_column(String(80))
@@ -36,13 +36,13 @@ class OutboxMessage(db.Model):
     # (recipient, subject, kind, channel): a second insert with the same key is a no-op.
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     due_at: Mapped[datetime] = mapped_column(default=clock.now)
-    expires_at: Mapped[Optional[datetime]] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()
     status: Mapped[OutboxStatus] = mapped_column(
         Enum(OutboxStatus, native_enum=False, length=16), default=OutboxStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
-    lease_owner: Mapped[Optional[str]] = mapped_column(String(80))
-    lease_until: Mapped[Optional[datetime]] = mapped_column()
-    sent_at: Mapped[Optional[datetime]] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=clock.now)

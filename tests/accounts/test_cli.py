@@ -9,11 +9,24 @@ def _user(phone):
 
 def test_create_admin_and_organizer(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create-admin", "--phone", "13911112222", "--password", "admin-pass-9", "--name", "管理员"])
+    result = runner.invoke(
+        args=["users", "create-admin", "--phone", "13911112222", "--password", "admin-pass-9", "--name", "管理员"]
+    )
     assert result.exit_code == 0, result.output
     assert _user("13911112222").role == Role.ADMIN
     result = runner.invoke(
-        args=["users", "create-organizer", "--phone", "13911113333", "--password", "organizer-9x", "--name", "赣州组织者", "--org", "jx-ganzhou"]
+        args=[
+            "users",
+            "create-organizer",
+            "--phone",
+            "13911113333",
+            "--password",
+            "organizer-9x",
+            "--name",
+            "赣州组织者",
+            "--org",
+            "jx-ganzhou",
+        ]
     )
     assert result.exit_code == 0, result.output
     organizer = _user("13911113333")
@@ -22,7 +35,18 @@ def test_create_admin_and_organizer(app):
 
 def test_create_organizer_unknown_org_fails(app):
     result = app.test_cli_runner().invoke(
-        args=["users", "create-organizer", "--phone", "13911113333", "--password", "organizer-9x", "--name", "x", "--org", "nope"]
+        args=[
+            "users",
+            "create-organizer",
+            "--phone",
+            "13911113333",
+            "--password",
+            "organizer-9x",
+            "--name",
+            "x",
+            "--org",
+            "nope",
+        ]
     )
     assert result.exit_code == 1 and "unknown organization" in result.output
     assert _user("13911113333") is None
@@ -51,7 +75,9 @@ def test_import_creates_then_updates_idempotently(app, tmp_path):
     second = runner.invoke(args=["users", "import", str(csv_file)])
     assert "created 0, updated 2" in second.output
     wang = _user("13600000001")
-    assert wang.profile.industry.name == "装备制造" and wang.profile.frontline and wang.organization.code == "jx-nanchang"
+    assert (
+        wang.profile.industry.name == "装备制造" and wang.profile.frontline and wang.organization.code == "jx-nanchang"
+    )
     assert _user("13600000002").profile.enterprise_type.value == "new_employment"
     assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 2
 
@@ -67,8 +93,17 @@ def test_import_reports_every_bad_row_and_imports_nothing(app, tmp_path):
     )
     result = app.test_cli_runner().invoke(args=["users", "import", str(csv_file)])
     assert result.exit_code == 1
-    for expected in ["line 3: phone", "line 3: gender", "line 3: birth_date", "line 3: city", "line 3: enterprise_type",
-                     "line 3: industry", "line 3: frontline", "line 4: phone repeats line 2", "nothing imported"]:
+    for expected in [
+        "line 3: phone",
+        "line 3: gender",
+        "line 3: birth_date",
+        "line 3: city",
+        "line 3: enterprise_type",
+        "line 3: industry",
+        "line 3: frontline",
+        "line 4: phone repeats line 2",
+        "nothing imported",
+    ]:
         assert expected in result.output, expected
     assert _user("13600000001") is None
 

@@ -22,7 +22,10 @@ def test_token_issued_for_right_password_only(client, employee):
 
 
 def test_token_endpoint_rate_limited(client, employee):
-    codes = [client.post("/api/v1/tokens", json={"phone": employee.phone, "password": "x" * 9}).status_code for _ in range(12)]
+    codes = [
+        client.post("/api/v1/tokens", json={"phone": employee.phone, "password": "x" * 9}).status_code
+        for _ in range(12)
+    ]
     assert codes[-1] == 429
 
 
@@ -53,7 +56,11 @@ def test_book_statuses_and_error_codes(client):
     again = client.post(f"/api/v1/slots/{slot_id}/registrations", json={}, headers=auth(ta))
     assert again.status_code == 409 and again.json["error"] == "already_registered"
     waiting = client.post(f"/api/v1/slots/{slot_id}/registrations", json={}, headers=auth(tb))
-    assert waiting.status_code == 201 and waiting.json == {"id": waiting.json["id"], "status": "waitlisted", "waitlist_position": 1}
+    assert waiting.status_code == 201 and waiting.json == {
+        "id": waiting.json["id"],
+        "status": "waitlisted",
+        "waitlist_position": 1,
+    }
     assert client.post(f"/api/v1/slots/{slot_id}/registrations", json={}).status_code == 401
     assert client.post("/api/v1/slots/999999/registrations", json={}, headers=auth(ta)).status_code == 404
 
@@ -121,8 +128,15 @@ EVENT_BODY = {
     "ends_at": "2027-01-10T12:00",
     "signup_opens_at": "2026-12-01T09:00",
     "signup_closes_at": "2027-01-09T18:00",
-    "slots": [{"starts_at": "2027-01-10T09:00", "ends_at": "2027-01-10T12:00", "capacity": 30,
-               "gender_quota": {"female": 15, "male": 15}, "waitlist": "offer"}],
+    "slots": [
+        {
+            "starts_at": "2027-01-10T09:00",
+            "ends_at": "2027-01-10T12:00",
+            "capacity": 30,
+            "gender_quota": {"female": 15, "male": 15},
+            "waitlist": "offer",
+        }
+    ],
 }
 
 
@@ -136,9 +150,13 @@ def test_create_event_as_organizer(client, organizer):
 
 
 def test_create_event_refused_for_employee_and_outside_scope(client, employee, organizer):
-    assert client.post("/api/v1/events", json=EVENT_BODY, headers=auth(factories.api_token(employee))).status_code == 403
+    assert (
+        client.post("/api/v1/events", json=EVENT_BODY, headers=auth(factories.api_token(employee))).status_code == 403
+    )
     outside = client.post(
-        "/api/v1/events", json={**EVENT_BODY, "organization": "jx-ganzhou"}, headers=auth(factories.api_token(organizer))
+        "/api/v1/events",
+        json={**EVENT_BODY, "organization": "jx-ganzhou"},
+        headers=auth(factories.api_token(organizer)),
     )
     assert outside.status_code == 404
     assert db.session.scalar(db.select(db.func.count()).select_from(Event)) == 0

@@ -200,9 +200,14 @@ def test_every_transition_writes_history_and_illegal_ones_refused():
         booking.cancel(reg, actor=person)
     db.session.rollback()
     rows = db.session.scalars(
-        db.select(RegistrationHistory).where(RegistrationHistory.registration_id == reg.id).order_by(RegistrationHistory.id)
+        db.select(RegistrationHistory)
+        .where(RegistrationHistory.registration_id == reg.id)
+        .order_by(RegistrationHistory.id)
     ).all()
-    assert [(r.from_status, r.to_status) for r in rows] == [(None, Status.CONFIRMED), (Status.CONFIRMED, Status.CANCELLED)]
+    assert [(r.from_status, r.to_status) for r in rows] == [
+        (None, Status.CONFIRMED),
+        (Status.CONFIRMED, Status.CANCELLED),
+    ]
     assert all(r.actor_id == person.id for r in rows)
 
 

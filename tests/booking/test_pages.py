@@ -81,6 +81,8 @@ def test_someone_elses_registration_ticket_and_ics_are_404(app):
 
 def test_booking_error_message_shown_not_500(employee_client):
     event = factories.make_event(capacity=0, waitlist=WaitlistPolicy.NONE)
-    response = employee_client.post(f"/slots/{event.slots[0].id}/book", data={"event_id": event.id}, follow_redirects=True)
+    response = employee_client.post(
+        f"/slots/{event.slots[0].id}/book", data={"event_id": event.id}, follow_redirects=True
+    )
     assert response.status_code == 200 and "名额已满" in response.get_data(as_text=True)
     assert employee_client.post("/slots/999999/book").status_code in (302, 404)
