@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import click
 from flask.cli import AppGroup
@@ -30,10 +31,9 @@ def seed(scale: str) -> None:
     seed_reference_data()
     db.session.commit()
     for name in FEATURE_DEMOS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
+        if importlib.util.find_spec(name) is None:  # a feature without demo data
             continue
+        module = importlib.import_module(name)
         seeder = getattr(module, "seed_demo", None)
         if seeder is not None:
             seeder()
