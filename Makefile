@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: run test test-sqlite test-postgres check lint typecheck security bench translations install clean
+.PHONY: run test check lint typecheck security bench translations messages install clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,10 +18,19 @@ install: $(VENV)/.installed
 translations: install
 	$(VENV)/bin/pybabel compile -f -d app/translations -D messages >/dev/null
 
+# After changing user-facing text: extract the Chinese source messages and merge them into the English catalogue.
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) orgs seed
 	$(FLASK) demo seed
+	@mkdir -p instance/maildir
+	@echo "Email goes to a local SMTP server on 127.0.0.1:8025 that keeps it in instance/maildir/"
+	@$(PY) -m aiosmtpd -n -l 127.0.0.1:8025 -c aiosmtpd.handlers.Mailbox instance/maildir & sink=$$!; \
+	trap 'kill $$sink 2>/dev/null' EXIT INT TERM; \
 	SCHEDULER_EMBEDDED=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set (CI sets it).

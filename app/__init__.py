@@ -21,6 +21,7 @@ FEATURES = [
     "app.events",
     "app.booking",
     "app.outbox",
+    "app.audit",
     "app.notifications",
     "app.mixers",
     "app.screenings",
@@ -48,7 +49,9 @@ def register_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.from_mapping(load_config(Path(app.instance_path), overrides))
     from .database import engine_options
 
-    options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_POOL_SIZE"])
+    options = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_POOL_SIZE"], app.config["DB_POOL_PRE_PING"]
+    )
     options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 

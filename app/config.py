@@ -59,7 +59,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "SQLALCHEMY_POOL_SIZE": int(env.get("DB_POOL_SIZE", "5")),
+        "DB_POOL_PRE_PING": _bool(env.get("DB_POOL_PRE_PING")),
         "REDIS_URL": redis_url,
+        # Number of reverse proxies in front of the app (X-Forwarded-For/-Proto are trusted from that many hops).
+        "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT", "0")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -68,6 +71,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh_CN", "en"],
         "WTF_CSRF_TIME_LIMIT": None,
+        # Requests larger than this answer 413 (no feature uploads more than a CSV of a few MB).
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -16,10 +16,12 @@ from sqlalchemy.engine import Engine
 from .extensions import db
 
 
-def engine_options(uri: str, pool_size: int) -> dict[str, Any]:
+def engine_options(uri: str, pool_size: int, pre_ping: bool = False) -> dict[str, Any]:
     if uri.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True, "pool_recycle": 1800}
+    # No pre-ping by default: it costs a round trip per request; a connection broken by a database restart fails
+    # one request and is then replaced by the pool.
+    return {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": pre_ping, "pool_recycle": 1800}
 
 
 def _configure_sqlite(engine: Engine) -> None:

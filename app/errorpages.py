@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .errors import DomainError
@@ -87,6 +87,19 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         log.warning("database busy on %s %s: %s", request.method, request.endpoint, type(error.orig).__name__)
         return error_response(503)
+
+    @app.errorhandler(DataError)
+    def _data(error: DataError) -> Response:
+        # A value the database cannot hold (an id beyond its integer range, a NUL byte in text): bad input.
+        db.session.rollback()
+        log.info("data error on %s %s: %s", request.method, request.endpoint, type(error.orig).__name__)
+        return error_response(400)
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(error: RecursionError) -> Response:
+        # e.g. a JSON body nested thousands of levels deep: refuse it like any malformed request.
+        db.session.rollback()
+        return error_response(400)
 
     if app.testing:
         return  # let tests see the real exception

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from werkzeug.routing import IntegerConverter, Map
 
 from .extensions import login_manager
 
@@ -74,7 +75,47 @@ def _persist_last_seen(_error: BaseException | None) -> None:
         db.session.rollback()
 
 
+def _refuse_nul_bytes() -> None:
+    """A NUL byte is never part of legitimate text input (PostgreSQL refuses it in text columns): 400 at once."""
+    from flask import abort
+
+    if b"\x00" in request.query_string or b"%00" in request.query_string.upper():
+        abort(400)
+    form_post = request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    )
+    if form_post and any("\x00" in value for value in request.form.values()):
+        abort(400)
+
+
+class _BoundedInt(IntegerConverter):
+    """Ids fit a database integer: a bigger number matches no route (404) instead of overflowing the driver."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = 2_147_483_647,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def trust_proxies(app: Flask, count: int) -> None:
+    """Behind ``count`` reverse proxies (nginx terminating TLS), read the client's address and scheme from their
+    X-Forwarded-* headers: rate limits then key on the real client, and HSTS is sent for HTTPS requests."""
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
+    trust_proxies(app, int(app.config.get("TRUSTED_PROXY_COUNT") or 0))
+    app.url_map.converters["int"] = _BoundedInt  # before any blueprint adds its rules
+    app.before_request(_refuse_nul_bytes)
     app.after_request(_set_headers)
     app.teardown_request(_persist_last_seen)
     login_manager.login_view = "accounts.login"

@@ -11,7 +11,7 @@ from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
-from ..extensions import db
+from ..extensions import Model
 from ..orgs.models import City, EnterpriseType, Industry, Organization
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class Gender(enum.StrEnum):
     MALE = "male"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """Who logs in. Employees are members of ``organization`` (their enterprise union); an organizer acts for
     ``organization`` and everything below it; an admin acts for the whole province."""
 
@@ -72,7 +72,7 @@ class User(UserMixin, db.Model):
         return self.role in (Role.ORGANIZER, Role.ADMIN)
 
 
-class Profile(db.Model):
+class Profile(Model):
     """The employee attributes that eligibility and statistics read."""
 
     __tablename__ = "profiles"
@@ -93,7 +93,7 @@ class Profile(db.Model):
     industry: Mapped[Industry | None] = relationship(lazy="joined")
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """A server-side record of one login: logout or a password change revokes it, so a replayed cookie is dead."""
 
     __tablename__ = "login_sessions"
@@ -107,7 +107,7 @@ class LoginSession(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
@@ -121,7 +121,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class PasswordResetToken(db.Model):
+class PasswordResetToken(Model):
     __tablename__ = "password_reset_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,7 +131,7 @@ class PasswordResetToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column()
 
 
-class Consent(db.Model):
+class Consent(Model):
     """Consent to one purpose of processing sensitive personal information (PIPL art. 29), per notice version."""
 
     __tablename__ = "consents"

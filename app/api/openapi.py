@@ -126,7 +126,7 @@ def openapi_document() -> dict[str, Any]:
                         {"name": "available", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}},
                         {"name": "page", "in": "query", "schema": {"type": "string"}},
                     ],
-                    "responses": {"200": {"description": "events"}},
+                    "responses": {"200": {"description": "events"}, "400": _error("malformed query (e.g. a NUL byte)")},
                 },
                 "post": {
                     "summary": "Create and publish an event (organizer or admin, within their scope)",

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from ..accounts import services as accounts
 from ..accounts.models import Gender, Role
 from ..booking import services as booking
-from ..booking.models import Registration
+from ..booking.models import Registration, Status
 from ..errors import DomainError, InvalidInput
 from ..events import services as events
 from ..events.models import Allocation, Event, WaitlistPolicy
@@ -161,12 +161,10 @@ def create_registration(slot_id: int) -> tuple[Response, int]:
     if options is not None and not isinstance(options, dict):
         raise InvalidInput(fields={"options": [_("必须是 JSON 对象。")]})
     registration = booking.book(api_user(), slot_id, consents=consents, options=options)
-    body = {
-        "id": registration.id,
-        "status": registration.status.value,
-        "waitlist_position": booking.waitlist_position(registration),
-    }
-    db.session.commit()
+    body = {"id": registration.id, "status": registration.status.value}
+    waitlisted = registration.status == Status.WAITLISTED
+    db.session.commit()  # release the slot's lock before anything else is read
+    body["waitlist_position"] = booking.waitlist_position(registration) if waitlisted else None
     return jsonify(body), 201
 
 

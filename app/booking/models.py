@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .. import clock
 from ..accounts.models import Gender, User
 from ..events.models import Event, Slot
-from ..extensions import db
+from ..extensions import Model
 
 
 class Status(enum.StrEnum):
@@ -33,7 +33,7 @@ HOLDING = frozenset({Status.CONFIRMED, Status.OFFERED, Status.ATTENDED, Status.N
 ACTIVE = frozenset(HOLDING | {Status.PENDING, Status.WAITLISTED})
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "registrations"
     __table_args__ = (
         Index(
@@ -90,7 +90,7 @@ class Registration(db.Model):
         return self.status in HOLDING
 
 
-class RegistrationHistory(db.Model):
+class RegistrationHistory(Model):
     """One row per transition; never updated (actor becomes NULL if that account is deleted)."""
 
     __tablename__ = "registration_history"

@@ -91,18 +91,19 @@ def _record_consents(user: User, required: Sequence[str], given: Iterable[str]) 
         accounts.grant_consent(user, purpose)
 
 
-def _active_registration(user_id: int, slot: Slot) -> Registration | None:
+def _has_active_registration(user_id: int, slot: Slot) -> bool:
     same_event = and_(Registration.event_id == slot.event_id, Registration.single_per_event.is_(True))
     condition = (
         Registration.slot_id == slot.id
         if slot.event.allow_multiple_slots
         else or_(Registration.slot_id == slot.id, same_event)
     )
-    return db.session.scalar(
-        select(Registration)
+    found = db.session.scalar(
+        select(Registration.id)
         .where(Registration.user_id == user_id, Registration.is_active.is_(True), condition)
         .limit(1)
     )
+    return found is not None
 
 
 def _waitlist_length(slot: Slot) -> int:
@@ -152,7 +153,7 @@ def book(
         raise NotEligible(reasons)
     options = policy.validate_options(user, slot, options)
     _record_consents(user, policy.required_consents(event, options), consents)
-    if _active_registration(user.id, slot) is not None:
+    if _has_active_registration(user.id, slot):
         raise AlreadyRegistered()
     profile = user.profile
     registration = Registration(

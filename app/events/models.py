@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
 from ..accounts.models import Gender
-from ..extensions import db
+from ..extensions import Model
 from ..orgs.models import City, Organization
 
 
@@ -27,7 +27,7 @@ class Allocation(enum.StrEnum):
     LOTTERY = "lottery"
 
 
-class Event(db.Model):
+class Event(Model):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_kind_starts", "kind", "starts_at"),)
 
@@ -74,7 +74,7 @@ class Event(db.Model):
         return self.signup_opens_at <= at < self.signup_closes_at
 
 
-class Slot(db.Model):
+class Slot(Model):
     """A bookable unit: a mixer, a screening time slot, a trip departure.
 
     ``taken`` counts the registrations holding a seat (confirmed, offered, attended, no-show); it is changed only

@@ -7,7 +7,7 @@ import enum
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 
 
 class EnterpriseType(enum.StrEnum):
@@ -30,7 +30,7 @@ class OrgLevel(enum.StrEnum):
     ENTERPRISE = "enterprise"
 
 
-class City(db.Model):
+class City(Model):
     __tablename__ = "cities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,7 +42,7 @@ class City(db.Model):
     sort_order: Mapped[int] = mapped_column(default=0)
 
 
-class Industry(db.Model):
+class Industry(Model):
     __tablename__ = "industries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +53,7 @@ class Industry(db.Model):
     sort_order: Mapped[int] = mapped_column(default=0)
 
 
-class Organization(db.Model):
+class Organization(Model):
     """A union organization. ``path`` is the chain of ids from the root ("/1/4/17/") for subtree queries."""
 
     __tablename__ = "organizations"

@@ -48,31 +48,65 @@ def enqueue(
     """Write one outbox row per channel for ``user`` in the current transaction. ``subject`` names what the
     message is about (e.g. "registration:42" or "registration:42:24h"); with the recipient, kind and channel it
     forms the idempotency key, so enqueueing the same message twice is a no-op. Returns rows inserted."""
-    chosen = list(channels) if channels is not None else channels_for(user, kind, essential)
-    if not chosen:
-        return 0
+    return enqueue_many(
+        [
+            {
+                "user": user,
+                "kind": kind,
+                "subject": subject,
+                "template": template,
+                "data": data,
+                "due_at": due_at,
+                "expires_at": expires_at,
+                "essential": essential,
+                "channels": channels,
+            }
+        ]
+    )
+
+
+def enqueue_many(messages: Sequence[dict[str, Any]]) -> int:
+    """``enqueue`` for many messages in one statement (a booking writes a confirmation and reminders; a mixer's
+    reveal notifies hundreds of people). Each dict holds ``enqueue``'s arguments: user, kind, subject and
+    optionally template, data, due_at, expires_at, essential, channels. Channels are resolved once per
+    (recipient, kind, essential). Returns rows inserted (a repeated idempotency key inserts nothing)."""
     now = clock.now()
-    rows = [
-        {
-            "user_id": user.id,
-            "channel": channel,
-            "kind": kind,
-            "template": template or kind,
-            "data": data or {},
-            "essential": essential,
-            "idempotency_key": f"{user.id}:{subject}:{kind}:{channel}"[:200],
-            "due_at": due_at or now,
-            "expires_at": expires_at,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "created_at": now,
-        }
-        for channel in chosen
-    ]
+    resolved: dict[tuple[int, str, bool], list[str]] = {}
+    rows: list[dict[str, Any]] = []
+    for message in messages:
+        user, kind, essential = message["user"], message["kind"], bool(message.get("essential", False))
+        chosen = message.get("channels")
+        if chosen is None:
+            key = (user.id, kind, essential)
+            if key not in resolved:
+                resolved[key] = channels_for(user, kind, essential)
+            chosen = resolved[key]
+        for channel in chosen:
+            rows.append(
+                {
+                    "user_id": user.id,
+                    "channel": channel,
+                    "kind": kind,
+                    "template": message.get("template") or kind,
+                    "data": message.get("data") or {},
+                    "essential": essential,
+                    "idempotency_key": f"{user.id}:{message['subject']}:{kind}:{channel}"[:200],
+                    "due_at": message.get("due_at") or now,
+                    "expires_at": message.get("expires_at"),
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+            )
+    if not rows:
+        return 0
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    # One multi-row statement: a booking writes several messages and this path is hot (bench/flash_sale.py).
-    statement = insert(OutboxMessage).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    return db.session.execute(statement).rowcount or 0  # type: ignore[attr-defined,no-any-return]
+    # One compiled statement for all rows (SQLAlchemy sends them as multi-row INSERTs); RETURNING counts the rows
+    # really inserted on both backends (conflicts return nothing).
+    statement = (
+        insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(OutboxMessage.id)
+    )
+    return len(db.session.connection().execute(statement, rows).all())
 
 
 def cancel_pending(user_id: int, subject_prefix: str, kind: str | None = None) -> int:

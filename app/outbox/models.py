@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
-from ..extensions import db
+from ..extensions import Model
 
 
 class OutboxStatus(enum.StrEnum):
@@ -21,7 +21,7 @@ class OutboxStatus(enum.StrEnum):
     SKIPPED = "skipped"  # past its usefulness (e.g. a reminder after the event started) or cancelled
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_messages_due", "status", "due_at"),)
 
