@@ -1,7 +1,30 @@
-"""screenings feature (to be built)."""
+"""Health-truck screenings (健康大篷车): time slots, two-cancer screening, attendance."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+
+def _nav(user):  # type: ignore[no-untyped-def]
+    from ..web import NavItem
+
+    if getattr(user, "is_organizer", False):
+        return NavItem(_l("体检排班"), "/organizer/screenings/")
+    return None
 
 
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, CLI commands, kind policies and signal receivers."""
+    from ..booking.states import registration_changed
+    from ..events.kinds import register_kind
+    from ..web import register_nav
+    from . import models  # noqa: F401 - the tables
+    from .policy import ScreeningPolicy
+    from .services import on_registration_changed
+    from .views import bp, register_template_helpers
+
+    register_kind(ScreeningPolicy())
+    registration_changed.connect(on_registration_changed)
+    if "screenings" not in app.blueprints:
+        app.register_blueprint(bp)
+    register_template_helpers(app)
+    register_nav(_nav)

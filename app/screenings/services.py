@@ -1,0 +1,616 @@
+"""Health-truck screening rules: planning a visit and its slot grid, the event page's package offer, moving a
+booking, check-in and outcomes (never a medical result). Two-cancer eligibility is in ``eligibility``, the
+reach figures in ``reach`` (re-exported here as ``reach_figures``).
+
+Seats are always changed through the booking engine (``app.booking.services``); this module adds what a
+screening needs on top. Functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from blinker import signal
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from .. import clock
+from ..accounts import services as accounts
+from ..accounts.models import User
+from ..booking import services as booking
+from ..booking.errors import IllegalTransition
+from ..booking.models import HOLDING, Registration, Status
+from ..booking.states import transition
+from ..errors import DomainError, InvalidInput, NotFound
+from ..events.models import Event, Slot, WaitlistPolicy
+from ..events.services import EventData, SlotData, create_event
+from ..extensions import db
+from ..orgs.models import City, Organization
+from ..orgs.scope import require_manages, scope_condition
+from .eligibility import parse_package, two_cancer_counts, two_cancer_reasons, visit_date
+from .models import (
+    DEFAULT_MAX_AGE,
+    DEFAULT_MIN_AGE,
+    DEFAULT_REPEAT_YEARS,
+    KIND,
+    NotScreenedReason,
+    Outcome,
+    Package,
+    ScreeningBooking,
+    ScreeningVisit,
+)
+from .reach import ReachFigures as ReachFigures  # the reach figures are called as services.reach_figures
+from .reach import reach_figures as reach_figures
+
+# Sent with an event whose registrations' start times changed (a booking moved to another time slot). Named
+# signals are shared by name: the notifications feature re-plans reminders on it without an import either way.
+times_changed = signal("event-times-changed")
+
+MAX_SLOTS_PER_GRID = 200
+MIN_INTERVAL = 5
+MAX_INTERVAL = 240
+MAX_PER_SLOT = 500
+
+
+# --- labels -------------------------------------------------------------------------------------------------
+
+
+def package_label(package: Package | str) -> str:
+    return {
+        Package.GENERAL: _("常规体检"),
+        Package.TWO_CANCER: _("常规体检 + “两癌”筛查"),
+    }[Package(package)]
+
+
+def reason_label(reason: NotScreenedReason | str) -> str:
+    return {
+        NotScreenedReason.LEFT_EARLY: _("排队时间过长，提前离开"),
+        NotScreenedReason.DECLINED: _("本人放弃检查"),
+        NotScreenedReason.NOT_SUITABLE_TODAY: _("当日不宜检查"),
+        NotScreenedReason.NO_ID: _("未携带身份证件"),
+        NotScreenedReason.CAPACITY: _("设备或医务人员原因未能检查"),
+        NotScreenedReason.OTHER: _("其他原因"),
+    }[NotScreenedReason(reason)]
+
+
+def reason_choices() -> list[tuple[str, str]]:
+    return [(reason.value, reason_label(reason)) for reason in NotScreenedReason]
+
+
+# --- planning -----------------------------------------------------------------------------------------------
+
+
+def generate_slot_times(day: date, start: time, end: time, interval_minutes: int) -> list[tuple[datetime, datetime]]:
+    """The time slots of a grid: from ``start``, one every ``interval_minutes``, each as long as the interval,
+    the last one ending at or before ``end`` (08:30–16:30 every 15 minutes gives 32 slots, the last at 16:15).
+    Refuses an empty or oversized grid and intervals outside 5–240 minutes with InvalidInput."""
+    errors: dict[str, list[str]] = {}
+    if not MIN_INTERVAL <= interval_minutes <= MAX_INTERVAL:
+        errors["interval"] = [_("间隔需在 %(a)d 到 %(b)d 分钟之间。", a=MIN_INTERVAL, b=MAX_INTERVAL)]
+    if end <= start:
+        errors["end"] = [_("结束时间必须晚于开始时间。")]
+    if errors:
+        raise InvalidInput(_("请检查填写的内容。"), fields=errors)
+    first = datetime.combine(day, start)
+    last_end = datetime.combine(day, end)
+    step = timedelta(minutes=interval_minutes)
+    times: list[tuple[datetime, datetime]] = []
+    moment = first
+    while moment + step <= last_end:
+        times.append((moment, moment + step))
+        moment += step
+    if not times:
+        raise InvalidInput(_("请检查填写的内容。"), fields={"end": [_("开始与结束之间放不下一个时段。")]})
+    if len(times) > MAX_SLOTS_PER_GRID:
+        raise InvalidInput(
+            _("请检查填写的内容。"), fields={"interval": [_("一天最多 %(n)d 个时段。", n=MAX_SLOTS_PER_GRID)]}
+        )
+    return times
+
+
+@dataclass
+class VisitData:
+    title: str
+    organization: Organization
+    city: City
+    site_name: str
+    day: date
+    start: time
+    end: time
+    interval_minutes: int
+    per_slot: int
+    venue: str = ""
+    description: str = ""
+    offers_two_cancer: bool = True
+    two_cancer_min_age: int = DEFAULT_MIN_AGE
+    two_cancer_max_age: int = DEFAULT_MAX_AGE
+    repeat_interval_years: int = DEFAULT_REPEAT_YEARS
+    two_cancer_per_slot: int | None = None
+    frontline_only: bool = False
+    signup_opens_at: datetime | None = None  # default: now
+    published: bool = True
+
+
+def _validate_visit(data: VisitData) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if not data.site_name.strip() or len(data.site_name) > 120:
+        add("site_name", _("请填写园区或站点名称（不超过 120 个字符）。"))
+    if not 1 <= data.per_slot <= MAX_PER_SLOT:
+        add("per_slot", _("每个时段人数需在 1 到 %(n)d 之间。", n=MAX_PER_SLOT))
+    if not 0 <= data.two_cancer_min_age <= data.two_cancer_max_age <= 120:
+        add("two_cancer_max_age", _("“两癌”筛查年龄范围无效。"))
+    if not 0 <= data.repeat_interval_years <= 20:
+        add("repeat_interval_years", _("间隔年限需在 0 到 20 年之间。"))
+    if data.two_cancer_per_slot is not None and not 0 <= data.two_cancer_per_slot <= data.per_slot:
+        add("two_cancer_per_slot", _("每时段“两癌”名额需在 0 到每时段人数之间。"))
+    if data.day < clock.today():
+        add("day", _("体检日期不能早于今天。"))
+    return errors
+
+
+def plan_visit(actor: User, data: VisitData) -> Event:
+    """An organizer plans a truck's day at a park in one step: the event (kind "screening"), its visit
+    settings and the slot grid. Each slot takes bookings until it starts; the visit stays open until its
+    last slot starts. Invalid input raises InvalidInput naming every field; nothing is written. Outside
+    the organizer's subtree: NotFound."""
+    require_manages(actor, data.organization)
+    errors = _validate_visit(data)
+    try:
+        times = generate_slot_times(data.day, data.start, data.end, data.interval_minutes)
+    except InvalidInput as error:
+        errors.update(error.fields)
+        times = []
+    if errors:
+        raise InvalidInput(_("请检查填写的内容。"), fields=errors)
+    opens = data.signup_opens_at or clock.now()
+    times = [(starts, ends) for starts, ends in times if starts > opens]
+    if not times:
+        raise InvalidInput(_("请检查填写的内容。"), fields={"start": [_("所有时段都已开始，无法预约。")]})
+    first_start, last_start = times[0][0], times[-1][0]
+    event = create_event(
+        actor,
+        EventData(
+            kind=KIND,
+            title=data.title.strip() or _("健康大篷车进%(site)s", site=data.site_name.strip()),
+            city=data.city,
+            organization=data.organization,
+            starts_at=first_start,
+            ends_at=times[-1][1],
+            signup_opens_at=opens,
+            signup_closes_at=last_start,
+            description=data.description,
+            venue=data.venue.strip() or data.site_name.strip(),
+            frontline_only=data.frontline_only,
+            published=data.published,
+            slots=[
+                SlotData(
+                    starts_at=starts,
+                    ends_at=ends,
+                    capacity=data.per_slot,
+                    waitlist_policy=WaitlistPolicy.NONE,
+                    label=f"{starts:%H:%M}–{ends:%H:%M}",
+                    signup_closes_at=starts,
+                )
+                for starts, ends in times
+            ],
+        ),
+    )
+    db.session.add(
+        ScreeningVisit(
+            event_id=event.id,
+            site_name=data.site_name.strip(),
+            offers_two_cancer=data.offers_two_cancer,
+            two_cancer_min_age=data.two_cancer_min_age,
+            two_cancer_max_age=data.two_cancer_max_age,
+            repeat_interval_years=data.repeat_interval_years,
+            two_cancer_per_slot=data.two_cancer_per_slot if data.offers_two_cancer else None,
+        )
+    )
+    db.session.flush()
+    return event
+
+
+def add_slots(actor: User, event: Event, start: time, end: time, interval_minutes: int, per_slot: int) -> list[Slot]:
+    """Add a block of slots to an existing visit on its date (e.g. an afternoon session). New slots may not
+    overlap existing ones; the visit's end time grows to cover them."""
+    require_manages(actor, event.organization)
+    visit = get_visit(event.id)
+    if not 1 <= per_slot <= MAX_PER_SLOT:
+        raise InvalidInput(
+            _("请检查填写的内容。"),
+            fields={"per_slot": [_("每个时段人数需在 1 到 %(n)d 之间。", n=MAX_PER_SLOT)]},
+        )
+    times = generate_slot_times(visit_date(visit.event), start, end, interval_minutes)
+    for starts, ends in times:
+        for slot in event.slots:
+            if starts < slot.ends_at and slot.starts_at < ends:
+                raise InvalidInput(
+                    _("请检查填写的内容。"),
+                    fields={"start": [_("新时段与已有时段 %(label)s 重叠。", label=slot.label)]},
+                )
+    created = []
+    for starts, ends in times:
+        slot = Slot(
+            starts_at=starts,
+            ends_at=ends,
+            capacity=per_slot,
+            waitlist_policy=WaitlistPolicy.NONE,
+            label=f"{starts:%H:%M}–{ends:%H:%M}",
+            signup_closes_at=starts,
+        )
+        event.slots.append(slot)
+        created.append(slot)
+    event.starts_at = min(event.starts_at, times[0][0])
+    event.ends_at = max(event.ends_at, times[-1][1])
+    event.signup_closes_at = max(event.signup_closes_at, times[-1][0])
+    db.session.flush()
+    return created
+
+
+@dataclass
+class TwoCancerSettings:
+    offers_two_cancer: bool
+    min_age: int
+    max_age: int
+    repeat_interval_years: int
+    per_slot: int | None
+
+
+def update_two_cancer_settings(actor: User, visit: ScreeningVisit, settings: TwoCancerSettings) -> ScreeningVisit:
+    """Change a visit's two-cancer rules. New age and interval rules apply to new bookings only (a booking is
+    never second-guessed). With every slot of the visit locked: the per-slot cap may not go below the two-cancer
+    bookings a slot already holds, and the package cannot be withdrawn while people hold it."""
+    require_manages(actor, visit.event.organization)
+    errors: dict[str, list[str]] = {}
+    if not 0 <= settings.min_age <= settings.max_age <= 120:
+        errors["two_cancer_max_age"] = [_("“两癌”筛查年龄范围无效。")]
+    if not 0 <= settings.repeat_interval_years <= 20:
+        errors["repeat_interval_years"] = [_("间隔年限需在 0 到 20 年之间。")]
+    if settings.per_slot is not None and not 0 <= settings.per_slot <= MAX_PER_SLOT:
+        errors["two_cancer_per_slot"] = [_("每时段“两癌”名额需在 0 到 %(n)d 之间。", n=MAX_PER_SLOT)]
+    if errors:
+        raise InvalidInput(_("请检查填写的内容。"), fields=errors)
+    slot_ids = [slot.id for slot in visit.event.slots]
+    booking.lock_slots(slot_ids)
+    counts = two_cancer_counts(slot_ids)
+    held = max(counts.values(), default=0)
+    if not settings.offers_two_cancer and held:
+        raise DomainError(_("已有职工预约了“两癌”筛查，不能取消该项目。"))
+    if settings.per_slot is not None and settings.per_slot < held:
+        raise InvalidInput(
+            _("请检查填写的内容。"),
+            fields={"two_cancer_per_slot": [_("有时段已预约 %(n)d 人，名额不能少于此数。", n=held)]},
+        )
+    visit.offers_two_cancer = settings.offers_two_cancer
+    visit.two_cancer_min_age = settings.min_age
+    visit.two_cancer_max_age = settings.max_age
+    visit.repeat_interval_years = settings.repeat_interval_years
+    visit.two_cancer_per_slot = settings.per_slot if settings.offers_two_cancer else None
+    db.session.flush()
+    return visit
+
+
+def resize(actor: User, slot_id: int, capacity: int, *, closed: bool | None = None) -> Slot:
+    """Resize or close/reopen one slot of a visit the organizer manages. The engine refuses a capacity below
+    the seats already held; a two-cancer cap larger than the new capacity simply stops mattering."""
+    slot = db.session.get(Slot, slot_id)
+    if slot is None or slot.event.kind != KIND:
+        raise NotFound()
+    require_manages(actor, slot.event.organization)
+    if capacity < 0 or capacity > MAX_PER_SLOT:
+        raise InvalidInput(_("每个时段人数需在 0 到 %(n)d 之间。", n=MAX_PER_SLOT))
+    return booking.resize_slot(slot_id, capacity, actor=actor, closed=closed)
+
+
+# --- reading a visit ----------------------------------------------------------------------------------------
+
+
+def get_visit(event_id: int) -> ScreeningVisit:
+    visit = db.session.get(ScreeningVisit, event_id)
+    if visit is None:
+        raise NotFound()
+    return visit
+
+
+def visit_for(event: Event) -> ScreeningVisit | None:
+    return db.session.get(ScreeningVisit, event.id) if event.kind == KIND else None
+
+
+def managed_visit(actor: User, event_id: int) -> ScreeningVisit:
+    """A visit the organizer manages; anything else (another organization's, not a visit) is NotFound."""
+    visit = db.session.get(ScreeningVisit, event_id)
+    if visit is None:
+        raise NotFound()
+    require_manages(actor, visit.event.organization)
+    return visit
+
+
+def list_visits(actor: User, *, upcoming: bool = True, limit: int = 50) -> list[ScreeningVisit]:
+    """Visits of the organizations the actor manages: upcoming (soonest first) or past (latest first)."""
+    today_start = datetime.combine(clock.today(), time())
+    query = (
+        select(ScreeningVisit)
+        .join(Event, Event.id == ScreeningVisit.event_id)
+        .join(Organization, Organization.id == Event.organization_id)
+        .where(scope_condition(actor, Organization.path))
+    )
+    if upcoming:
+        query = query.where(Event.ends_at >= today_start).order_by(Event.starts_at, Event.id)
+    else:
+        query = query.where(Event.ends_at < today_start).order_by(Event.starts_at.desc(), Event.id.desc())
+    return list(db.session.scalars(query.limit(limit)).unique())
+
+
+@dataclass
+class GridRow:
+    slot: Slot
+    two_cancer: int
+    attended: int
+    two_cancer_cap: int | None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.slot.taken / self.slot.capacity) if self.slot.capacity else 100
+
+    @property
+    def two_cancer_full(self) -> bool:
+        return self.two_cancer_cap is not None and self.two_cancer >= self.two_cancer_cap
+
+
+def grid(visit: ScreeningVisit) -> list[GridRow]:
+    """Each slot with its seats taken, two-cancer bookings and check-ins: the organizer's filling grid."""
+    slots = list(visit.event.slots)
+    ids = [slot.id for slot in slots]
+    counts = two_cancer_counts(ids)
+    attended = (
+        dict(
+            db.session.execute(
+                select(Registration.slot_id, func.count())
+                .where(Registration.slot_id.in_(ids), Registration.status == Status.ATTENDED)
+                .group_by(Registration.slot_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    cap = visit.two_cancer_per_slot if visit.offers_two_cancer else 0
+    return [GridRow(slot, counts.get(slot.id, 0), attended.get(slot.id, 0), cap) for slot in slots]
+
+
+def roster(visit: ScreeningVisit) -> list[tuple[Registration, ScreeningBooking | None]]:
+    """Everyone booked (or who was booked and came or not) on this visit, by slot time then name."""
+    rows = db.session.execute(
+        select(Registration, ScreeningBooking)
+        .join(Slot, Slot.id == Registration.slot_id)
+        .outerjoin(ScreeningBooking, ScreeningBooking.registration_id == Registration.id)
+        .where(Registration.event_id == visit.event_id, Registration.status.in_(HOLDING | {Status.WAITLISTED}))
+        .order_by(Slot.starts_at, Registration.id)
+    ).all()
+    return [(registration, screening) for registration, screening in rows]
+
+
+# --- eligibility --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PackageOffer:
+    """What the event page shows one person: which packages they can book and why not the others."""
+
+    visit: ScreeningVisit | None
+    two_cancer_reasons: list[str] = field(default_factory=list)
+    two_cancer_counts: dict[int, int] = field(default_factory=dict)
+    registration: Registration | None = None
+    booking: ScreeningBooking | None = None
+    move_targets: list[Slot] = field(default_factory=list)
+
+    @property
+    def two_cancer_ok(self) -> bool:
+        return self.visit is not None and not self.two_cancer_reasons
+
+    def two_cancer_full(self, slot: Slot) -> bool:
+        cap = self.visit.two_cancer_per_slot if self.visit else None
+        return cap is not None and self.two_cancer_counts.get(slot.id, 0) >= cap
+
+
+def package_offer(user: User | None, event: Event) -> PackageOffer:
+    """The packages on offer to ``user`` at this visit, the reasons they cannot book two-cancer screening,
+    their current booking and the slots they could move it to (open, not started, room for their package)."""
+    visit = visit_for(event)
+    offer = PackageOffer(visit=visit)
+    if visit is None:
+        return offer
+    offer.two_cancer_counts = two_cancer_counts([slot.id for slot in event.slots])
+    if user is None or not getattr(user, "is_authenticated", False):
+        return offer
+    registration = db.session.scalar(
+        select(Registration).where(
+            Registration.user_id == user.id,
+            Registration.event_id == event.id,
+            Registration.is_active.is_(True),
+        )
+    )
+    offer.registration = registration
+    if registration is not None:
+        offer.booking = db.session.get(ScreeningBooking, registration.id)
+        two_cancer = offer.booking is not None and offer.booking.two_cancer
+        # Eligibility is judged again only for a new booking; the held one is not second-guessed.
+        offer.two_cancer_reasons = [] if two_cancer else two_cancer_reasons(user, visit)
+        if registration.status == Status.CONFIRMED and not event.is_cancelled:
+            now = clock.now()
+            offer.move_targets = [
+                slot
+                for slot in event.slots
+                if slot.id != registration.slot_id
+                and not slot.closed
+                and slot.window()[0] <= now < slot.window()[1]
+                and slot.available_for(registration.gender) > 0
+                and not (two_cancer and offer.two_cancer_full(slot))
+            ]
+    else:
+        offer.two_cancer_reasons = two_cancer_reasons(user, visit)
+    return offer
+
+
+# --- employee: move -----------------------------------------------------------------------------------------
+
+
+def move_booking(user: User, registration_id: int, to_slot_id: int) -> Registration:
+    """A person moves their own confirmed screening booking to another time slot of the same visit in one step
+    (the engine locks both slots; they never hold two or lose the first when the second is full; the package
+    keeps its per-slot cap). Someone else's registration answers NotFound."""
+    registration = booking.get_registration_for(user, registration_id)
+    if registration.event.kind != KIND:
+        raise NotFound()
+    moved = booking.move(registration, to_slot_id, actor=user)
+    # Reminders follow the slot's start time: whoever plans them re-plans on this (named, shared) signal.
+    times_changed.send(moved.event)
+    return moved
+
+
+# --- organizer: check-in and outcomes -----------------------------------------------------------------------
+
+
+def find_registration(visit: ScreeningVisit, code_or_phone: str) -> Registration:
+    """Find the booking on this visit by the ticket's QR code or by the person's phone number (what staff
+    type or scan at the truck). Unknown or belonging to another visit: NotFound with a clear message."""
+    text = (code_or_phone or "").strip()
+    if not text or len(text) > 64:
+        raise InvalidInput(_("请扫描电子票二维码或输入手机号。"))
+    query = select(Registration).where(
+        Registration.event_id == visit.event_id, Registration.status.in_(HOLDING | {Status.WAITLISTED})
+    )
+    registration = db.session.scalar(query.where(Registration.ticket_code == text))
+    if registration is None:
+        phone = accounts.normalize_phone(text)
+        if accounts.PHONE_RE.match(phone):
+            registration = db.session.scalar(
+                query.join(User, User.id == Registration.user_id).where(User.phone == phone)
+            )
+    if registration is None:
+        raise NotFound(_("本次体检没有找到该电子票或手机号的预约。"))
+    return registration
+
+
+def visit_registration(visit: ScreeningVisit, registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != visit.event_id:
+        raise NotFound()
+    return registration
+
+
+def _screening_booking(registration: Registration) -> ScreeningBooking:
+    row = db.session.get(ScreeningBooking, registration.id)
+    if row is None:  # a registration made before the visit settings existed
+        row = ScreeningBooking(
+            registration_id=registration.id,
+            two_cancer=parse_package(registration.options) == Package.TWO_CANCER,
+        )
+        db.session.add(row)
+    return row
+
+
+def _require_visit_day(visit: ScreeningVisit) -> None:
+    if clock.today() < visit_date(visit.event):
+        raise DomainError(_("体检当天才能签到或登记到场情况。"))
+
+
+def check_in(actor: User, visit: ScreeningVisit, registration: Registration) -> bool:
+    """Check a person in at the truck (from the visit's day on): attended and screened unless staff later
+    record otherwise. Returns False when they were already checked in (a repeated scan changes nothing)."""
+    require_manages(actor, visit.event.organization)
+    if registration.event_id != visit.event_id:
+        raise NotFound()
+    _require_visit_day(visit)
+    changed = booking.check_in(registration, actor=actor)
+    if changed:
+        row = _screening_booking(registration)
+        row.outcome = Outcome.SCREENED.value
+        row.not_screened_reason = None
+        row.recorded_at = clock.now()
+        db.session.flush()
+    return changed
+
+
+ATTENDED = "attended"
+NO_SHOW = "no_show"
+NOT_SCREENED = "not_screened"
+OUTCOME_CHOICES = (ATTENDED, NO_SHOW, NOT_SCREENED)
+
+
+def outcome_label(choice: str) -> str:
+    return {ATTENDED: _("已到场并完成体检"), NO_SHOW: _("未到场"), NOT_SCREENED: _("到场但未体检")}[choice]
+
+
+def record_outcome(
+    actor: User, visit: ScreeningVisit, registration: Registration, choice: str, reason: str | None = None
+) -> None:
+    """Record what happened at the truck, from the visit's day on: "attended" (checked in and screened),
+    "no_show" (did not come) or "not_screened" (came but was not screened, with a reason from the fixed list,
+    never free text, never anything about their health). Corrections are allowed; statuses change through
+    the engine."""
+    require_manages(actor, visit.event.organization)
+    if registration.event_id != visit.event_id:
+        raise NotFound()
+    if choice not in OUTCOME_CHOICES:
+        raise InvalidInput(_("请选择到场情况。"))
+    valid_reasons = {r.value for r in NotScreenedReason}
+    if choice == NOT_SCREENED and reason not in valid_reasons:
+        raise InvalidInput(_("请选择未体检的原因。"))
+    _require_visit_day(visit)
+    row = _screening_booking(registration)
+    if choice in (ATTENDED, NOT_SCREENED):
+        booking.check_in(registration, actor=actor)
+        row.outcome = Outcome.SCREENED.value if choice == ATTENDED else Outcome.NOT_SCREENED.value
+        row.not_screened_reason = reason if choice == NOT_SCREENED else None
+    else:
+        slot = booking.lock_slot(registration.slot_id)
+        db.session.refresh(registration)
+        if registration.status != Status.NO_SHOW:
+            if registration.status not in (Status.CONFIRMED, Status.ATTENDED):
+                raise IllegalTransition()
+            transition(registration, Status.NO_SHOW, actor=actor, reason="did not attend", slot=slot)
+        row.outcome = None
+        row.not_screened_reason = None
+    row.recorded_at = clock.now()
+    db.session.flush()
+
+
+def mark_absent(actor: User, visit: ScreeningVisit) -> int:
+    """After the visit has started, everyone still only confirmed becomes "did not attend"."""
+    require_manages(actor, visit.event.organization)
+    return booking.mark_no_shows(visit.event, actor=actor)
+
+
+# --- signal receiver ----------------------------------------------------------------------------------------
+
+
+def on_registration_changed(registration: Registration, **kwargs: Any) -> None:
+    """Keep screening_bookings in step with the registration, in the same transaction, whoever made the change
+    (this feature's pages, the organizer console's check-in, the API): a new registration gets its row (the
+    package it booked); a check-in marks it screened unless staff record otherwise; leaving "attended" (an
+    undone check-in, a correction to "did not attend") clears the outcome."""
+    event = registration.event or db.session.get(Event, registration.event_id)
+    if event is None or event.kind != KIND:
+        return
+    from_status, to_status = kwargs.get("from_status"), kwargs.get("to_status")
+    row = db.session.get(ScreeningBooking, registration.id)
+    if row is None:
+        row = ScreeningBooking(
+            registration_id=registration.id,
+            two_cancer=parse_package(registration.options) == Package.TWO_CANCER,
+        )
+        db.session.add(row)
+    if to_status == Status.ATTENDED and row.outcome is None:
+        row.outcome = Outcome.SCREENED.value
+        row.recorded_at = clock.now()
+    elif from_status == Status.ATTENDED and to_status != Status.ATTENDED:
+        row.outcome = None
+        row.not_screened_reason = None
+        row.recorded_at = clock.now()
+    db.session.flush()
