@@ -1,0 +1,285 @@
+"""The draw through the services: freezing, the public value, confirmations and the waitlist in rank order,
+tiers, one trip a year, withdrawal of other applications, the scheduler task, export and verification."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app import clock
+from app.booking import services as booking
+from app.booking.errors import NotEligible
+from app.booking.models import Registration, Status
+from app.events.models import Allocation
+from app.extensions import db
+from app.outbox.models import OutboxMessage
+from app.tasks import registered_tasks
+from app.trips import lottery
+from app.trips import services as trips
+from app.trips.errors import AlreadyDrawn, LotteryNotReady, OneTripPerYear
+from app.trips.models import TripLotteryEntry
+
+from .. import factories
+from . import factories as tf
+
+
+def _status(registration: Registration) -> Status:
+    db.session.refresh(registration)
+    return registration.status
+
+
+def _people(n: int, **kwargs) -> list:
+    return [factories.make_employee(**kwargs) for _ in range(n)]
+
+
+def test_draw_confirms_the_top_ranks_and_waitlists_the_rest_in_rank_order():
+    departure = tf.make_departure(seats=2)
+    people = _people(6)
+    regs = [tf.apply(p, departure) for p in people]
+    assert {r.status for r in regs} == {Status.PENDING}
+    tf.close_window(departure)
+    tf.set_value(departure, "58213")
+    result = trips.draw_lottery(departure.event_id, clock.now())
+    db.session.commit()
+
+    export = trips.lottery_export(departure.event_id)
+    entries = {e.registration_id: e for e in db.session.scalars(select(TripLotteryEntry))}
+    expected = [
+        a.anon_id for a in lottery.rank([lottery.Applicant(a["id"], a["tier"]) for a in export["applicants"]], "58213")
+    ]
+    assert export["ranking"] == expected
+    by_rank = sorted(regs, key=lambda r: entries[r.id].rank)
+    assert [_status(r) for r in by_rank] == [Status.CONFIRMED] * 2 + [Status.WAITLISTED] * 4
+    assert [booking.waitlist_position(r) for r in by_rank[2:]] == [1, 2, 3, 4]
+    assert len(result.confirmed) == 2 and len(result.waitlisted) == 4
+    db.session.refresh(departure.event.slots[0])
+    assert departure.event.slots[0].taken == 2
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "lottery_result")).all()
+    assert {m.user_id for m in messages} == {p.id for p in people}
+    assert all(m.essential for m in messages)
+    bodies = sorted(m.data["body"] for m in messages if m.user_id == by_rank[2].user_id)
+    assert bodies and "候补名单第 1 位" in bodies[0]
+    assert any("获得名额" in m.data["body"] for m in messages if m.user_id == by_rank[0].user_id)
+    assert trips.verify_departure(departure.event_id).message == "match"
+
+
+def test_a_drawn_lottery_cannot_be_redrawn():
+    departure = tf.make_departure(seats=1)
+    for person in _people(3):
+        tf.apply(person, departure)
+    tf.close_window(departure)
+    tf.set_value(departure)
+    trips.draw_lottery(departure.event_id, clock.now())
+    db.session.commit()
+    before = trips.lottery_export(departure.event_id)
+    with pytest.raises(AlreadyDrawn):
+        trips.draw_lottery(departure.event_id, clock.now())
+    db.session.rollback()
+    with pytest.raises(AlreadyDrawn):
+        trips.set_public_value(tf.admin(), departure.event_id, "999")
+    db.session.rollback()
+    assert trips.lottery_export(departure.event_id) == before
+
+
+def test_no_draw_before_the_window_closes_or_without_a_public_value():
+    departure = tf.make_departure(seats=1)
+    tf.apply(factories.make_employee(), departure)
+    with pytest.raises(LotteryNotReady):
+        trips.set_public_value(tf.admin(), departure.event_id, "123")
+    db.session.rollback()
+    tf.close_window(departure)
+    with pytest.raises(LotteryNotReady, match="公开随机数"):
+        trips.draw_lottery(departure.event_id, clock.now())
+    db.session.rollback()
+    tf.set_value(departure, "123")
+    with pytest.raises(LotteryNotReady, match="不能修改"):
+        trips.set_public_value(tf.admin(), departure.event_id, "456")
+    db.session.rollback()
+    db.session.refresh(departure)
+    assert departure.public_value == "123" and departure.frozen_at is not None
+
+
+def test_the_list_is_frozen_before_the_public_value_and_its_hash_is_published():
+    departure = tf.make_departure(seats=1)
+    tf.apply(factories.make_employee(), departure)
+    tf.apply(factories.make_employee(), departure)
+    tf.close_window(departure)
+    assert trips.draw_due(clock.now()) == 1  # the scheduler freezes at window close
+    db.session.commit()
+    db.session.refresh(departure)
+    assert departure.frozen_at is not None and departure.public_value is None and departure.drawn_at is None
+    export = trips.lottery_export(departure.event_id)
+    assert export["applicants_hash"] == lottery.applicants_hash(
+        [lottery.Applicant(a["id"], a["tier"]) for a in export["applicants"]]
+    )
+    assert trips.draw_due(clock.now()) == 0  # nothing to do until the organizer enters the public value
+    tf.set_value(departure)
+    assert trips.draw_due(clock.now()) == 1
+    db.session.commit()
+    db.session.refresh(departure)
+    assert departure.drawn_at is not None
+    assert trips.draw_due(clock.now()) == 0
+
+
+def test_the_draw_task_is_registered_with_the_scheduler():
+    names = {task.name: task for task in registered_tasks()}
+    assert names["trips.draw_due"].every_seconds == 60
+    assert "trips.expire_details" in names
+
+
+def test_tiers_model_workers_then_key_industries_then_everyone_and_newcomers_first():
+    departure = tf.make_departure(seats=2)
+    others = _people(4, industry_code=None)  # frontline, neither chain nor cluster: tier "everyone"
+    key = _people(3)  # frontline in 电子信息
+    model = factories.make_employee(industry_code=None)
+    model.profile.model_worker = True
+    db.session.commit()
+    for person in [*others, *key, model]:
+        tf.apply(person, departure)
+    tf.close_window(departure)
+    tf.set_value(departure, "1")
+    trips.draw_lottery(departure.event_id, clock.now())
+    db.session.commit()
+    entries = {e.registration_id: e for e in db.session.scalars(select(TripLotteryEntry))}
+    tier_of = {r.user_id: entries[r.id].tier for r in db.session.scalars(select(Registration))}
+    assert tier_of[model.id] == 1
+    assert {tier_of[p.id] for p in key} == {3}
+    assert {tier_of[p.id] for p in others} == {5}
+    confirmed = set(db.session.scalars(select(Registration.user_id).where(Registration.status == Status.CONFIRMED)))
+    assert model.id in confirmed and len(confirmed & {p.id for p in key}) == 1
+    # the waitlist serves the remaining key-industry workers before everyone else
+    waiting = db.session.scalars(
+        select(Registration).where(Registration.status == Status.WAITLISTED).order_by(Registration.priority)
+    ).all()
+    assert [tier_of[r.user_id] for r in waiting] == [3, 3, 5, 5, 5, 5]
+
+
+def test_people_who_have_never_been_come_first_within_a_tier():
+    last_year = tf.make_departure(seats=5, allocation=Allocation.FIRST_COME)
+    veteran = factories.make_employee()
+    tf.apply(veteran, last_year)  # confirmed on an earlier departure
+    later = tf.make_departure(
+        tf.make_route(title="庐山生态休养"), seats=1, starts_on=(clock.now() + timedelta(days=400)).date()
+    )
+    newcomer = factories.make_employee()
+    tf.apply(veteran, later)
+    tf.apply(newcomer, later)
+    tf.close_window(later)
+    tf.set_value(later, "7")
+    trips.draw_lottery(later.event_id, clock.now())
+    db.session.commit()
+    regs = {
+        r.user_id: r for r in db.session.scalars(select(Registration).where(Registration.event_id == later.event_id))
+    }
+    assert regs[newcomer.id].status == Status.CONFIRMED
+    assert regs[veteran.id].status == Status.WAITLISTED
+
+
+def test_winning_one_departure_withdraws_the_other_applications_that_year():
+    a = tf.make_departure(seats=1)
+    b = tf.make_departure(tf.make_route(title="瑞金红色故都研学"), seats=1)
+    winner = factories.make_employee()
+    winner.profile.model_worker = True  # tier 1: certain to win whichever is drawn first
+    db.session.commit()
+    others = _people(2)
+    reg_a, reg_b = tf.apply(winner, a), tf.apply(winner, b)
+    for person in others:
+        tf.apply(person, a)
+        tf.apply(person, b)
+    tf.close_window(b)
+    tf.set_value(a)
+    tf.set_value(b)
+    result = trips.draw_lottery(a.event_id, clock.now())
+    db.session.commit()
+    assert result.withdrawn_elsewhere == 1
+    assert _status(reg_a) == Status.CONFIRMED
+    assert _status(reg_b) == Status.CANCELLED
+    trips.draw_lottery(b.event_id, clock.now())
+    db.session.commit()
+    confirmed_b = db.session.scalars(
+        select(Registration.user_id).where(Registration.event_id == b.event_id, Registration.status == Status.CONFIRMED)
+    ).all()
+    assert len(confirmed_b) == 1 and confirmed_b[0] != winner.id
+    outcomes = trips.lottery_export(b.event_id)["outcomes"]
+    assert sorted(outcomes.values()) == ["confirmed", "waitlisted", "withdrawn"]
+
+
+def test_one_trip_a_year_a_holder_is_skipped_by_a_later_draw_and_cannot_apply_again():
+    lottery_dep = tf.make_departure(seats=1)
+    first_come = tf.make_departure(tf.make_route(title="婺源古村摄影"), seats=5, allocation=Allocation.FIRST_COME)
+    person, other = factories.make_employee(), factories.make_employee()
+    person.profile.model_worker = True
+    db.session.commit()
+    pending = tf.apply(person, lottery_dep)
+    tf.apply(other, lottery_dep)
+    assert tf.apply(person, first_come).status == Status.CONFIRMED
+    third = tf.make_departure(tf.make_route(title="三清山"), seats=5, allocation=Allocation.FIRST_COME)
+    with pytest.raises(NotEligible, match="每年只能参加一次"):
+        booking.book(person, tf.slot_id(third))
+    db.session.rollback()
+    tf.close_window(lottery_dep)
+    tf.set_value(lottery_dep)
+    result = trips.draw_lottery(lottery_dep.event_id, clock.now())
+    db.session.commit()
+    assert result.skipped == 1
+    assert _status(pending) == Status.CANCELLED
+    assert [r.user_id for r in result.confirmed] == [other.id]
+
+
+def test_before_hold_refuses_a_second_place_in_the_same_year_but_not_the_next():
+    this_year = tf.make_departure(seats=5, allocation=Allocation.FIRST_COME)
+    person = factories.make_employee()
+    tf.apply(person, this_year)
+    same_year = tf.make_departure(tf.make_route(title="景德镇陶瓷文化"), seats=5, allocation=Allocation.FIRST_COME)
+    registration = Registration(
+        slot_id=tf.slot_id(same_year), event_id=same_year.event_id, user_id=person.id, ticket_code="x"
+    )
+    with pytest.raises(OneTripPerYear):
+        trips.POLICY.before_hold(registration, same_year.event.slots[0])
+    db.session.rollback()
+    start = clock.now()
+    next_year = tf.make_departure(
+        tf.make_route(title="武功山"),
+        seats=5,
+        allocation=Allocation.FIRST_COME,
+        starts_on=start.date().replace(year=start.year + 1, month=6, day=1),
+    )
+    clock.set_now(next_year.event.signup_opens_at + timedelta(hours=1))
+    assert tf.apply(person, next_year).status == Status.CONFIRMED
+
+
+def test_the_sweep_withdraws_applications_superseded_by_a_first_come_place():
+    lottery_dep = tf.make_departure(seats=1)
+    person = factories.make_employee()
+    pending = tf.apply(person, lottery_dep)
+    first_come = tf.make_departure(tf.make_route(title="庐山"), seats=5, allocation=Allocation.FIRST_COME)
+    tf.apply(person, first_come)
+    assert trips.withdraw_superseded(clock.now()) == 1
+    db.session.commit()
+    assert _status(pending) == Status.CANCELLED
+    assert trips.withdraw_superseded(clock.now()) == 0
+
+
+def test_verification_from_the_database_detects_a_tampered_entry():
+    departure = tf.make_departure(seats=2)
+    for person in _people(5):
+        tf.apply(person, departure)
+    tf.close_window(departure)
+    tf.set_value(departure)
+    trips.draw_lottery(departure.event_id, clock.now())
+    db.session.commit()
+    assert trips.verify_departure(departure.event_id).ok
+    entry = db.session.scalars(select(TripLotteryEntry).order_by(TripLotteryEntry.rank.desc())).first()
+    entry.tier = 0  # someone promotes the last-ranked applicant after the fact
+    db.session.commit()
+    result = trips.verify_departure(departure.event_id)
+    assert not result.ok and "applicants_hash differs" in result.message
+
+
+def test_first_come_departures_have_no_lottery():
+    departure = tf.make_departure(seats=1, allocation=Allocation.FIRST_COME)
+    tf.close_window(departure)
+    with pytest.raises(LotteryNotReady):
+        trips.draw_lottery(departure.event_id, clock.now())
