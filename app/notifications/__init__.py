@@ -1,7 +1,61 @@
-"""notifications feature (to be built)."""
+"""Notifications: the outbox's channels (email, in-app inbox, SMS), what booking changes send, reminders and
+their delivery (DESIGN.md §6). The scheduler feature runs ``delivery.tick``."""
 
-from flask import Flask
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
+
+
+def _inbox_nav(user: Any) -> Any:
+    from ..web import NavItem
+    from .services import unread_count
+
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        badge = unread_count(user)
+    except SQLAlchemyError:  # e.g. an error page rendered after a failed transaction: no badge, no second error
+        badge = 0
+    return NavItem(label=_l("消息"), url=url_for("notifications.inbox"), badge=badge)
+
+
+def _settings_link(user: Any) -> Any:
+    from ..web import NavItem
+
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return NavItem(label=_l("消息设置"), url=url_for("notifications.settings"))
 
 
 def init_app(app: Flask) -> None:
-    """Register this feature's blueprints, CLI commands, kind policies and signal receivers."""
+    """Register the blueprint, nav entries, the outbox channel resolver and the signal receivers (connecting
+    the same function twice is a no-op, so create_app may run many times)."""
+    from blinker import signal
+
+    from ..accounts.services import password_reset_requested
+    from ..booking.states import registration_changed
+    from ..outbox import set_channel_resolver
+    from ..web import register_nav, register_profile_link
+    from . import (
+        models,  # noqa: F401  (tables known to create_all and Alembic)
+        services,
+    )
+    from .views import bp
+
+    app.register_blueprint(bp)
+    register_nav(_inbox_nav)
+    register_profile_link(_settings_link)
+    set_channel_resolver(services.resolve_channels)
+    registration_changed.connect(services.on_registration_changed)
+    password_reset_requested.connect(services.on_password_reset_requested)
+    services.event_times_changed.connect(services.on_event_times_changed)
+    signal("privacy-export").connect(services.export_for, weak=False)
+    signal("account-deleting").connect(services.forget, weak=False)
+    signal("privacy-retention").connect(services.purge_old_inbox, weak=False)
+    app.config.setdefault("NOTIFY_LEASE_SECONDS", 300)
+    app.config.setdefault("NOTIFY_MAX_ATTEMPTS", 5)
+    app.config.setdefault("NOTIFY_BATCH", 100)

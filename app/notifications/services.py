@@ -1,0 +1,415 @@
+"""Notification rules: which channels a person gets, what each registration change sends, reminders, the
+inbox.
+
+Receivers of ``registration_changed`` run inside the booking transaction and only ``enqueue`` (no network), so
+a message exists exactly when the change that causes it commits.
+
+
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from blinker import signal
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+
+from .. import clock
+from ..accounts.models import User
+from ..booking.models import Registration, Status
+from ..errors import NotFound
+from ..events.models import Allocation, Event
+from ..extensions import db
+from ..outbox import cancel_pending, enqueue, enqueue_many
+from ..outbox.models import OutboxMessage, OutboxStatus
+from .messages import registration_facts
+from .models import ChannelPreference, InboxMessage
+
+DEFAULT_REMINDER_HOURS = (24, 2)
+INBOX_PAGE_SIZE = 30
+
+# Organizer tools send this after changing an event's times (``signal("event-times-changed").send(event)``):
+# pending reminders are re-planned for the new start. Named signals are shared by name, no import needed.
+event_times_changed = signal("event-times-changed")
+
+# Kinds that always reach the inbox whatever the person chose (DESIGN.md §6).
+ESSENTIAL_KINDS = frozenset({"booking_offer", "booking_cancelled", "booking_result", "lottery_result", "mixer_reveal"})
+
+
+# --- channels ---
+
+
+def _preference_cache() -> dict[int, ChannelPreference]:
+    """Preferences read in the current transaction (a new transaction starts with an empty cache)."""
+    transaction = db.session().get_transaction()
+    holder = db.session.info.get("channel_preferences")
+    if holder is None or holder[0] is not transaction:
+        holder = (transaction, {})
+        db.session.info["channel_preferences"] = holder
+    return holder[1]  # type: ignore[no-any-return]
+
+
+def preference_for(user_id: int) -> ChannelPreference:
+    """The person's channel choices (an unsaved default row when they never chose). Looked up once per session:
+    a booking resolves channels for several messages to the same person."""
+    cache = _preference_cache()
+    if user_id not in cache:
+        found = db.session.get(ChannelPreference, user_id)
+        cache[user_id] = found if found is not None else ChannelPreference(user_id=user_id, email=True, sms=False)
+    return cache[user_id]
+
+
+def resolve_channels(user: Any, kind: str, essential: bool) -> list[str]:
+    """The outbox's channel resolver. Rule: the in-app inbox always (essential messages must reach it, and it
+    is the record of every message); email if the person has an address and did not turn email off; SMS only
+    if they turned it on and have a phone number. A deleted account gets nothing."""
+    if getattr(user, "deleted_at", None) is not None:
+        return []
+    preference = preference_for(user.id)
+    channels = ["inbox"]
+    if user.email and preference.email:
+        channels.append("email")
+    if user.phone and preference.sms:
+        channels.append("sms")
+    return channels
+
+
+def save_preferences(user: User, *, email: bool, sms: bool) -> ChannelPreference:
+    """Store the person's channel choices; they apply to messages enqueued from now on."""
+    preference = db.session.get(ChannelPreference, user.id)
+    if preference is None:
+        preference = ChannelPreference(user_id=user.id)
+        db.session.add(preference)
+    preference.email = email
+    preference.sms = sms
+    db.session.flush()
+    _preference_cache()[user.id] = preference
+    return preference
+
+
+# --- what registration changes send ---
+
+
+def _subject(registration: Registration, what: str) -> str:
+    return f"registration:{registration.id}:{what}"
+
+
+def reminder_hours(event: Event) -> list[int]:
+    hours = event.reminder_hours if event.reminder_hours is not None else list(DEFAULT_REMINDER_HOURS)
+    return sorted({int(h) for h in hours if int(h) > 0}, reverse=True)
+
+
+def _revive(user_id: int, subject: str, due_at: datetime, expires_at: datetime) -> None:
+    """The same reminder may exist, skipped (the event moved away and back): plan it again."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.user_id == user_id,
+            OutboxMessage.kind == "reminder",
+            OutboxMessage.status == OutboxStatus.SKIPPED,
+            OutboxMessage.idempotency_key.startswith(f"{user_id}:{subject}:", autoescape=True),
+        )
+        .values(status=OutboxStatus.PENDING, due_at=due_at, expires_at=expires_at, attempts=0, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def reminder_messages(registration: Registration, user: User, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The reminders of a confirmed registration, as ``enqueue_many`` messages: by default 24 h and 2 h before
+    its slot starts (``Event.reminder_hours`` overrides), each expiring at the start so none is ever sent after
+    it. Reminders whose time has already passed are left out."""
+    now = now or clock.now()
+    slot = registration.slot
+    event = slot.event
+    if event.is_cancelled or slot.starts_at <= now:
+        return []
+    stamp = slot.starts_at.strftime("%Y%m%d%H%M")
+    data = registration_facts(registration)
+    messages = []
+    for hours in reminder_hours(event):
+        due = slot.starts_at - timedelta(hours=hours)
+        if due <= now:
+            continue
+        messages.append(
+            {
+                "user": user,
+                "kind": "reminder",
+                "subject": _subject(registration, f"reminder:{stamp}:{hours}h"),
+                "template": "reminder",
+                "data": {**data, "hours": hours},
+                "due_at": due,
+                "expires_at": slot.starts_at,
+            }
+        )
+    return messages
+
+
+def plan_reminders(registration: Registration, now: datetime | None = None, *, revive: bool = True) -> int:
+    """Enqueue the registration's reminders (``reminder_messages``); with ``revive`` a reminder skipped earlier
+    for the same start time is planned again. Returns how many reminders are planned."""
+    user = registration.user or (db.session.get(User, registration.user_id) if registration.user_id else None)
+    if user is None:
+        return 0
+    messages = reminder_messages(registration, user, now)
+    enqueue_many(messages)
+    if revive:
+        for message in messages:
+            _revive(user.id, message["subject"], message["due_at"], message["expires_at"])
+    return len(messages)
+
+
+def cancel_reminders(registration: Registration) -> int:
+    """Skip the registration's reminders that have not gone out."""
+    if registration.user_id is None:
+        return 0
+    return cancel_pending(registration.user_id, _subject(registration, "reminder:"), "reminder")
+
+
+def reschedule_reminders(event: Event) -> int:
+    """After an event's times changed: skip every pending reminder of its registrations and plan them again
+    from the slots' new start times. Idempotent. Flushes; the caller commits. Returns reminders planned."""
+    db.session.flush()
+    registrations = db.session.scalars(
+        select(Registration).where(Registration.event_id == event.id, Registration.status == Status.CONFIRMED)
+    ).all()
+    planned = 0
+    for registration in registrations:
+        cancel_reminders(registration)
+        planned += plan_reminders(registration)
+    return planned
+
+
+def _notify(registration: Registration, kind: str, what: str, *, essential: bool = False, **extra: Any) -> None:
+    user = registration.user or (db.session.get(User, registration.user_id) if registration.user_id else None)
+    if user is None:
+        return
+    data = {**registration_facts(registration), **extra}
+    enqueue(
+        user,
+        kind,
+        _subject(registration, what),
+        template=kind,
+        data=data,
+        essential=essential or kind in ESSENTIAL_KINDS,
+    )
+
+
+def _notify_fresh_booking(registration: Registration) -> None:
+    user = registration.user or (db.session.get(User, registration.user_id) if registration.user_id else None)
+    if user is None:
+        return
+    confirmation = {
+        "user": user,
+        "kind": "booking_confirmed",
+        "subject": _subject(registration, "confirmed"),
+        "template": "booking_confirmed",
+        "data": registration_facts(registration),
+    }
+    enqueue_many([confirmation, *reminder_messages(registration, user)])
+
+
+def on_registration_changed(
+    registration: Registration,
+    *,
+    from_status: Status | None,
+    to_status: Status,
+    actor: User | None = None,
+    reason: str = "",
+    **_ignored: Any,
+) -> None:
+    """Enqueue what a registration change tells the person, in the booking transaction: confirmed →
+    confirmation (email carries the .ics) and reminders; waitlisted → waitlist notice; offered → an essential
+    offer with its deadline; an organizer's approval decision → an essential result (lottery results are
+    announced by the lottery feature: only the reminders are planned here); cancelled by an organizer (not by
+    the person, not by the system) → an essential cancellation notice; an expired offer → a notice. Leaving
+    "confirmed" skips the reminders not yet sent."""
+    if registration.user_id is None:
+        return
+    decided = from_status == Status.PENDING  # an organizer's approval or a lottery draw
+    if decided and (registration.slot.allocation == Allocation.LOTTERY or reason.startswith("lottery")):
+        # The lottery feature announces its own results (with the draw's details): only plan the reminders.
+        if to_status == Status.CONFIRMED:
+            plan_reminders(registration)
+        return
+    if to_status == Status.CONFIRMED and from_status in (
+        None,
+        Status.PENDING,
+        Status.WAITLISTED,
+        Status.OFFERED,
+    ):
+        if decided:
+            _notify(registration, "booking_result", "result", essential=True, outcome="confirmed")
+            plan_reminders(registration)
+        elif from_status is None:
+            # A fresh booking (the flash-sale path): confirmation and reminders in one statement; a new
+            # registration has no skipped reminders to revive.
+            _notify_fresh_booking(registration)
+        else:
+            _notify(registration, "booking_confirmed", "confirmed")
+            plan_reminders(registration)
+    elif to_status == Status.WAITLISTED:
+        if decided:
+            _notify(registration, "booking_result", "result", essential=True, outcome="waitlisted")
+        else:
+            _notify(registration, "booking_waitlisted", "waitlisted")
+    elif to_status == Status.OFFERED:
+        slot = registration.slot
+        deadline = registration.offer_expires_at or clock.now() + timedelta(hours=slot.offer_hours)
+        # One message per offer round: a later offer (after an earlier one expired) is a new message.
+        user = registration.user or db.session.get(User, registration.user_id)
+        if user is not None:
+            enqueue(
+                user,
+                "booking_offer",
+                _subject(registration, f"offer:{deadline.strftime('%Y%m%d%H%M')}"),
+                template="booking_offer",
+                data={**registration_facts(registration), "deadline": deadline.isoformat()},
+                essential=True,
+                expires_at=deadline,
+            )
+    elif to_status == Status.REJECTED:
+        _notify(registration, "booking_result", "result", essential=True, outcome="rejected")
+    elif to_status == Status.CANCELLED:
+        # An organizer (or admin) cancelled. Cancellations by the system (actor None: a trip place released,
+        # a consent withdrawn) are announced by the feature that made them.
+        by_staff = actor is not None and actor.id != registration.user_id
+        if by_staff and reason != "offer declined":
+            _notify(registration, "booking_cancelled", "cancelled", essential=True, reason=_reason_text(reason))
+    elif to_status == Status.EXPIRED and from_status == Status.OFFERED:
+        _notify(registration, "booking_offer_expired", "offer-expired")
+    if from_status == Status.CONFIRMED and to_status not in (Status.ATTENDED, Status.NO_SHOW):
+        cancel_reminders(registration)
+    if from_status == Status.OFFERED and to_status != Status.OFFERED:
+        cancel_pending(registration.user_id, _subject(registration, "offer:"), "booking_offer")
+
+
+def _reason_text(reason: str) -> str:
+    """Organizers' free-text reasons are shown; the engine's own codes are not."""
+    return "" if reason.isascii() else reason
+
+
+def on_event_times_changed(event: Event, **_ignored: Any) -> None:
+    reschedule_reminders(event)
+
+
+def on_password_reset_requested(user: User, *, url: str, **_ignored: Any) -> None:
+    """A password-reset link goes by email only (it is useless elsewhere) and expires with the token."""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    enqueue(
+        user,
+        "password_reset",
+        f"password-reset:{digest}",
+        template="password_reset",
+        data={"url": url},
+        essential=True,
+        channels=["email"],
+        expires_at=clock.now() + timedelta(hours=2),
+    )
+
+
+# --- the inbox ---
+
+
+def unread_count(user: User) -> int:
+    """Unread in-app messages, counting those already due that the scheduler has not materialised yet."""
+    now = clock.now()
+    stored = db.session.scalar(
+        select(func.count())
+        .select_from(InboxMessage)
+        .where(InboxMessage.user_id == user.id, InboxMessage.read_at.is_(None))
+    )
+    waiting = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.user_id == user.id,
+            OutboxMessage.channel == "inbox",
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.due_at <= now,
+            (OutboxMessage.expires_at.is_(None)) | (OutboxMessage.expires_at > now),
+        )
+    )
+    return int(stored or 0) + int(waiting or 0)
+
+
+def inbox_page(user: User, page: int = 1) -> tuple[Sequence[InboxMessage], int]:
+    """The person's inbox, newest first, after showing anything already due (see
+    ``delivery.deliver_inbox_now``). Returns (messages of the page, total)."""
+    from .delivery import deliver_inbox_now
+
+    deliver_inbox_now(user)
+    page = max(page, 1)
+    total = db.session.scalar(select(func.count()).select_from(InboxMessage).where(InboxMessage.user_id == user.id))
+    items = db.session.scalars(
+        select(InboxMessage)
+        .where(InboxMessage.user_id == user.id)
+        .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc())
+        .limit(INBOX_PAGE_SIZE)
+        .offset((page - 1) * INBOX_PAGE_SIZE)
+    ).all()
+    return items, int(total or 0)
+
+
+def mark_read(user: User, message_id: int) -> InboxMessage:
+    """Mark one of the person's own messages read; anyone else's answers NotFound."""
+    item = db.session.get(InboxMessage, message_id)
+    if item is None or item.user_id != user.id:
+        raise NotFound(_("没有找到这条消息。"))
+    if item.read_at is None:
+        item.read_at = clock.now()
+    db.session.flush()
+    return item
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread message of the person read."""
+    result = db.session.execute(
+        update(InboxMessage)
+        .where(InboxMessage.user_id == user.id, InboxMessage.read_at.is_(None))
+        .values(read_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+# --- privacy (DESIGN.md §7) ---
+
+
+def export_for(user: User, **_ignored: Any) -> tuple[str, list[dict[str, Any]], str] | None:
+    """The person's own inbox and channel choices for "download my data" (reads only)."""
+    items = db.session.scalars(
+        select(InboxMessage).where(InboxMessage.user_id == user.id).order_by(InboxMessage.id)
+    ).all()
+    preference = preference_for(user.id)
+    data: list[dict[str, Any]] = [
+        {"channel_preferences": {"inbox": True, "email": preference.email, "sms": preference.sms}}
+    ]
+    data += [
+        {"title": i.title, "body": i.body, "kind": i.kind, "received_at": i.created_at, "read_at": i.read_at}
+        for i in items
+    ]
+    return "notifications", data, _("站内消息")
+
+
+def forget(user: User, **_ignored: Any) -> int:
+    """On account deletion: the person's inbox and channel choices are deleted (nothing in them feeds the
+    statistics)."""
+    removed = db.session.execute(delete(InboxMessage).where(InboxMessage.user_id == user.id)).rowcount or 0  # type: ignore[attr-defined]
+    removed += db.session.execute(delete(ChannelPreference).where(ChannelPreference.user_id == user.id)).rowcount or 0  # type: ignore[attr-defined]
+    return int(removed)
+
+
+INBOX_RETENTION_DAYS = 365
+
+
+def purge_old_inbox(now: datetime, **_ignored: Any) -> int:
+    """Retention: inbox messages older than ``NOTIFY_INBOX_RETENTION_DAYS`` (default 365) are deleted."""
+    from flask import current_app
+
+    days = int(current_app.config.get("NOTIFY_INBOX_RETENTION_DAYS", INBOX_RETENTION_DAYS))
+    result = db.session.execute(delete(InboxMessage).where(InboxMessage.created_at < now - timedelta(days=days)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

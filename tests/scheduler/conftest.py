@@ -1,0 +1,1 @@
+from ..notifications.smtp import smtp, smtp_down  # noqa: F401  (fixtures)
