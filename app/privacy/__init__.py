@@ -1,7 +1,47 @@
-"""privacy feature (to be built)."""
+"""Privacy (DESIGN.md §7): my consents, my data, delete my account, retention.
 
-from flask import Flask
+Extension points for feature packages are the signals documented in ``privacy.signals``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, url_for
+from flask_babel import lazy_gettext as _l
+
+from ..tasks import register_task
+from ..web import NavItem, register_profile_link
+
+
+def _consents_link(user: Any) -> NavItem | None:
+    return NavItem(_l("我的授权同意"), url_for("privacy.consents"))
+
+
+def _data_link(user: Any) -> NavItem | None:
+    return NavItem(_l("查看和下载我的数据"), url_for("privacy.export"))
+
+
+def _delete_link(user: Any) -> NavItem | None:
+    if getattr(user, "is_organizer", False):
+        return None
+    return NavItem(_l("注销账号"), url_for("privacy.delete"))
+
+
+def _retention_task(now: Any) -> int:
+    from .retention import apply_retention
+
+    return apply_retention(now)
 
 
 def init_app(app: Flask) -> None:
-    """Register this feature's blueprints, CLI commands, kind policies and signal receivers."""
+    """Register the privacy pages, the profile links, the retention settings and the hourly retention task."""
+    from . import retention
+    from .views import bp
+
+    retention.configure(app)
+    app.register_blueprint(bp)
+    register_profile_link(_consents_link)
+    register_profile_link(_data_link)
+    register_profile_link(_delete_link)
+    register_task("privacy.retention", _retention_task, every_seconds=3600)
