@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,11 @@ def _bool(value: str | None, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key, "").strip()
+    return int(raw) if raw.isdigit() else default
 
 
 def _instance_secret(instance_path: Path) -> str:
@@ -98,6 +104,19 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "STATS_SUPPRESSION_THRESHOLD": int(env.get("STATS_SUPPRESSION_THRESHOLD", "5")),
         "TRIP_YEARLY_TARGET": int(env.get("TRIP_YEARLY_TARGET", "10000")),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # Outbox delivery (notifications) and the scheduler.
+        "NOTIFY_LEASE_SECONDS": _int(env, "NOTIFY_LEASE_SECONDS", 300),
+        "NOTIFY_MAX_ATTEMPTS": _int(env, "NOTIFY_MAX_ATTEMPTS", 5),
+        "NOTIFY_BATCH": _int(env, "NOTIFY_BATCH", 100),
+        "SCHEDULER_DELIVERY_SECONDS": _int(env, "SCHEDULER_DELIVERY_SECONDS", 15),
+        # Retention (privacy): how long each kind of personal data is kept.
+        "RETENTION_REGISTRATION_YEARS": _int(env, "RETENTION_REGISTRATION_YEARS", 3),
+        "RETENTION_OUTBOX_DAYS": _int(env, "RETENTION_OUTBOX_DAYS", 90),
+        "RETENTION_LOGIN_DAYS": _int(env, "RETENTION_LOGIN_DAYS", 30),
+        "RETENTION_WITHDRAWN_CONSENT_YEARS": _int(env, "RETENTION_WITHDRAWN_CONSENT_YEARS", 3),
+        "NOTIFY_INBOX_RETENTION_DAYS": _int(env, "NOTIFY_INBOX_RETENTION_DAYS", 365),
+        "MIXER_CONTACT_RETENTION_DAYS": _int(env, "MIXER_CONTACT_RETENTION_DAYS", 180),
+        "TRIP_ATTENDANCE_RETENTION_DAYS": _int(env, "TRIP_ATTENDANCE_RETENTION_DAYS", 90),
     }
     config.update(overrides)
     return config

@@ -35,11 +35,9 @@ def _retention_task(now: Any) -> int:
 
 
 def init_app(app: Flask) -> None:
-    """Register the privacy pages, the profile links, the retention settings and the hourly retention task."""
-    from . import retention
+    """Register the privacy pages, the profile links and the hourly retention task (periods: app/config.py)."""
     from .views import bp
 
-    retention.configure(app)
     app.register_blueprint(bp)
     register_profile_link(_consents_link)
     register_profile_link(_data_link)

@@ -8,10 +8,9 @@ is harmless. Features add their own rules (e.g. mixer picks deleted at the revea
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import delete, select, update
 
 from ..accounts.models import ApiToken, Consent, LoginSession, PasswordResetToken
@@ -31,14 +30,6 @@ DEFAULTS: dict[str, int] = {
     # Withdrawn consent records are deleted this many years after the withdrawal.
     "RETENTION_WITHDRAWN_CONSENT_YEARS": 3,
 }
-
-
-def configure(app: Flask) -> None:
-    """Read each retention period from the environment unless the app config already sets it."""
-    for key, default in DEFAULTS.items():
-        if key not in app.config:
-            raw = os.environ.get(key, "")
-            app.config[key] = int(raw) if raw.strip().isdigit() else default
 
 
 def years_before(moment: datetime, years: int) -> datetime:
