@@ -420,24 +420,26 @@ def get_registration_for(user: User, registration_id: int) -> Registration:
 
 def waitlist_position(registration: Registration) -> int | None:
     """1-based place in the slot's waitlist order (priority, then time of joining)."""
-    if registration.status != Status.WAITLISTED:
+    if registration.status != Status.WAITLISTED or registration.waitlisted_at is None:
         return None
+    return waitlist_place(registration.slot_id, registration.priority, registration.waitlisted_at, registration.id)
+
+
+def waitlist_place(slot_id: int, priority: int, waitlisted_at: datetime, registration_id: int) -> int:
+    """The waitlist place of the registration with these sort keys: 1 + everyone waiting ahead of it."""
     ahead = db.session.scalar(
         select(func.count())
         .select_from(Registration)
         .where(
-            Registration.slot_id == registration.slot_id,
+            Registration.slot_id == slot_id,
             Registration.status == Status.WAITLISTED,
             or_(
-                Registration.priority < registration.priority,
+                Registration.priority < priority,
                 and_(
-                    Registration.priority == registration.priority,
+                    Registration.priority == priority,
                     or_(
-                        Registration.waitlisted_at < registration.waitlisted_at,
-                        and_(
-                            Registration.waitlisted_at == registration.waitlisted_at,
-                            Registration.id < registration.id,
-                        ),
+                        Registration.waitlisted_at < waitlisted_at,
+                        and_(Registration.waitlisted_at == waitlisted_at, Registration.id < registration_id),
                     ),
                 ),
             ),

@@ -58,8 +58,12 @@ def preference_for(user_id: int) -> ChannelPreference:
     a booking resolves channels for several messages to the same person."""
     cache = _preference_cache()
     if user_id not in cache:
-        found = db.session.get(ChannelPreference, user_id)
-        cache[user_id] = found if found is not None else ChannelPreference(user_id=user_id, email=True, sms=False)
+        # A plain two-column read: this runs inside every booking's transaction (bench/flash_sale.py).
+        row = db.session.execute(
+            select(ChannelPreference.email, ChannelPreference.sms).where(ChannelPreference.user_id == user_id)
+        ).first()
+        email, sms = (row.email, row.sms) if row is not None else (True, False)
+        cache[user_id] = ChannelPreference(user_id=user_id, email=email, sms=sms)
     return cache[user_id]
 
 
