@@ -29,9 +29,12 @@ def test_every_message_has_an_english_translation_with_the_same_placeholders():
         catalog = read_po(handle, locale="en")
     translated = {m.id: m.string for m in catalog if m.id and m.string}
     missing = sorted(m for m in _source_messages() if m not in translated)
-    assert not missing, f"{len(missing)} messages lack English; run the extraction and translate:\n" + "\n".join(missing[:30])
+    assert not missing, f"{len(missing)} messages lack English; run the extraction and translate:\n" + "\n".join(
+        missing[:30]
+    )
     wrong = [
-        msgid for msgid, text in translated.items()
+        msgid
+        for msgid, text in translated.items()
         if isinstance(msgid, str) and set(PLACEHOLDER.findall(msgid)) != set(PLACEHOLDER.findall(text))
     ]
     assert not wrong, wrong
