@@ -59,9 +59,12 @@ def preference_for(user_id: int) -> ChannelPreference:
     cache = _preference_cache()
     if user_id not in cache:
         # A plain two-column read: this runs inside every booking's transaction (bench/flash_sale.py).
-        row = db.session.execute(
-            select(ChannelPreference.email, ChannelPreference.sms).where(ChannelPreference.user_id == user_id)
-        ).first()
+        # No autoflush: the caller's pending changes (a lottery draw's thousands of transitions) need not be
+        # written before reading a preference, and flushing them here one by one is what made draws slow.
+        with db.session.no_autoflush:
+            row = db.session.execute(
+                select(ChannelPreference.email, ChannelPreference.sms).where(ChannelPreference.user_id == user_id)
+            ).first()
         email, sms = (row.email, row.sms) if row is not None else (True, False)
         cache[user_id] = ChannelPreference(user_id=user_id, email=email, sms=sms)
     return cache[user_id]
@@ -237,7 +240,7 @@ def on_registration_changed(
     if decided and (registration.slot.allocation == Allocation.LOTTERY or reason.startswith("lottery")):
         # The lottery feature announces its own results (with the draw's details): only plan the reminders.
         if to_status == Status.CONFIRMED:
-            plan_reminders(registration)
+            plan_reminders(registration, revive=False)
         return
     if to_status == Status.CONFIRMED and from_status in (
         None,
@@ -247,14 +250,14 @@ def on_registration_changed(
     ):
         if decided:
             _notify(registration, "booking_result", "result", essential=True, outcome="confirmed")
-            plan_reminders(registration)
+            plan_reminders(registration, revive=False)
         elif from_status is None:
             # A fresh booking (the flash-sale path): confirmation and reminders in one statement; a new
             # registration has no skipped reminders to revive.
             _notify_fresh_booking(registration)
         else:
             _notify(registration, "booking_confirmed", "confirmed")
-            plan_reminders(registration)
+            plan_reminders(registration, revive=False)
     elif to_status == Status.WAITLISTED:
         if decided:
             _notify(registration, "booking_result", "result", essential=True, outcome="waitlisted")

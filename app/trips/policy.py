@@ -176,8 +176,12 @@ class TripPolicy(KindPolicy):
         year."""
         if registration.user_id is None:
             return
-        lock_person(registration.user_id)
-        if holding_count(registration.user_id, slot.event.starts_at.year, registration.id) > 0:
+        # Without autoflush: a lottery draw holds thousands of pending transitions of *other* people, and
+        # flushing them one by one before each lock made draws slow; this person's places are all flushed.
+        with db.session.no_autoflush:
+            lock_person(registration.user_id)
+            held = holding_count(registration.user_id, slot.event.starts_at.year, registration.id)
+        if held > 0:
             raise OneTripPerYear()
 
     def ticket_lines(self, registration: Registration) -> list[tuple[str, str]]:

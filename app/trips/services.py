@@ -33,7 +33,7 @@ from ..extensions import db
 from ..orgs.models import City, Organization
 from ..orgs.reference import PROVINCE_ORG_CODE
 from ..orgs.scope import manages, require_manages, scope_condition
-from ..outbox import enqueue
+from ..outbox import enqueue, enqueue_many
 from . import lottery
 from .errors import AlreadyDrawn, DetailsDeadlinePassed, LotteryNotReady, OneTripPerYear
 from .models import (
@@ -499,6 +499,7 @@ def _notify_results(departure: TripDeparture, result: DrawResult) -> None:
         "link": f"/events/{event.id}",
         "title": _("疗休养抽签结果：%(t)s", t=event.title),
     }
+    messages: list[dict[str, Any]] = []
     for registration in result.confirmed:
         deadline = details_deadline(registration, departure)
         body = _("恭喜！您在「%(t)s」的抽签中获得名额。", t=event.title)
@@ -513,7 +514,7 @@ def _notify_results(departure: TripDeparture, result: DrawResult) -> None:
             "body": body,
             "action": _("确认出行信息"),
         }
-        _enqueue_result(registration, data)
+        messages.extend(_result_message(registration, data))
     for position, registration in enumerate(result.waitlisted, start=1):
         body = _(
             "「%(t)s」抽签已完成，您未中签，目前在候补名单第 %(n)d 位。有名额空出时会通知您。",
@@ -527,25 +528,28 @@ def _notify_results(departure: TripDeparture, result: DrawResult) -> None:
             "waitlist_position": position,
             "body": body,
         }
-        _enqueue_result(registration, data)
+        messages.extend(_result_message(registration, data))
+    enqueue_many(messages)  # one statement for every applicant's result
 
 
 def _fmt(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _enqueue_result(registration: Registration, data: dict[str, Any]) -> None:
+def _result_message(registration: Registration, data: dict[str, Any]) -> list[dict[str, Any]]:
     user = registration.user
     if user is None:
-        return
-    enqueue(
-        user,
-        "lottery_result",
-        f"trip-lottery:{registration.event_id}",
-        template="lottery_result",
-        data=data,
-        essential=True,
-    )
+        return []
+    return [
+        {
+            "user": user,
+            "kind": "lottery_result",
+            "subject": f"trip-lottery:{registration.event_id}",
+            "template": "lottery_result",
+            "data": data,
+            "essential": True,
+        }
+    ]
 
 
 def draw_due(now: datetime) -> int:
