@@ -1,7 +1,75 @@
-"""stats feature (to be built)."""
+"""Statistics: the province's figures from bookings, attendance and the matching-outcome log (issue 9).
 
-from flask import Flask
+Reads the core tables through their models and the feature tables by name (``stats.sources``); never writes into
+booking tables. Registration counts come from an identifier-free roll-up kept by the ``stats.refresh`` task.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import click
+from blinker import signal
+from flask import Flask, url_for
+from flask.cli import AppGroup
+from flask_babel import lazy_gettext as _l
+
+stats_cli = AppGroup("stats", help="Statistics roll-up.")
+
+
+@stats_cli.command("refresh")
+@click.option("--all", "everything", is_flag=True, help="Recount every event, not only the changed ones.")
+@click.option("--year", type=int, default=None, help="With --all: only this year.")
+def refresh_command(everything: bool, year: int | None) -> None:
+    """Recount the roll-up (the scheduler does this every minute)."""
+    from ..extensions import db
+    from . import rollup
+
+    count = rollup.rebuild(year) if everything else rollup.refresh()
+    db.session.commit()
+    click.echo(f"recounted {count} events")
+
+
+def _refresh_task(now: datetime) -> int:
+    from . import rollup
+
+    return rollup.refresh(now)
+
+
+def _nav(user: Any) -> Any:
+    from ..web import NavItem
+
+    if getattr(user, "is_organizer", False):
+        return NavItem(_l("统计"), url_for("stats.dashboard"))
+    return None
+
+
+def _on_registration_changed(sender: Any, **kwargs: Any) -> None:
+    from .rollup import mark_dirty
+
+    mark_dirty(sender, **kwargs)
+
+
+def _on_account_deleting(sender: Any, **kwargs: Any) -> int:
+    from .rollup import remember_deleted
+
+    return remember_deleted(sender)
 
 
 def init_app(app: Flask) -> None:
-    """Register this feature's blueprints, CLI commands, kind policies and signal receivers."""
+    """Register the blueprint, the ``flask stats`` commands, the refresh task, the change receiver and the nav."""
+    from ..booking.states import registration_changed
+    from ..tasks import register_task
+    from ..web import register_nav
+    from . import models  # noqa: F401  (tables for create_all and migrations)
+    from .views import bp
+
+    if "stats" not in app.blueprints:
+        app.register_blueprint(bp)
+    app.cli.add_command(stats_cli)
+    register_task("stats.refresh", _refresh_task, every_seconds=60)
+    registration_changed.connect(_on_registration_changed, weak=False)
+    # Sent by the privacy feature inside the deletion transaction; connected by name (no feature import).
+    signal("account-deleting").connect(_on_account_deleting, weak=False)
+    register_nav(_nav)

@@ -1,0 +1,174 @@
+"""The statistics roll-up: identifier-free counters the dashboard reads instead of scanning every registration.
+
+``stats_rollup`` holds, per event and per breakdown cell (dimension, value), how many registrations reached each
+state; ``stats_rollup_month`` the same summed per organization and month (what a year's dashboard reads). Both
+are rebuilt event by event by the scheduler task ``stats.refresh`` from the booking tables; every registration
+transition appends the event to ``stats_dirty`` in the booking's own transaction, so the task knows which events
+to recount. ``stats_reach`` holds the number of distinct people who attended, per year, organization
+subtree and kind (distinct counts do not add up, so they are counted per subtree).
+
+None of these tables holds a person's identifier: deleting an account changes nothing here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .. import clock
+from ..extensions import Model
+
+# Breakdown dimensions stored in ``stats_rollup.dim``. City and month come from the event (``city_id``, ``day``)
+# of the ``all`` rows; the others from the registration's gender snapshot and the person's profile.
+DIM_ALL = "all"
+DIM_GENDER = "gender"
+DIM_AGE = "age"
+DIM_ETYPE = "etype"
+DIM_INDUSTRY = "industry"
+PERSON_DIMS = (DIM_GENDER, DIM_AGE, DIM_ETYPE, DIM_INDUSTRY)
+
+
+class StatsRollup(Model):
+    __tablename__ = "stats_rollup"
+    __table_args__ = (
+        # Covering on PostgreSQL: the dashboard's sums are answered by an index-only scan of the period.
+        Index(
+            "ix_stats_rollup_dim_day",
+            "dim",
+            "day",
+            "org_path",
+            postgresql_include=[
+                "kind",
+                "city_id",
+                "value",
+                "signups",
+                "allocated",
+                "attended",
+                "no_show",
+                "converted",
+                "two_cancer",
+            ],
+        ),
+        Index("ix_stats_rollup_event", "event_id"),
+        Index("ix_stats_rollup_bucket", "organization_id", "kind", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    org_path: Mapped[str] = mapped_column(String(255))
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
+    day: Mapped[date] = mapped_column()
+    dim: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(40), default="")
+    signups: Mapped[int] = mapped_column(default=0)
+    allocated: Mapped[int] = mapped_column(default=0)
+    attended: Mapped[int] = mapped_column(default=0)
+    no_show: Mapped[int] = mapped_column(default=0)
+    converted: Mapped[int] = mapped_column(default=0)
+    two_cancer: Mapped[int] = mapped_column(default=0)
+    refreshed_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class StatsRollupMonth(Model):
+    """The same counts summed per month and organization (``month`` is the month's first day): what the dashboard
+    reads for periods made of whole months, a few times fewer rows than per event. Rewritten bucket by bucket
+    (organization, kind, month) from ``stats_rollup`` whenever events of the bucket are recounted."""
+
+    __tablename__ = "stats_rollup_month"
+    __table_args__ = (
+        Index(
+            "ix_stats_rollup_month_dim_month",
+            "dim",
+            "month",
+            "org_path",
+            postgresql_include=[
+                "kind",
+                "city_id",
+                "value",
+                "signups",
+                "allocated",
+                "attended",
+                "no_show",
+                "converted",
+                "two_cancer",
+            ],
+        ),
+        Index("ix_stats_rollup_month_bucket", "organization_id", "kind", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    org_path: Mapped[str] = mapped_column(String(255))
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
+    month: Mapped[date] = mapped_column()
+    dim: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(40), default="")
+    signups: Mapped[int] = mapped_column(default=0)
+    allocated: Mapped[int] = mapped_column(default=0)
+    attended: Mapped[int] = mapped_column(default=0)
+    no_show: Mapped[int] = mapped_column(default=0)
+    converted: Mapped[int] = mapped_column(default=0)
+    two_cancer: Mapped[int] = mapped_column(default=0)
+
+
+class StatsDirty(Model):
+    """An append-only queue of events whose registrations changed since the roll-up last counted them."""
+
+    __tablename__ = "stats_dirty"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column()  # no foreign key: a deleted event is simply dropped by the task
+    at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class StatsReach(Model):
+    """Distinct people who attended anything (kind "") or one kind, in a year, in an organization's subtree."""
+
+    __tablename__ = "stats_reach"
+    __table_args__ = (Index("ix_stats_reach_year_org", "year", "organization_id", "kind", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20), default="")
+    people: Mapped[int] = mapped_column(default=0)
+    computed_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class StatsCarry(Model):
+    """Where the registrations of deleted accounts belonged, per event and breakdown cell, counted when the account
+    was deleted (the profile is gone afterwards). A recount moves these counts out of the "unknown" cell back to
+    the cell they were in, so deleting an account leaves every figure as it was. Counts only: no identifier."""
+
+    __tablename__ = "stats_carry"
+    __table_args__ = (Index("ix_stats_carry_event", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    dim: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(40))
+    signups: Mapped[int] = mapped_column(default=0)
+    allocated: Mapped[int] = mapped_column(default=0)
+    attended: Mapped[int] = mapped_column(default=0)
+    no_show: Mapped[int] = mapped_column(default=0)
+    converted: Mapped[int] = mapped_column(default=0)
+    two_cancer: Mapped[int] = mapped_column(default=0)
+
+
+class StatsReachAdjust(Model):
+    """Corrections to people reached for deleted accounts: their anonymous registrations can no longer be told
+    apart, so a person who attended k times in a subtree would count k times; this row takes the k - 1 back."""
+
+    __tablename__ = "stats_reach_adjust"
+    __table_args__ = (Index("ix_stats_reach_adjust_year", "year", "organization_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20), default="")
+    delta: Mapped[int] = mapped_column(default=0)
