@@ -27,7 +27,7 @@ run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) orgs seed
 	$(FLASK) demo seed
-	@mkdir -p instance/maildir
+	@mkdir -p instance
 	@echo "Email goes to a local SMTP server on 127.0.0.1:8025 that keeps it in instance/maildir/"
 	@$(PY) -m aiosmtpd -n -l 127.0.0.1:8025 -c aiosmtpd.handlers.Mailbox instance/maildir & sink=$$!; \
 	trap 'kill $$sink 2>/dev/null' EXIT INT TERM; \
@@ -49,7 +49,7 @@ typecheck: install
 	$(VENV)/bin/mypy app
 
 security: install
-	$(VENV)/bin/bandit -q -r app -lll
+	VENV=$(VENV) sh .ci/security-checks.sh
 
 check: lint typecheck security test
 

@@ -186,12 +186,12 @@ GENERAL_EVENTS = [
 def _general_events(employees: list[User]) -> None:
     if db.session.scalar(select(func.count()).select_from(Event).where(Event.kind == "general")):
         return
-    now = clock.now().replace(minute=0, second=0)
+    today_at = clock.now().replace(hour=14, minute=0, second=0, microsecond=0)
     admin = accounts.find_by_phone(ADMIN_PHONE)
     for title, city_code, days, capacity, bookings in GENERAL_EVENTS:
         city = db.session.scalar(select(City).where(City.code == city_code))
         assert city is not None
-        starts = now + timedelta(days=days, hours=2)
+        starts = today_at + timedelta(days=days)
         past = days < 0
         event = Event(
             kind="general",

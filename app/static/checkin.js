@@ -157,7 +157,9 @@
         }
         return response.json().then(function (data) {
           saveQueue(loadQueue().filter(function (other) { return other.scan_id !== item.scan_id; }));
-          if (item.scan_id === latestId || !latestId) { showOutcome(data); }
+          // Every scan made on this page gets its answer shown (a second scan may arrive while the first
+          // is still uploading); scans replayed from an earlier visit only update the count.
+          if (liveScans[item.scan_id] || !latestId) { delete liveScans[item.scan_id]; showOutcome(data); }
           else if (typeof data.attended === "number" && attended) { attended.textContent = String(data.attended); }
           return next();
         });
@@ -170,8 +172,11 @@
     return next();
   }
 
+  var liveScans = {};
+
   function submitScan(fields) {
     var item = { scan_id: newScanId(), scanned_at: new Date().toISOString() };
+    liveScans[item.scan_id] = true;
     Object.keys(fields).forEach(function (key) { item[key] = fields[key]; });
     var queue = loadQueue();
     queue.push(item);
