@@ -25,7 +25,7 @@ from .. import clock
 from ..accounts.models import Profile, User
 from ..booking import services as booking
 from ..booking.models import HOLDING, Registration, Status
-from ..booking.states import transition
+from ..booking.states import transition, transition_many
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events import services as events
 from ..events.models import Allocation, Event, Slot, WaitlistPolicy
@@ -423,6 +423,7 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
     pending_users = [r.user_id for r in registrations.values() if r.status == Status.PENDING and r.user_id]
     holders = trip_holders(pending_users, year, exclude_event_id=event.id)
     result = DrawResult()
+    not_drawn: list[Registration] = []
     seats = slot.available
     for position, applicant in enumerate(ranking, start=1):
         entry = by_anon[applicant.anon_id]
@@ -449,12 +450,14 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
             entry.outcome = "confirmed"
             result.confirmed.append(registration)
         elif slot.waitlist_policy != WaitlistPolicy.NONE:
-            transition(registration, Status.WAITLISTED, actor=actor, reason="lottery: waitlisted", slot=slot)
             entry.outcome = "waitlisted"
             result.waitlisted.append(registration)
         else:
-            transition(registration, Status.REJECTED, actor=actor, reason="lottery: not drawn", slot=slot)
             entry.outcome = "not_drawn"
+            not_drawn.append(registration)
+    # Everyone below the seats changes state in two set-wise writes (thousands of rows in a popular draw).
+    transition_many(result.waitlisted, Status.WAITLISTED, actor=actor, reason="lottery: waitlisted", slot=slot)
+    transition_many(not_drawn, Status.REJECTED, actor=actor, reason="lottery: not drawn", slot=slot)
     result.withdrawn_elsewhere = _withdraw_other_applications(
         [r.user_id for r in result.confirmed if r.user_id], year, set(locked) - {slot.id}, actor
     )

@@ -238,3 +238,24 @@ def test_check_in_is_idempotent_and_undoable():
     booking.undo_check_in(reg, actor=organizer)
     db.session.commit()
     assert reg.status == Status.CONFIRMED and db.session.get(Registration, reg.id).checked_in_at is None
+
+
+def test_transition_many_writes_the_same_rows_as_one_by_one():
+    from app.booking.states import transition_many
+
+    event = factories.make_event(capacity=1, allocation=Allocation.LOTTERY)
+    slot = event.slots[0]
+    people = [factories.make_employee() for _ in range(3)]
+    regs = [_book(p, slot) for p in people]
+    organizer = factories.make_organizer()
+    transition_many(regs, Status.WAITLISTED, actor=organizer, reason="lottery: waitlisted", slot=slot)
+    db.session.commit()
+    db.session.expire_all()
+    assert [db.session.get(Registration, r.id).status for r in regs] == [Status.WAITLISTED] * 3
+    assert all(db.session.get(Registration, r.id).waitlisted_at is not None for r in regs)
+    rows = db.session.scalars(
+        db.select(RegistrationHistory).where(RegistrationHistory.to_status == Status.WAITLISTED)
+    ).all()
+    assert len(rows) == 3 and {r.actor_id for r in rows} == {organizer.id}
+    with pytest.raises(IllegalTransition):
+        transition_many(regs, Status.ATTENDED, actor=organizer, reason="x", slot=slot)
