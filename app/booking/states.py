@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from blinker import signal
 from sqlalchemy import insert, update
@@ -99,12 +100,15 @@ def transition_many(
     actor: User | None,
     reason: str,
     slot: Slot,
+    values: Sequence[dict[str, Any]] | None = None,
 ) -> None:
     """``transition`` for many registrations of one slot at once (a lottery waitlisting thousands): the same
     allowed moves, counters, history rows and signals, written with one bulk UPDATE and one bulk INSERT instead
-    of one unit of work per row. The caller holds the slot's lock; every registration must already be stored."""
+    of one unit of work per row. ``values`` (one dict per registration) adds other columns to the same UPDATE,
+    e.g. the waitlist priority. The caller holds the slot's lock; every registration must already be stored."""
     if not registrations:
         return
+    extra = list(values) if values is not None else [{} for _ in registrations]
     for registration in registrations:
         if to not in ALLOWED[registration.status]:
             raise IllegalTransition()
@@ -112,20 +116,21 @@ def transition_many(
     now = clock.now()
     previous = [registration.status for registration in registrations]
     rows, history = [], []
-    for registration, current in zip(registrations, previous, strict=True):
+    for registration, current, more in zip(registrations, previous, extra, strict=True):
         was_holding, holds = current in HOLDING, to in HOLDING
         if holds and not was_holding:
             _adjust_counters(slot, registration.gender, +1)
         elif was_holding and not holds:
             _adjust_counters(slot, registration.gender, -1)
-        values = {
+        changed = {
             "status": to,
             "is_active": to in ACTIVE,
             "waitlisted_at": registration.waitlisted_at or (now if to == Status.WAITLISTED else None),
             "confirmed_at": registration.confirmed_at or (now if to == Status.CONFIRMED else None),
             "offer_expires_at": registration.offer_expires_at if to == Status.OFFERED else None,
+            **more,
         }
-        rows.append({"id": registration.id, **values})
+        rows.append({"id": registration.id, **changed})
         history.append(
             {
                 "registration_id": registration.id,
@@ -136,7 +141,7 @@ def transition_many(
                 "at": now,
             }
         )
-        for key, value in values.items():
+        for key, value in changed.items():
             set_committed_value(registration, key, value)  # the session sees what the database now holds
     db.session.execute(update(Registration), rows)
     db.session.execute(insert(RegistrationHistory), history)

@@ -49,7 +49,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     register_nav(_inbox_nav)
     register_profile_link(_settings_link)
-    set_channel_resolver(services.resolve_channels)
+    set_channel_resolver(services.resolve_channels, services.preload_preferences)
     registration_changed.connect(services.on_registration_changed)
     password_reset_requested.connect(services.on_password_reset_requested)
     services.event_times_changed.connect(services.on_event_times_changed)

@@ -53,6 +53,26 @@ def _preference_cache() -> dict[int, ChannelPreference]:
     return holder[1]  # type: ignore[no-any-return]
 
 
+def preload_preferences(user_ids: Sequence[int]) -> None:
+    """Read the channel choices of many people in a few queries (a lottery's results, a mixer's reveal)."""
+    cache = _preference_cache()
+    missing = [user_id for user_id in user_ids if user_id not in cache]
+    with db.session.no_autoflush:
+        for start in range(0, len(missing), 900):
+            chunk = missing[start : start + 900]
+            found = {
+                row.user_id: (row.email, row.sms)
+                for row in db.session.execute(
+                    select(ChannelPreference.user_id, ChannelPreference.email, ChannelPreference.sms).where(
+                        ChannelPreference.user_id.in_(chunk)
+                    )
+                )
+            }
+            for user_id in chunk:
+                email, sms = found.get(user_id, (True, False))
+                cache[user_id] = ChannelPreference(user_id=user_id, email=email, sms=sms)
+
+
 def preference_for(user_id: int) -> ChannelPreference:
     """The person's channel choices (an unsaved default row when they never chose). Looked up once per session:
     a booking resolves channels for several messages to the same person."""

@@ -19,12 +19,17 @@ from ..extensions import db
 from .models import OutboxMessage, OutboxStatus
 
 ChannelResolver = Callable[[Any, str, bool], Sequence[str]]
+Preloader = Callable[[Sequence[int]], None]
 _resolver: ChannelResolver | None = None
+_preloader: Preloader | None = None
 
 
-def set_channel_resolver(resolver: ChannelResolver) -> None:
-    global _resolver
+def set_channel_resolver(resolver: ChannelResolver, preload: Preloader | None = None) -> None:
+    """``preload(user_ids)``, when given, lets the resolver read what it needs for many recipients at once
+    before ``enqueue_many`` resolves them one by one."""
+    global _resolver, _preloader
     _resolver = resolver
+    _preloader = preload
 
 
 def channels_for(user: Any, kind: str, essential: bool) -> list[str]:
@@ -73,6 +78,8 @@ def enqueue_many(messages: Sequence[dict[str, Any]]) -> int:
     now = clock.now()
     resolved: dict[tuple[int, str, bool], list[str]] = {}
     rows: list[dict[str, Any]] = []
+    if _preloader is not None and len(messages) > 1:
+        _preloader(sorted({m["user"].id for m in messages if m.get("channels") is None}))
     for message in messages:
         user, kind, essential = message["user"], message["kind"], bool(message.get("essential", False))
         chosen = message.get("channels")

@@ -18,8 +18,9 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, extract, func, insert, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import and_, exists, extract, func, insert, select, update
+from sqlalchemy.orm import aliased, lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..accounts.models import Profile, User
@@ -373,7 +374,8 @@ def _load_registrations(ids: list[int]) -> dict[int, Registration]:
         for registration in db.session.scalars(
             select(Registration)
             .where(Registration.id.in_(chunk))
-            .options(selectinload(Registration.user))
+            # The slot is already loaded and locked: no joined reload of slot, event, organization per row.
+            .options(lazyload(Registration.slot), selectinload(Registration.user))
             .execution_options(populate_existing=True)
         ).unique():
             found[registration.id] = registration
@@ -414,6 +416,7 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
     freeze(departure, now)
     entries = list(db.session.scalars(select(TripLotteryEntry).where(TripLotteryEntry.event_id == event.id)))
     by_anon = {entry.anon_id: entry for entry in entries}
+    entries_by_id = {entry.id: entry for entry in entries}
     ranking = lottery.rank(
         [lottery.Applicant(e.anon_id, e.tier) for e in entries],
         departure.public_value,
@@ -425,38 +428,29 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
     result = DrawResult()
     not_drawn: list[Registration] = []
     seats = slot.available
+    outcomes: list[dict[str, Any]] = []  # every entry's rank and outcome, written in one bulk UPDATE
+    waitlist_ranks: list[dict[str, Any]] = []
     for position, applicant in enumerate(ranking, start=1):
         entry = by_anon[applicant.anon_id]
-        entry.rank = position
-        registration = registrations.get(entry.registration_id) if entry.registration_id else None
-        if registration is None or registration.status != Status.PENDING:
-            entry.outcome = "withdrawn"
-            continue
-        if registration.user_id in holders:
-            _withdraw(registration, actor, "lottery: already holds a trip place this year")
-            entry.outcome = "skipped"
-            result.skipped += 1
-            continue
-        registration.priority = position
-        if len(result.confirmed) < seats:
-            try:
-                POLICY.before_hold(registration, slot)
-            except OneTripPerYear:
-                _withdraw(registration, actor, "lottery: already holds a trip place this year")
-                entry.outcome = "skipped"
-                result.skipped += 1
-                continue
-            transition(registration, Status.CONFIRMED, actor=actor, reason="lottery: drawn", slot=slot)
-            entry.outcome = "confirmed"
-            result.confirmed.append(registration)
-        elif slot.waitlist_policy != WaitlistPolicy.NONE:
-            entry.outcome = "waitlisted"
-            result.waitlisted.append(registration)
-        else:
-            entry.outcome = "not_drawn"
-            not_drawn.append(registration)
-    # Everyone below the seats changes state in two set-wise writes (thousands of rows in a popular draw).
-    transition_many(result.waitlisted, Status.WAITLISTED, actor=actor, reason="lottery: waitlisted", slot=slot)
+        outcome = _draw_one(entry, position, registrations, holders, slot, seats, result, not_drawn, actor)
+        outcomes.append({"id": entry.id, "rank": position, "outcome": outcome})
+        if outcome == "waitlisted":
+            waitlist_ranks.append({"priority": position})
+    db.session.execute(update(TripLotteryEntry), outcomes)
+    for values in outcomes:
+        entry = entries_by_id[values["id"]]
+        set_committed_value(entry, "rank", values["rank"])
+        set_committed_value(entry, "outcome", values["outcome"])
+    # Everyone below the seats changes state in two set-wise writes (thousands of rows in a popular draw); the
+    # waitlist is ordered by rank.
+    transition_many(
+        result.waitlisted,
+        Status.WAITLISTED,
+        actor=actor,
+        reason="lottery: waitlisted",
+        slot=slot,
+        values=waitlist_ranks,
+    )
     transition_many(not_drawn, Status.REJECTED, actor=actor, reason="lottery: not drawn", slot=slot)
     result.withdrawn_elsewhere = _withdraw_other_applications(
         [r.user_id for r in result.confirmed if r.user_id], year, set(locked) - {slot.id}, actor
@@ -466,6 +460,44 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
     db.session.flush()
     _notify_results(departure, result)
     return result
+
+
+def _draw_one(
+    entry: TripLotteryEntry,
+    position: int,
+    registrations: dict[int, Registration],
+    holders: set[int],
+    slot: Slot,
+    seats: int,
+    result: DrawResult,
+    not_drawn: list[Registration],
+    actor: User | None,
+) -> str:
+    """One applicant in rank order: a seat while there are seats (unless they hold a trip this year), else the
+    waitlist (or "not drawn" without one). Returns the entry's outcome; waitlisting is written set-wise later."""
+    registration = registrations.get(entry.registration_id) if entry.registration_id else None
+    if registration is None or registration.status != Status.PENDING:
+        return "withdrawn"
+    if registration.user_id in holders:
+        _withdraw(registration, actor, "lottery: already holds a trip place this year")
+        result.skipped += 1
+        return "skipped"
+    if len(result.confirmed) < seats:
+        try:
+            POLICY.before_hold(registration, slot)
+        except OneTripPerYear:
+            _withdraw(registration, actor, "lottery: already holds a trip place this year")
+            result.skipped += 1
+            return "skipped"
+        registration.priority = position
+        transition(registration, Status.CONFIRMED, actor=actor, reason="lottery: drawn", slot=slot)
+        result.confirmed.append(registration)
+        return "confirmed"
+    if slot.waitlist_policy != WaitlistPolicy.NONE:
+        result.waitlisted.append(registration)
+        return "waitlisted"
+    not_drawn.append(registration)
+    return "not_drawn"
 
 
 def _withdraw_other_applications(user_ids: list[int], year: int, slot_ids: set[int], actor: User | None) -> int:
