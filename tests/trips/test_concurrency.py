@@ -162,9 +162,17 @@ def test_control_without_the_person_lock_the_race_is_real(concurrent_app, monkey
 
     monkeypatch.setattr(policy, "lock_person", lambda user_id: None)
     _widen_the_gap(monkeypatch)
-    a = tf.make_departure(seats=50, allocation=Allocation.FIRST_COME)
-    b = tf.make_departure(tf.make_route(title="婺源古村"), seats=50, allocation=Allocation.FIRST_COME)
-    people = [factories.make_employee(commit=False).id for _ in range(20)]
+    # Each person gets a pair of departures of their own, so their two bookings never queue behind other
+    # people's on a slot lock: both count "no place yet" at the same moment, deterministically.
+    route_b = tf.make_route(title="婺源古村")
+    pairs = [
+        (
+            tf.make_departure(seats=5, allocation=Allocation.FIRST_COME),
+            tf.make_departure(route_b, seats=5, allocation=Allocation.FIRST_COME),
+        )
+        for _ in range(4)
+    ]
+    people = [factories.make_employee(commit=False).id for _ in pairs]
     db.session.commit()
 
     def book(user_id: int, slot_id: int):
@@ -174,8 +182,8 @@ def test_control_without_the_person_lock_the_race_is_real(concurrent_app, monkey
 
         return job
 
-    jobs = [book(uid, tf.slot_id(d)) for uid in people for d in (a, b)]
+    jobs = [book(uid, tf.slot_id(d)) for uid, pair in zip(people, pairs, strict=True) for d in pair]
     db.session.commit()
     _run_together(concurrent_app, jobs)
-    places = _places_per_person([a.event_id, b.event_id])
+    places = _places_per_person([d.event_id for pair in pairs for d in pair])
     assert max(places.values()) > 1, places
