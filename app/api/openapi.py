@@ -205,6 +205,78 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/mixers/{event_id}/card": {
+                "get": {
+                    "summary": "My match card at a mixer: other attendees by badge and nickname, my picks, the window",
+                    "security": bearer,
+                    "parameters": [id_param("event_id")],
+                    "responses": {
+                        "200": {"description": "card"},
+                        "401": _error("no token"),
+                        "404": _error("not a mixer I attend"),
+                        "409": _error("window not open"),
+                    },
+                }
+            },
+            "/api/v1/mixers/{event_id}/picks": {
+                "put": {
+                    "summary": "Replace my picks (badge numbers) while the pick window is open",
+                    "security": bearer,
+                    "parameters": [id_param("event_id")],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["badges"],
+                                    "properties": {"badges": {"type": "array", "items": {"type": "integer"}}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "saved"},
+                        "401": _error("no token"),
+                        "404": _error("not a mixer I attend"),
+                        "409": _error("window closed"),
+                        "422": _error("too many picks, unknown badge, own badge"),
+                    },
+                }
+            },
+            "/api/v1/mixers/matches": {
+                "get": {
+                    "summary": "My revealed mutual matches (never one-sided picks)",
+                    "security": bearer,
+                    "responses": {"200": {"description": "matches"}, "401": _error("no token")},
+                }
+            },
+            "/api/v1/mixers/pairs/{pair_id}/followup": {
+                "post": {
+                    "summary": "Answer a follow-up privately (still in touch / dating / ended)",
+                    "security": bearer,
+                    "parameters": [id_param("pair_id")],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["stage", "answer"],
+                                    "properties": {"stage": {"type": "string"}, "answer": {"type": "string"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {"description": "answer recorded"},
+                        "401": _error("no token"),
+                        "404": _error("not my pair"),
+                        "409": _error("follow-up not due or already answered"),
+                        "422": _error("unknown stage or answer"),
+                    },
+                }
+            },
             "/api/v1/registrations/{registration_id}/decline-offer": {
                 "post": {
                     "security": bearer,
