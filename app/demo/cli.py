@@ -12,6 +12,7 @@ from ..extensions import db
 
 demo_cli = AppGroup("demo", help="Believable demo data.")
 
+# Statistics last: its demo rebuilds the roll-up over everything the others booked.
 FEATURE_DEMOS = [
     "app.demo.core",
     "app.organizer.demo",
@@ -19,6 +20,7 @@ FEATURE_DEMOS = [
     "app.screenings.demo",
     "app.trips.demo",
     "app.notifications.demo",
+    "app.stats.demo",
 ]
 
 
