@@ -147,6 +147,16 @@ def create_event(actor: User, data: EventData) -> Event:
     return event
 
 
+def managed_event(actor: User, event_id: int, kind: str | None = None) -> Event:
+    """An event (of ``kind``, when given) of an organization the actor manages; any other id answers NotFound,
+    so ids outside the caller's subtree cannot be probed."""
+    event = db.session.get(Event, event_id)
+    if event is None or (kind is not None and event.kind != kind):
+        raise NotFound()
+    require_manages(actor, event.organization)
+    return event
+
+
 def get_published_event(event_id: int) -> Event:
     """An event employees may see: published (cancelled ones stay visible with their notice)."""
     event = db.session.get(Event, event_id)

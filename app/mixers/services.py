@@ -158,11 +158,7 @@ def get_mixer(event_id: int) -> Event:
 
 def get_managed_mixer(actor: User, event_id: int) -> Event:
     """A mixer the actor manages; outside their subtree it does not exist (404)."""
-    event = db.session.get(Event, event_id)
-    if event is None or event.kind != KIND:
-        raise NotFound()
-    require_manages(actor, event.organization)
-    return event
+    return events.managed_event(actor, event_id, KIND)
 
 
 def managed_mixers(actor: User) -> list[Event]:

@@ -27,7 +27,7 @@ from ..booking.models import ACTIVE, HOLDING, Registration, Status
 from ..errors import DomainError, Forbidden, InvalidInput, NotFound
 from ..events.kinds import policy_for
 from ..events.models import Event, Slot
-from ..events.services import EventData, SlotData, create_event, validate_event
+from ..events.services import EventData, SlotData, create_event, managed_event, validate_event
 from ..extensions import db
 from ..orgs.models import Organization
 from ..orgs.scope import manages, require_manages, scope_condition
@@ -58,11 +58,7 @@ def require_admin(actor: User) -> None:
 def get_event(actor: User, event_id: int) -> Event:
     """An event of an organization the actor manages; any other id answers NotFound."""
     require_organizer(actor)
-    event = db.session.get(Event, event_id)
-    if event is None:
-        raise NotFound()
-    require_manages(actor, event.organization)
-    return event
+    return managed_event(actor, event_id)
 
 
 def get_slot(actor: User, slot_id: int) -> Slot:
