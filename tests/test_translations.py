@@ -12,13 +12,14 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
-METHODS = [("app/**.py", "python"), ("app/templates/**.html", "jinja2")]
+# The same files as babel.cfg: pages (.html) and message templates (.txt: email, SMS and inbox texts).
+METHODS = [("app/**.py", "python"), ("app/templates/**.html", "jinja2"), ("app/templates/**.txt", "jinja2")]
 
 
 def _source_messages() -> set[str]:
     messages = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHODS, keywords=KEYWORDS, options_map={"app/templates/**.html": {"encoding": "utf-8"}}
+        str(ROOT), METHODS, keywords=KEYWORDS, options_map={pattern: {"encoding": "utf-8"} for pattern, method in METHODS if method == "jinja2"}
     ):
         messages.add(message if isinstance(message, str) else message[0])
     return messages

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from blinker import signal
-from sqlalchemy import insert, update
+from sqlalchemy import ColumnElement, and_, func, insert, literal, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..accounts.models import Gender, User
+from ..database import insert_rows, update_rows
 from ..events.models import Slot
 from ..extensions import db
 from .errors import IllegalTransition
@@ -19,6 +21,10 @@ from .models import ACTIVE, HOLDING, Registration, RegistrationHistory, Status
 # Sent after every transition, inside the same transaction: receivers (notifications' outbox, audit, kind
 # features) write their rows in the same session so they commit or roll back with the change.
 registration_changed = signal("registration-changed")
+# Sent once by ``transition_many`` (sender: the slot) with ``changes`` (RegistrationChange each), ``to_status``,
+# ``actor`` and ``reason``: receivers handle thousands of rows of one slot set-wise (a lottery draw) or call
+# ``registrations_of`` and treat them one by one.
+registrations_changed = signal("registrations-changed")
 
 ALLOWED: dict[Status | None, frozenset[Status]] = {
     None: frozenset({Status.PENDING, Status.CONFIRMED, Status.WAITLISTED}),
@@ -93,8 +99,52 @@ def transition(
     registration_changed.send(registration, from_status=current, to_status=to, actor=actor, reason=reason)
 
 
+class RegistrationState(Protocol):
+    """What ``transition_many`` reads of a registration: an ORM ``Registration`` or a plain row with these
+    columns (a lottery draw loads its applicants as rows, not as objects)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def user_id(self) -> int | None: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def gender(self) -> Gender | None: ...
+    @property
+    def waitlisted_at(self) -> datetime | None: ...
+    @property
+    def confirmed_at(self) -> datetime | None: ...
+    @property
+    def offer_expires_at(self) -> datetime | None: ...
+
+
+class RegistrationChange:
+    """One row of a set-wise change, as ``registrations_changed`` receivers see it."""
+
+    __slots__ = ("from_status", "registration_id", "user_id")
+
+    def __init__(self, registration_id: int, user_id: int | None, from_status: Status) -> None:
+        self.registration_id = registration_id
+        self.user_id = user_id
+        self.from_status = from_status
+
+
+def registrations_of(changes: Sequence[RegistrationChange]) -> list[Registration]:
+    """The ORM registrations behind a set-wise change, for receivers that handle rows one by one."""
+    ids = [change.registration_id for change in changes]
+    found: dict[int, Registration] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        found.update(
+            (registration.id, registration)
+            for registration in db.session.scalars(select(Registration).where(Registration.id.in_(chunk))).unique()
+        )
+    return [found[i] for i in ids if i in found]
+
+
 def transition_many(
-    registrations: Sequence[Registration],
+    registrations: Sequence[RegistrationState],
     to: Status,
     *,
     actor: User | None,
@@ -102,10 +152,12 @@ def transition_many(
     slot: Slot,
     values: Sequence[dict[str, Any]] | None = None,
 ) -> None:
-    """``transition`` for many registrations of one slot at once (a lottery waitlisting thousands): the same
-    allowed moves, counters, history rows and signals, written with one bulk UPDATE and one bulk INSERT instead
-    of one unit of work per row. ``values`` (one dict per registration) adds other columns to the same UPDATE,
-    e.g. the waitlist priority. The caller holds the slot's lock; every registration must already be stored."""
+    """``transition`` for many registrations of one slot at once (a lottery deciding thousands): the same allowed
+    moves, counters and history rows, written with one bulk UPDATE and one bulk INSERT instead of one unit of
+    work per row, and one ``registrations_changed`` signal for the whole set. ``values`` (one dict per
+    registration) adds other columns to the same UPDATE, e.g. the waitlist priority. Registrations may be ORM
+    objects (their loaded state is updated) or plain rows. The caller holds the slot's lock; every registration
+    must already be stored."""
     if not registrations:
         return
     extra = list(values) if values is not None else [{} for _ in registrations]
@@ -141,9 +193,87 @@ def transition_many(
                 "at": now,
             }
         )
-        for key, value in changed.items():
-            set_committed_value(registration, key, value)  # the session sees what the database now holds
-    db.session.execute(update(Registration), rows)
-    db.session.execute(insert(RegistrationHistory), history)
-    for registration, current in zip(registrations, previous, strict=True):
-        registration_changed.send(registration, from_status=current, to_status=to, actor=actor, reason=reason)
+        if isinstance(registration, Registration):
+            for key, value in changed.items():
+                set_committed_value(registration, key, value)  # the session sees what the database now holds
+    update_rows(Registration.__table__, rows)  # type: ignore[arg-type]
+    insert_rows(RegistrationHistory.__table__, history)  # type: ignore[arg-type]
+    changes = [
+        RegistrationChange(registration.id, registration.user_id, current)
+        for registration, current in zip(registrations, previous, strict=True)
+    ]
+    registrations_changed.send(slot, changes=changes, to_status=to, actor=actor, reason=reason)
+
+
+def transition_all(
+    slot: Slot,
+    condition: ColumnElement[bool],
+    to: Status,
+    *,
+    actor: User | None,
+    reason: str,
+    values: dict[str, Any] | None = None,
+) -> list[RegistrationChange]:
+    """``transition`` for every registration of ``slot`` matching ``condition`` (a SQL condition), done by the
+    database: one INSERT ... SELECT of history rows and one UPDATE, however many rows (a lottery waitlisting
+    twenty thousand applicants). ``values`` sets other columns from SQL expressions (e.g. the waitlist priority
+    from the lottery's ranks). The same allowed moves, counters and ``registrations_changed`` signal as
+    ``transition_many``. The caller holds the slot's lock. Returns the changes, in id order."""
+    matching = and_(Registration.slot_id == slot.id, condition)
+    rows = db.session.execute(
+        select(Registration.id, Registration.user_id, Registration.status, Registration.gender)
+        .where(matching)
+        .order_by(Registration.id)
+    ).all()
+    if not rows:
+        return []
+    if any(to not in ALLOWED[row.status] for row in rows):
+        raise IllegalTransition()
+    db.session.flush()  # earlier pending changes first: the statements below bypass the unit of work
+    for row in rows:
+        was_holding, holds = row.status in HOLDING, to in HOLDING
+        if holds != was_holding:
+            _adjust_counters(slot, row.gender, +1 if holds else -1)
+    now = clock.now()
+    history = RegistrationHistory
+    db.session.execute(
+        insert(history).from_select(
+            ["registration_id", "from_status", "to_status", "actor_id", "reason", "at"],
+            select(
+                Registration.id,
+                Registration.status,
+                literal(to, history.to_status.type),
+                literal(actor.id if actor is not None else None, history.actor_id.type),
+                literal(reason[:200], history.reason.type),
+                literal(now, history.at.type),
+            ).where(matching),
+        )
+    )
+    changed: dict[str, Any] = {"status": to, "is_active": to in ACTIVE}
+    if to == Status.WAITLISTED:
+        changed["waitlisted_at"] = func.coalesce(Registration.waitlisted_at, now)
+    if to == Status.CONFIRMED:
+        changed["confirmed_at"] = func.coalesce(Registration.confirmed_at, now)
+    if to != Status.OFFERED:
+        changed["offer_expires_at"] = None
+    changed.update(values or {})
+    db.session.execute(
+        update(Registration).where(matching).values(changed).execution_options(synchronize_session=False)
+    )
+    changes = [RegistrationChange(row.id, row.user_id, row.status) for row in rows]
+    registrations_changed.send(slot, changes=changes, to_status=to, actor=actor, reason=reason)
+    return changes
+
+
+def replay_each(receiver: Any) -> Any:
+    """Turn a one-registration ``registration_changed`` receiver into a ``registrations_changed`` receiver that
+    loads the changed registrations and passes them on one by one (for features with nothing to do set-wise)."""
+
+    def each(slot: Slot, *, changes: Sequence[RegistrationChange], to_status: Status, **extra: Any) -> None:
+        registrations = {registration.id: registration for registration in registrations_of(changes)}
+        for change in changes:
+            registration = registrations.get(change.registration_id)
+            if registration is not None:
+                receiver(registration, from_status=change.from_status, to_status=to_status, **extra)
+
+    return each

@@ -21,9 +21,10 @@ from .. import clock, outbox
 from ..accounts.models import Gender, User
 from ..booking import services as booking
 from ..booking.models import Registration, Status
+from ..booking.states import replay_each
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events import services as events
-from ..events.models import Event
+from ..events.models import Event, Slot
 from ..extensions import db
 from ..orgs.scope import require_manages
 from .models import (
@@ -333,6 +334,16 @@ def on_registration_changed(registration: Registration, **change: Any) -> None:
             )
             db.session.delete(attendee)
             db.session.flush()
+
+
+_replay_mixer_changes = replay_each(on_registration_changed)
+
+
+def on_registrations_changed(slot: Slot, **change: Any) -> None:
+    """Set-wise changes (``transition_many``) concern this feature only on a mixer slot: then each row is
+    handled like a single change."""
+    if slot.event.kind == KIND:
+        _replay_mixer_changes(slot, **change)
 
 
 def update_card_profile(

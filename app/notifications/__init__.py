@@ -37,7 +37,7 @@ def init_app(app: Flask) -> None:
     from blinker import signal
 
     from ..accounts.services import password_reset_requested
-    from ..booking.states import registration_changed
+    from ..booking.states import registration_changed, registrations_changed
     from ..outbox import set_channel_resolver
     from ..web import register_nav, register_profile_link
     from . import (
@@ -49,8 +49,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     register_nav(_inbox_nav)
     register_profile_link(_settings_link)
-    set_channel_resolver(services.resolve_channels, services.preload_preferences)
+    set_channel_resolver(services.resolve_channels)
     registration_changed.connect(services.on_registration_changed)
+    registrations_changed.connect(services.on_registrations_changed)
     password_reset_requested.connect(services.on_password_reset_requested)
     services.event_times_changed.connect(services.on_event_times_changed)
     signal("privacy-export").connect(services.export_for, weak=False)

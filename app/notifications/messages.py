@@ -73,10 +73,13 @@ def fmt(moment: datetime | str | None) -> str:
 
 def registration_facts(registration: Registration) -> dict[str, Any]:
     """What messages about a registration say about it (a snapshot stored with the row, refreshed at send)."""
-    slot = registration.slot
+    return {"registration_id": registration.id, **slot_facts(registration.slot)}
+
+
+def slot_facts(slot: Any) -> dict[str, Any]:
+    """What messages about a booking of ``slot`` say about the event and the time."""
     event = slot.event
     return {
-        "registration_id": registration.id,
         "event_id": event.id,
         "event_title": event.title,
         "slot_label": slot.label,
@@ -111,7 +114,10 @@ def render(message: OutboxMessage, user: User) -> Rendered:
     data = dict(message.data or {})
     registration = _registration(message)
     if registration is not None:
-        data.update(registration_facts(registration))
+        facts = registration_facts(registration)
+        if data.get("link"):
+            del facts["link"]  # a message that names its own page keeps it
+        data.update(facts)
     context = {
         "data": data,
         "user": user,

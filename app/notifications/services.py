@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,12 +22,13 @@ from sqlalchemy import delete, func, select, update
 from .. import clock
 from ..accounts.models import User
 from ..booking.models import Registration, Status
+from ..booking.states import RegistrationChange, replay_each
 from ..errors import NotFound
-from ..events.models import Allocation, Event
+from ..events.models import Allocation, Event, Slot
 from ..extensions import db
 from ..outbox import cancel_pending, enqueue, enqueue_many
 from ..outbox.models import OutboxMessage, OutboxStatus
-from .messages import registration_facts
+from .messages import registration_facts, slot_facts
 from .models import ChannelPreference, InboxMessage
 
 DEFAULT_REMINDER_HOURS = (24, 2)
@@ -43,7 +45,15 @@ ESSENTIAL_KINDS = frozenset({"booking_offer", "booking_cancelled", "booking_resu
 # --- channels ---
 
 
-def _preference_cache() -> dict[int, ChannelPreference]:
+@dataclass(frozen=True)
+class ChannelChoice:
+    """A person's channel choices as read (no row: the defaults)."""
+
+    email: bool = True
+    sms: bool = False
+
+
+def _preference_cache() -> dict[int, ChannelChoice]:
     """Preferences read in the current transaction (a new transaction starts with an empty cache)."""
     transaction = db.session().get_transaction()
     holder = db.session.info.get("channel_preferences")
@@ -53,56 +63,53 @@ def _preference_cache() -> dict[int, ChannelPreference]:
     return holder[1]  # type: ignore[no-any-return]
 
 
-def preload_preferences(user_ids: Sequence[int]) -> None:
-    """Read the channel choices of many people in a few queries (a lottery's results, a mixer's reveal)."""
+def preferences_for(user_ids: Sequence[int]) -> dict[int, ChannelChoice]:
+    """The channel choices of many people (the defaults for those who never chose), read in a few queries and
+    kept for the rest of the transaction: a booking resolves channels for several messages to the same person,
+    a lottery's results or a mixer's reveal for thousands of people."""
     cache = _preference_cache()
-    missing = [user_id for user_id in user_ids if user_id not in cache]
+    missing = sorted({user_id for user_id in user_ids if user_id not in cache})
+    # No autoflush: the caller's pending changes need not be written before reading a preference.
     with db.session.no_autoflush:
         for start in range(0, len(missing), 900):
             chunk = missing[start : start + 900]
             found = {
-                row.user_id: (row.email, row.sms)
+                row.user_id: ChannelChoice(row.email, row.sms)
                 for row in db.session.execute(
                     select(ChannelPreference.user_id, ChannelPreference.email, ChannelPreference.sms).where(
                         ChannelPreference.user_id.in_(chunk)
                     )
                 )
             }
+            default = ChannelChoice()
             for user_id in chunk:
-                email, sms = found.get(user_id, (True, False))
-                cache[user_id] = ChannelPreference(user_id=user_id, email=email, sms=sms)
+                cache[user_id] = found.get(user_id, default)
+    return {user_id: cache[user_id] for user_id in user_ids}
 
 
-def preference_for(user_id: int) -> ChannelPreference:
-    """The person's channel choices (an unsaved default row when they never chose). Looked up once per session:
-    a booking resolves channels for several messages to the same person."""
-    cache = _preference_cache()
-    if user_id not in cache:
-        # A plain two-column read: this runs inside every booking's transaction (bench/flash_sale.py).
-        # No autoflush: the caller's pending changes (a lottery draw's thousands of transitions) need not be
-        # written before reading a preference, and flushing them here one by one is what made draws slow.
-        with db.session.no_autoflush:
-            row = db.session.execute(
-                select(ChannelPreference.email, ChannelPreference.sms).where(ChannelPreference.user_id == user_id)
-            ).first()
-        email, sms = (row.email, row.sms) if row is not None else (True, False)
-        cache[user_id] = ChannelPreference(user_id=user_id, email=email, sms=sms)
-    return cache[user_id]
+def preference_for(user_id: int) -> ChannelChoice:
+    """One person's channel choices (``preferences_for``)."""
+    return preferences_for([user_id])[user_id]
 
 
-def resolve_channels(user: Any, kind: str, essential: bool) -> list[str]:
-    """The outbox's channel resolver. Rule: the in-app inbox always (essential messages must reach it, and it
-    is the record of every message); email if the person has an address and did not turn email off; SMS only
-    if they turned it on and have a phone number. A deleted account gets nothing."""
-    if getattr(user, "deleted_at", None) is not None:
-        return []
-    preference = preference_for(user.id)
-    channels = ["inbox"]
-    if user.email and preference.email:
-        channels.append("email")
-    if user.phone and preference.sms:
-        channels.append("sms")
-    return channels
+def resolve_channels(wanted: Sequence[tuple[Any, str, bool]]) -> dict[tuple[int, str, bool], list[str]]:
+    """The outbox's channel resolver, for every (recipient, kind, essential) of a batch at once. Rule: the
+    in-app inbox always (essential messages must reach it, and it is the record of every message); email if
+    the person has an address and did not turn email off; SMS only if they turned it on and have a phone
+    number. A deleted account gets nothing."""
+    choices = preferences_for([user.id for user, _kind, _essential in wanted])
+    resolved: dict[tuple[int, str, bool], list[str]] = {}
+    for user, kind, essential in wanted:
+        channels: list[str] = []
+        if getattr(user, "deleted_at", None) is None:
+            choice = choices[user.id]
+            channels.append("inbox")
+            if user.email and choice.email:
+                channels.append("email")
+            if user.phone and choice.sms:
+                channels.append("sms")
+        resolved[(user.id, kind, essential)] = channels
+    return resolved
 
 
 def save_preferences(user: User, *, email: bool, sms: bool) -> ChannelPreference:
@@ -114,7 +121,7 @@ def save_preferences(user: User, *, email: bool, sms: bool) -> ChannelPreference
     preference.email = email
     preference.sms = sms
     db.session.flush()
-    _preference_cache()[user.id] = preference
+    _preference_cache()[user.id] = ChannelChoice(preference.email, preference.sms)
     return preference
 
 
@@ -145,34 +152,39 @@ def _revive(user_id: int, subject: str, due_at: datetime, expires_at: datetime) 
     )
 
 
-def reminder_messages(registration: Registration, user: User, now: datetime | None = None) -> list[dict[str, Any]]:
+def reminder_messages(registration: Registration, user: Any, now: datetime | None = None) -> list[dict[str, Any]]:
     """The reminders of a confirmed registration, as ``enqueue_many`` messages: by default 24 h and 2 h before
     its slot starts (``Event.reminder_hours`` overrides), each expiring at the start so none is ever sent after
     it. Reminders whose time has already passed are left out."""
+    return slot_reminder_messages(registration.slot, [(registration.id, user)], now)
+
+
+def slot_reminder_messages(
+    slot: Slot, recipients: Sequence[tuple[int, Any]], now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """``reminder_messages`` for several confirmed registrations of one slot, given as (registration id,
+    recipient) pairs: the slot's facts are read once."""
     now = now or clock.now()
-    slot = registration.slot
     event = slot.event
-    if event.is_cancelled or slot.starts_at <= now:
+    if event.is_cancelled or slot.starts_at <= now or not recipients:
         return []
     stamp = slot.starts_at.strftime("%Y%m%d%H%M")
-    data = registration_facts(registration)
-    messages = []
-    for hours in reminder_hours(event):
-        due = slot.starts_at - timedelta(hours=hours)
-        if due <= now:
-            continue
-        messages.append(
-            {
-                "user": user,
-                "kind": "reminder",
-                "subject": _subject(registration, f"reminder:{stamp}:{hours}h"),
-                "template": "reminder",
-                "data": {**data, "hours": hours},
-                "due_at": due,
-                "expires_at": slot.starts_at,
-            }
-        )
-    return messages
+    facts = slot_facts(slot)
+    due_hours = [(hours, slot.starts_at - timedelta(hours=hours)) for hours in reminder_hours(event)]
+    return [
+        {
+            "user": user,
+            "kind": "reminder",
+            "subject": f"registration:{registration_id}:reminder:{stamp}:{hours}h",
+            "template": "reminder",
+            "data": {**facts, "registration_id": registration_id, "hours": hours},
+            "due_at": due,
+            "expires_at": slot.starts_at,
+        }
+        for registration_id, user in recipients
+        for hours, due in due_hours
+        if due > now
+    ]
 
 
 def plan_reminders(registration: Registration, now: datetime | None = None, *, revive: bool = True) -> int:
@@ -312,6 +324,27 @@ def on_registration_changed(
         cancel_reminders(registration)
     if from_status == Status.OFFERED and to_status != Status.OFFERED:
         cancel_pending(registration.user_id, _subject(registration, "offer:"), "booking_offer")
+
+
+_replay_notification_changes = replay_each(on_registration_changed)
+
+
+def on_registrations_changed(
+    slot: Slot, *, changes: Sequence[RegistrationChange], to_status: Status, reason: str = "", **extra: Any
+) -> None:
+    """Set-wise changes (``transition_many``) tell people what single changes tell them. A lottery's decisions
+    are announced by the lottery feature, so for them only the winners' reminders are planned, for all winners
+    in one statement; any other change is told row by row."""
+    lottery = slot.allocation == Allocation.LOTTERY or reason.startswith("lottery")
+    decided = [change for change in changes if change.from_status == Status.PENDING] if lottery else []
+    if decided and to_status == Status.CONFIRMED:
+        winners = [c.user_id for c in decided if c.user_id is not None]
+        recipients = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(winners)))}
+        plan = [(c.registration_id, recipients[c.user_id]) for c in decided if c.user_id in recipients]
+        enqueue_many(slot_reminder_messages(slot, plan))
+    others = [change for change in changes if change.from_status != Status.PENDING] if lottery else changes
+    if others:
+        _replay_notification_changes(slot, changes=others, to_status=to_status, reason=reason, **extra)
 
 
 def _reason_text(reason: str) -> str:

@@ -22,7 +22,7 @@ from ..accounts.models import User
 from ..booking import services as booking
 from ..booking.errors import IllegalTransition
 from ..booking.models import HOLDING, Registration, Status
-from ..booking.states import transition
+from ..booking.states import replay_each, transition
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events.models import Event, Slot, WaitlistPolicy
 from ..events.services import EventData, SlotData, create_event
@@ -614,3 +614,13 @@ def on_registration_changed(registration: Registration, **kwargs: Any) -> None:
         row.not_screened_reason = None
         row.recorded_at = clock.now()
     db.session.flush()
+
+
+_replay_screening_changes = replay_each(on_registration_changed)
+
+
+def on_registrations_changed(slot: Slot, **change: Any) -> None:
+    """Set-wise changes (``transition_many``) concern this feature only on a screening slot: then each row is
+    handled like a single change."""
+    if slot.event.kind == KIND:
+        _replay_screening_changes(slot, **change)

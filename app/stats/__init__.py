@@ -51,6 +51,12 @@ def _on_registration_changed(sender: Any, **kwargs: Any) -> None:
     mark_dirty(sender, **kwargs)
 
 
+def _on_registrations_changed(slot: Any, **kwargs: Any) -> None:
+    from .rollup import mark_event_dirty
+
+    mark_event_dirty(slot.event_id)
+
+
 def _on_account_deleting(sender: Any, **kwargs: Any) -> int:
     from .rollup import remember_deleted
 
@@ -59,7 +65,7 @@ def _on_account_deleting(sender: Any, **kwargs: Any) -> int:
 
 def init_app(app: Flask) -> None:
     """Register the blueprint, the ``flask stats`` commands, the refresh task, the change receiver and the nav."""
-    from ..booking.states import registration_changed
+    from ..booking.states import registration_changed, registrations_changed
     from ..tasks import register_task
     from ..web import register_nav
     from . import models  # noqa: F401  (tables for create_all and migrations)
@@ -70,6 +76,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(stats_cli)
     register_task("stats.refresh", _refresh_task, every_seconds=60)
     registration_changed.connect(_on_registration_changed, weak=False)
+    registrations_changed.connect(_on_registrations_changed, weak=False)
     # Sent by the privacy feature inside the deletion transaction; connected by name (no feature import).
     signal("account-deleting").connect(_on_account_deleting, weak=False)
     register_nav(_nav)

@@ -71,18 +71,22 @@ def age_band(birth_date: date | None, on: date) -> str:
 def mark_dirty(registration: Registration, **_: Any) -> None:
     """Receiver of ``registration_changed``: note the event in the caller's transaction (an append, so concurrent
     bookings never contend on it)."""
-    if registration.event_id is None:
-        return
-    # One notice per event and transaction is enough (a lottery draw changes thousands of registrations at once).
+    if registration.event_id is not None:
+        mark_event_dirty(registration.event_id)
+
+
+def mark_event_dirty(event_id: int) -> None:
+    """Note that an event's registrations changed, once per event and transaction (a lottery draw changes
+    thousands of registrations at once)."""
     transaction = db.session().get_transaction()
     noted: tuple[Any, set[int]] | None = db.session.info.get("stats_dirty_noted")
     if noted is None or noted[0] is not transaction:
         noted = (transaction, set())
         db.session.info["stats_dirty_noted"] = noted
-    if registration.event_id in noted[1]:
+    if event_id in noted[1]:
         return
-    noted[1].add(registration.event_id)
-    db.session.add(StatsDirty(event_id=registration.event_id, at=clock.now()))
+    noted[1].add(event_id)
+    db.session.add(StatsDirty(event_id=event_id, at=clock.now()))
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

@@ -42,5 +42,6 @@ def init_app(app: Flask) -> None:
     register_profile_link(_organizer_nav)
     app.jinja_env.globals.update(template_helpers())
     register_task("trips.draw_due", services.draw_due, every_seconds=60)
+    register_task("trips.announce_results", services.announce_results, every_seconds=20)
     register_task("trips.expire_details", services.expire_details, every_seconds=300)
     privacy.connect()

@@ -65,9 +65,9 @@ class TripDeparture(Model):
     """A departure (团期) is one Event of kind "trip"; this row adds its route, tier rules and lottery record.
 
     Lottery record: ``frozen_at`` and ``applicants_hash`` (SHA-256 hex of the canonical applicant list) are
-    set
-    once when the list is frozen; ``public_value`` is entered by the organizer afterwards; ``drawn_at`` is set
-    once by the draw, after which nothing here changes.
+    set once when the list is frozen; ``public_value`` is entered by the organizer afterwards; ``drawn_at`` is
+    set once by the draw, after which nothing here changes but ``results_announced_at``: set when every
+    applicant's result message has been written (by a scheduler task, after the draw has committed).
     """
 
     __tablename__ = "trip_departures"
@@ -86,6 +86,7 @@ class TripDeparture(Model):
     algorithm_version: Mapped[str | None] = mapped_column(String(40))
     drawn_at: Mapped[datetime | None] = mapped_column()
     drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    results_announced_at: Mapped[datetime | None] = mapped_column()
 
     event: Mapped[Event] = relationship(lazy="joined")
     route: Mapped[TripRoute] = relationship(back_populates="departures", lazy="joined")

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..accounts.models import Profile, User
+from ..accounts.models import User
 from ..booking.models import HOLDING, Registration, Status
 from ..events.kinds import KindPolicy
 from ..events.models import Event
@@ -44,7 +44,18 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1), datetime(year + 1, 1, 1)
 
 
-def matches(rule: str, profile: Profile | None) -> bool:
+class TierAttributes(Protocol):
+    """What the tier rules read of a person: a ``Profile`` or a row with these columns."""
+
+    @property
+    def model_worker(self) -> bool: ...
+    @property
+    def frontline(self) -> bool: ...
+    @property
+    def industry_id(self) -> int | None: ...
+
+
+def matches(rule: str, profile: TierAttributes | None) -> bool:
     if rule == "everyone":
         return True
     if profile is None:
@@ -58,7 +69,7 @@ def matches(rule: str, profile: Profile | None) -> bool:
     return False
 
 
-def tier_of(profile: Profile | None, rules: Sequence[str], never_been_first: bool, been: bool) -> int:
+def tier_of(profile: TierAttributes | None, rules: Sequence[str], never_been_first: bool, been: bool) -> int:
     """1-based tier: the first matching rule (or one past the last), split by "never been" when asked."""
     index = next((i for i, rule in enumerate(rules) if matches(rule, profile)), len(rules))
     if never_been_first:
@@ -120,6 +131,29 @@ def trip_holders(user_ids: Iterable[int], year: int, exclude_event_id: int | Non
             query = query.where(Registration.event_id != exclude_event_id)
         found.update(uid for uid in db.session.scalars(query.distinct()) if uid is not None)
     return found
+
+
+def applicants_holding_a_trip(slot_id: int, year: int, event_id: int) -> set[int]:
+    """``trip_holders`` for everyone with a pending application to ``slot_id``, in one query (a draw's
+    twenty thousand applicants)."""
+    start, end = year_bounds(year)
+    applicants = select(Registration.user_id).where(
+        Registration.slot_id == slot_id, Registration.status == Status.PENDING
+    )
+    rows = db.session.scalars(
+        select(Registration.user_id)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Event.kind == KIND,
+            Event.starts_at >= start,
+            Event.starts_at < end,
+            Event.id != event_id,
+            Registration.status.in_(list(HOLDING)),
+            Registration.user_id.in_(applicants),
+        )
+        .distinct()
+    )
+    return {user_id for user_id in rows if user_id is not None}
 
 
 def lock_person(user_id: int) -> None:
@@ -195,3 +229,16 @@ class TripPolicy(KindPolicy):
             if entry is not None:
                 lines.append((_("抽签编号"), entry.anon_id))
         return lines
+
+
+def refuse_holders(user_ids: Sequence[int], year: int, event_id: int) -> set[int]:
+    """One trip a year for many people at once (a lottery's winners): lock their rows in ascending id order (the
+    order every caller uses), then return those who already hold a trip place in ``year`` on another departure
+    — checked under the locks, so a concurrent draw or booking elsewhere cannot give them a second place."""
+    ids = sorted(set(user_ids))
+    if current_app.config.get("BOOKING_LOCKING", True):
+        for offset in range(0, len(ids), 900):
+            db.session.execute(
+                select(User.id).where(User.id.in_(ids[offset : offset + 900])).order_by(User.id).with_for_update()
+            )
+    return trip_holders(ids, year, exclude_event_id=event_id)

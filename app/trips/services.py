@@ -18,15 +18,15 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, extract, func, insert, select, update
-from sqlalchemy.orm import aliased, lazyload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import and_, exists, extract, func, select
+from sqlalchemy.orm import aliased
 
 from .. import clock
 from ..accounts.models import Profile, User
 from ..booking import services as booking
 from ..booking.models import HOLDING, Registration, Status
-from ..booking.states import transition, transition_many
+from ..booking.states import transition_all, transition_many
+from ..database import insert_rows, is_postgres, update_rows
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events import services as events
 from ..events.models import Allocation, Event, Slot, WaitlistPolicy
@@ -34,9 +34,9 @@ from ..extensions import db
 from ..orgs.models import City, Organization
 from ..orgs.reference import PROVINCE_ORG_CODE
 from ..orgs.scope import manages, require_manages, scope_condition
-from ..outbox import enqueue, enqueue_many
+from ..outbox import Recipient, enqueue, enqueue_many
 from . import lottery
-from .errors import AlreadyDrawn, DetailsDeadlinePassed, LotteryNotReady, OneTripPerYear
+from .errors import AlreadyDrawn, DetailsDeadlinePassed, LotteryNotReady
 from .models import (
     DEFAULT_TIERS,
     TIER_RULES,
@@ -48,7 +48,15 @@ from .models import (
     TripRoute,
     TripTarget,
 )
-from .policy import KIND, TripPolicy, tier_of, trip_holders, users_who_have_been, year_bounds
+from .policy import (
+    KIND,
+    TripPolicy,
+    applicants_holding_a_trip,
+    refuse_holders,
+    tier_of,
+    users_who_have_been,
+    year_bounds,
+)
 
 DEFAULT_PROVINCE_TARGET = 10_000
 POLICY = TripPolicy()
@@ -288,26 +296,25 @@ def freeze(departure: TripDeparture, now: datetime | None = None) -> bool:
         return False
     if not _window_closed(slot, now):
         raise LotteryNotReady(_("报名截止后才能冻结申请名单。"))
+    # Plain rows, not ORM objects: a popular departure freezes tens of thousands of applications.
     rows = db.session.execute(
-        select(Registration.id, Registration.user_id, Profile)
+        select(Registration.id, Registration.user_id, Profile.model_worker, Profile.frontline, Profile.industry_id)
         .outerjoin(Profile, Profile.user_id == Registration.user_id)
         .where(Registration.slot_id == slot.id, Registration.status == Status.PENDING)
         .order_by(Registration.id)
     ).all()
-    been = users_who_have_been([uid for _rid, uid, _p in rows if uid is not None], departure.event.starts_at)
+    been = users_who_have_been([row.user_id for row in rows if row.user_id is not None], departure.event.starts_at)
     rules = departure.tiers or DEFAULT_TIERS
     secret = current_app.config["SECRET_KEY"]
     applicants = []
     entries = []
-    for registration_id, user_id, profile in rows:
-        tier = tier_of(profile, rules, departure.never_been_first, user_id in been)
-        anon = lottery.anon_id_for(secret, registration_id)
+    for row in rows:
+        profile = row if row.frontline is not None else None  # no profile row: no attribute matches
+        tier = tier_of(profile, rules, departure.never_been_first, row.user_id in been)
+        anon = lottery.anon_id_for(secret, row.id)
         applicants.append(lottery.Applicant(anon, tier))
-        entries.append(
-            {"event_id": departure.event_id, "registration_id": registration_id, "anon_id": anon, "tier": tier}
-        )
-    if entries:
-        db.session.execute(insert(TripLotteryEntry), entries)
+        entries.append({"event_id": departure.event_id, "registration_id": row.id, "anon_id": anon, "tier": tier})
+    insert_rows(TripLotteryEntry.__table__, entries)  # type: ignore[arg-type]
     departure.applicants_hash = lottery.applicants_hash(applicants)
     departure.algorithm_version = lottery.ALGORITHM_VERSION
     departure.frozen_at = now
@@ -339,9 +346,12 @@ def set_public_value(actor: User, event_id: int, value: str, note: str = "", now
 
 @dataclass
 class DrawResult:
-    confirmed: list[Registration] = field(default_factory=list)
-    waitlisted: list[Registration] = field(default_factory=list)
-    skipped: int = 0
+    """What a draw decided, in rank order (rows with the registration's ``id`` and ``user_id``)."""
+
+    confirmed: list[Any] = field(default_factory=list)
+    waitlisted: list[Any] = field(default_factory=list)
+    not_drawn: list[Any] = field(default_factory=list)
+    skipped: list[Any] = field(default_factory=list)  # already holding a trip place this year: withdrawn
     withdrawn_elsewhere: int = 0
 
 
@@ -367,34 +377,40 @@ def _related_slot_ids(slot: Slot, year: int) -> set[int]:
     return set(rows) | {slot.id}
 
 
-def _load_registrations(ids: list[int]) -> dict[int, Registration]:
-    found: dict[int, Registration] = {}
-    for offset in range(0, len(ids), 900):
-        chunk = ids[offset : offset + 900]
-        for registration in db.session.scalars(
-            select(Registration)
-            .where(Registration.id.in_(chunk))
-            # The slot is already loaded and locked: no joined reload of slot, event, organization per row.
-            .options(lazyload(Registration.slot), selectinload(Registration.user))
-            .execution_options(populate_existing=True)
-        ).unique():
-            found[registration.id] = registration
-    return found
+# What the draw reads of each registration: what ``transition_many`` needs, plus who to tell.
+_REGISTRATION_STATE = (
+    Registration.id,
+    Registration.user_id,
+    Registration.status,
+    Registration.gender,
+    Registration.waitlisted_at,
+    Registration.confirmed_at,
+    Registration.offer_expires_at,
+)
 
 
-def _withdraw(registration: Registration, actor: User | None, reason: str) -> None:
-    booking.cancel(registration, actor=actor, reason=reason, by_organizer=True)  # type: ignore[arg-type]
+def _load_applicants(event_id: int) -> dict[str, Any]:
+    """The frozen list's entries with their registrations' current state and whom to tell, as plain rows keyed
+    by anonymised id (twenty thousand ORM objects would cost more than the whole draw)."""
+    rows = db.session.execute(
+        select(TripLotteryEntry.anon_id, *_REGISTRATION_STATE, User.email, User.phone, User.deleted_at)
+        .join(Registration, Registration.id == TripLotteryEntry.registration_id)
+        .outerjoin(User, User.id == Registration.user_id)
+        .where(TripLotteryEntry.event_id == event_id)
+    ).all()
+    return {row.anon_id: row for row in rows}
 
 
 def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None = None) -> DrawResult:
     """Draw a lottery departure once: after its window has closed and its public value is set. The frozen list
     is ranked (``trips.lottery``); walking the ranking, applicants take the seats unless they already hold a
-    trip
-    this year (skipped and withdrawn) or no longer apply; the rest are waitlisted in rank order. Winners'
-    other
-    pending/waitlisted trip applications that year are withdrawn. Everyone gets the result (essential
-    message).
-    A drawn departure raises AlreadyDrawn. Callers outside the scheduler check scope first."""
+    trip this year (skipped and withdrawn) or no longer apply; the rest are waitlisted in rank order (or not
+    drawn when the departure keeps no waitlist). Winners' other pending/waitlisted trip applications that year
+    are withdrawn. Everyone is told the result once the draw has committed (``announce_results``). A drawn
+    departure raises AlreadyDrawn. Callers outside the scheduler check scope first.
+
+    Every decision is written set-wise (one UPDATE and one history INSERT per outcome), so a draw of 20,000
+    applicants costs a handful of statements (bench/lottery.py)."""
     now = now or clock.now()
     departure = get_departure(event_id)
     event = departure.event
@@ -414,177 +430,217 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
     if not departure.public_value:
         raise LotteryNotReady(_("请先录入公开随机数。"))
     freeze(departure, now)
-    entries = list(db.session.scalars(select(TripLotteryEntry).where(TripLotteryEntry.event_id == event.id)))
-    by_anon = {entry.anon_id: entry for entry in entries}
-    entries_by_id = {entry.id: entry for entry in entries}
+    db.session.flush()
+    applicants = _load_applicants(event.id)
+    entries = db.session.execute(
+        select(TripLotteryEntry.id, TripLotteryEntry.anon_id, TripLotteryEntry.tier).where(
+            TripLotteryEntry.event_id == event.id
+        )
+    ).all()
+    entry_ids = {entry.anon_id: entry.id for entry in entries}
     ranking = lottery.rank(
-        [lottery.Applicant(e.anon_id, e.tier) for e in entries],
+        [lottery.Applicant(entry.anon_id, entry.tier) for entry in entries],
         departure.public_value,
         departure.applicants_hash,
     )
-    registrations = _load_registrations([e.registration_id for e in entries if e.registration_id is not None])
-    pending_users = [r.user_id for r in registrations.values() if r.status == Status.PENDING and r.user_id]
-    holders = trip_holders(pending_users, year, exclude_event_id=event.id)
-    result = DrawResult()
-    not_drawn: list[Registration] = []
-    seats = slot.available
-    outcomes: list[dict[str, Any]] = []  # every entry's rank and outcome, written in one bulk UPDATE
-    waitlist_ranks: list[dict[str, Any]] = []
-    for position, applicant in enumerate(ranking, start=1):
-        entry = by_anon[applicant.anon_id]
-        outcome = _draw_one(entry, position, registrations, holders, slot, seats, result, not_drawn, actor)
-        outcomes.append({"id": entry.id, "rank": position, "outcome": outcome})
-        if outcome == "waitlisted":
-            waitlist_ranks.append({"priority": position})
-    db.session.execute(update(TripLotteryEntry), outcomes)
-    for values in outcomes:
-        entry = entries_by_id[values["id"]]
-        set_committed_value(entry, "rank", values["rank"])
-        set_committed_value(entry, "outcome", values["outcome"])
-    # Everyone below the seats changes state in two set-wise writes (thousands of rows in a popular draw); the
-    # waitlist is ordered by rank.
-    transition_many(
-        result.waitlisted,
-        Status.WAITLISTED,
-        actor=actor,
-        reason="lottery: waitlisted",
-        slot=slot,
-        values=waitlist_ranks,
+    in_rank_order = [(position, applicants.get(a.anon_id), a.anon_id) for position, a in enumerate(ranking, 1)]
+    pending = [(position, row) for position, row, _anon in in_rank_order if row and row.status == Status.PENDING]
+    result, ranks = _decide(pending, slot, year, event.id)
+    outcome_of = {row.id: outcome for outcome, rows in _outcomes(result).items() for row in rows}
+    update_rows(
+        TripLotteryEntry.__table__,  # type: ignore[arg-type]
+        [
+            {
+                "id": entry_ids[anon],
+                "rank": position,
+                "outcome": outcome_of.get(row.id, "withdrawn") if row is not None else "withdrawn",
+            }
+            for position, row, anon in in_rank_order
+        ],
     )
-    transition_many(not_drawn, Status.REJECTED, actor=actor, reason="lottery: not drawn", slot=slot)
+    transition_many(
+        result.skipped, Status.CANCELLED, actor=actor, reason="lottery: already holds a trip place this year", slot=slot
+    )
+    transition_many(
+        result.confirmed,
+        Status.CONFIRMED,
+        actor=actor,
+        reason="lottery: drawn",
+        slot=slot,
+        values=[{"priority": ranks[row.id]} for row in result.confirmed],
+    )
+    # Everyone else still pending on the frozen list waits in rank order (or is not drawn), decided by the
+    # database in two statements whatever the number of applicants.
+    # Joined to the entries rather than filtered by a subquery: the planner picks a good plan even before the
+    # freshly written entries have statistics.
+    still_pending = and_(
+        Registration.status == Status.PENDING,
+        TripLotteryEntry.registration_id == Registration.id,
+        TripLotteryEntry.event_id == event.id,
+    )
+    if result.waitlisted:
+        transition_all(
+            slot,
+            still_pending,
+            Status.WAITLISTED,
+            reason="lottery: waitlisted",
+            values={"priority": TripLotteryEntry.rank},
+            actor=actor,
+        )
+    elif result.not_drawn:
+        transition_all(slot, still_pending, Status.REJECTED, reason="lottery: not drawn", actor=actor)
     result.withdrawn_elsewhere = _withdraw_other_applications(
-        [r.user_id for r in result.confirmed if r.user_id], year, set(locked) - {slot.id}, actor
+        [row.user_id for row in result.confirmed if row.user_id],
+        {i: s for i, s in locked.items() if i != slot.id},
+        actor,
     )
     departure.drawn_at = now
     departure.drawn_by_id = actor.id if actor is not None else None
     db.session.flush()
-    _notify_results(departure, result)
     return result
 
 
-def _draw_one(
-    entry: TripLotteryEntry,
-    position: int,
-    registrations: dict[int, Registration],
-    holders: set[int],
-    slot: Slot,
-    seats: int,
-    result: DrawResult,
-    not_drawn: list[Registration],
-    actor: User | None,
-) -> str:
-    """One applicant in rank order: a seat while there are seats (unless they hold a trip this year), else the
-    waitlist (or "not drawn" without one). Returns the entry's outcome; waitlisting is written set-wise later."""
-    registration = registrations.get(entry.registration_id) if entry.registration_id else None
-    if registration is None or registration.status != Status.PENDING:
-        return "withdrawn"
-    if registration.user_id in holders:
-        _withdraw(registration, actor, "lottery: already holds a trip place this year")
-        result.skipped += 1
-        return "skipped"
-    if len(result.confirmed) < seats:
-        try:
-            POLICY.before_hold(registration, slot)
-        except OneTripPerYear:
-            _withdraw(registration, actor, "lottery: already holds a trip place this year")
-            result.skipped += 1
-            return "skipped"
-        registration.priority = position
-        transition(registration, Status.CONFIRMED, actor=actor, reason="lottery: drawn", slot=slot)
-        result.confirmed.append(registration)
-        return "confirmed"
+def _decide(pending: list[tuple[int, Any]], slot: Slot, year: int, event_id: int) -> tuple[DrawResult, dict[int, int]]:
+    """Walk the pending applicants in rank order: the first ones take the seats, except people who already hold
+    a trip place this year (one trip a year, checked again with their rows locked: ``refuse_holders``); the rest
+    wait in rank order, or are not drawn when the departure keeps no waitlist."""
+    result = DrawResult()
+    ranks = {row.id: position for position, row in pending}
+    holders = applicants_holding_a_trip(slot.id, year, event_id)
+    seats = slot.available
+    queue = iter(pending)
+    rest: list[Any] = []
+    while len(result.confirmed) < seats:
+        candidates = []
+        for _position, row in queue:
+            if row.user_id in holders:
+                result.skipped.append(row)
+                continue
+            candidates.append(row)
+            if len(candidates) == seats - len(result.confirmed):
+                break
+        if not candidates:
+            break
+        refused = refuse_holders([row.user_id for row in candidates if row.user_id], year, event_id)
+        for row in candidates:
+            (result.skipped if row.user_id in refused else result.confirmed).append(row)
+    for _position, row in queue:
+        if row.user_id in holders:
+            result.skipped.append(row)
+        else:
+            rest.append(row)
     if slot.waitlist_policy != WaitlistPolicy.NONE:
-        result.waitlisted.append(registration)
-        return "waitlisted"
-    not_drawn.append(registration)
-    return "not_drawn"
+        result.waitlisted = rest
+    else:
+        result.not_drawn = rest
+    return result, ranks
 
 
-def _withdraw_other_applications(user_ids: list[int], year: int, slot_ids: set[int], actor: User | None) -> int:
+def _outcomes(result: DrawResult) -> dict[str, list[Any]]:
+    return {
+        "confirmed": result.confirmed,
+        "waitlisted": result.waitlisted,
+        "not_drawn": result.not_drawn,
+        "skipped": result.skipped,
+    }
+
+
+def _withdraw_other_applications(user_ids: list[int], other_slots: dict[int, Slot], actor: User | None) -> int:
     """Winning one departure withdraws the person's pending/waitlisted applications to the other (locked)
-    departures of that year."""
-    if not user_ids or not slot_ids:
+    departures of that year, set-wise per departure."""
+    if not user_ids or not other_slots:
         return 0
-    withdrawn = 0
+    by_slot: dict[int, list[Any]] = {}
     for offset in range(0, len(user_ids), 900):
-        chunk = user_ids[offset : offset + 900]
-        others = db.session.scalars(
-            select(Registration)
+        for row in db.session.execute(
+            select(Registration.slot_id, *_REGISTRATION_STATE)
             .where(
-                Registration.user_id.in_(chunk),
-                Registration.slot_id.in_(sorted(slot_ids)),
+                Registration.user_id.in_(user_ids[offset : offset + 900]),
+                Registration.slot_id.in_(sorted(other_slots)),
                 Registration.status.in_([Status.PENDING, Status.WAITLISTED]),
             )
             .order_by(Registration.slot_id, Registration.id)
-        ).all()
-        for registration in others:
-            _withdraw(registration, actor, "withdrawn: won another departure this year")
-            withdrawn += 1
-    return withdrawn
-
-
-def _notify_results(departure: TripDeparture, result: DrawResult) -> None:
-    """One essential "lottery_result" message per applicant. The words travel in the data (``title``, ``body``,
-    ``link``) so the notifications feature renders them with its generic template."""
-    event = departure.event
-    base = {
-        "event_id": event.id,
-        "event_title": event.title,
-        "starts_at": event.starts_at.isoformat(sep=" "),
-        "link": f"/events/{event.id}",
-        "title": _("疗休养抽签结果：%(t)s", t=event.title),
-    }
-    messages: list[dict[str, Any]] = []
-    for registration in result.confirmed:
-        deadline = details_deadline(registration, departure)
-        body = _("恭喜！您在「%(t)s」的抽签中获得名额。", t=event.title)
-        if deadline is not None:
-            body += _("请在 %(d)s 前确认出行信息（紧急联系人、饮食需求），逾期名额将让给候补职工。", d=_fmt(deadline))
-        body += _("每人每年限参加一次，您今年其他团期的申请已自动撤回。")
-        data = {
-            **base,
-            "registration_id": registration.id,
-            "outcome": "confirmed",
-            "details_deadline": deadline.isoformat(sep=" ") if deadline else None,
-            "body": body,
-            "action": _("确认出行信息"),
-        }
-        messages.extend(_result_message(registration, data))
-    for position, registration in enumerate(result.waitlisted, start=1):
-        body = _(
-            "「%(t)s」抽签已完成，您未中签，目前在候补名单第 %(n)d 位。有名额空出时会通知您。",
-            t=event.title,
-            n=position,
+        ):
+            by_slot.setdefault(row.slot_id, []).append(row)
+    for slot_id, rows in by_slot.items():
+        transition_many(
+            rows,
+            Status.CANCELLED,
+            actor=actor,
+            reason="withdrawn: won another departure this year",
+            slot=other_slots[slot_id],
         )
-        data = {
-            **base,
-            "registration_id": registration.id,
-            "outcome": "waitlisted",
-            "waitlist_position": position,
-            "body": body,
-        }
-        messages.extend(_result_message(registration, data))
-    enqueue_many(messages)  # one statement for every applicant's result
+    return sum(len(rows) for rows in by_slot.values())
 
 
-def _fmt(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
+def _withdraw(registration: Registration, actor: User | None, reason: str) -> None:
+    booking.cancel(registration, actor=actor, reason=reason, by_organizer=True)  # type: ignore[arg-type]
 
 
-def _result_message(registration: Registration, data: dict[str, Any]) -> list[dict[str, Any]]:
-    user = registration.user
-    if user is None:
-        return []
-    return [
-        {
-            "user": user,
-            "kind": "lottery_result",
-            "subject": f"trip-lottery:{registration.event_id}",
-            "template": "lottery_result",
-            "data": data,
-            "essential": True,
-        }
-    ]
+def announce_results(now: datetime) -> int:
+    """Scheduler task: tell every applicant of a drawn departure their result — one essential "lottery_result"
+    message each (confirmed with the details deadline, waitlisted with the position, or not drawn), written in
+    one statement. The draw commits the decision alone, so its locks are held briefly; the messages follow within
+    a tick. Safe on several schedulers (the departure row is claimed) and if run twice (idempotency keys).
+    Returns how many departures were announced."""
+    claim = (
+        select(TripDeparture)
+        .where(TripDeparture.drawn_at.is_not(None), TripDeparture.results_announced_at.is_(None))
+        .order_by(TripDeparture.event_id)
+    )
+    if is_postgres():
+        claim = claim.with_for_update(skip_locked=True, of=TripDeparture)
+    departures = db.session.scalars(claim).unique().all()
+    for departure in departures:
+        _announce(departure)
+        departure.results_announced_at = now
+    db.session.flush()
+    return len(departures)
+
+
+def _announce(departure: TripDeparture) -> None:
+    """The result messages of one drawn departure, in rank order. The message carries the facts; its words are
+    rendered at delivery in the recipient's language (``notifications/messages/lottery_result.txt``)."""
+    event = departure.event
+    rows = db.session.execute(
+        select(
+            TripLotteryEntry.outcome,
+            Registration.id,
+            Registration.confirmed_at,
+            User.id.label("user_id"),
+            User.email,
+            User.phone,
+            User.deleted_at,
+        )
+        .join(Registration, Registration.id == TripLotteryEntry.registration_id)
+        .join(User, User.id == Registration.user_id)
+        .where(
+            TripLotteryEntry.event_id == event.id,
+            TripLotteryEntry.outcome.in_(["confirmed", "waitlisted", "not_drawn"]),
+        )
+        .order_by(TripLotteryEntry.rank)
+    ).all()
+    base = {"event_id": event.id, "event_title": event.title, "link": f"/events/{event.id}"}
+    messages = []
+    waitlisted = 0
+    for row in rows:
+        facts: dict[str, Any] = {"outcome": row.outcome}
+        if row.outcome == "confirmed" and row.confirmed_at is not None:
+            facts["details_deadline"] = _details_deadline_from(row.confirmed_at, departure).isoformat(sep=" ")
+        elif row.outcome == "waitlisted":
+            waitlisted += 1
+            facts["waitlist_position"] = waitlisted
+        messages.append(
+            {
+                "user": Recipient(row.user_id, row.email, row.phone, row.deleted_at),
+                "kind": "lottery_result",
+                "subject": f"trip-lottery:{event.id}",
+                "template": "lottery_result",
+                "data": {**base, "registration_id": row.id, **facts},
+                "essential": True,
+            }
+        )
+    enqueue_many(messages)
 
 
 def draw_due(now: datetime) -> int:
@@ -711,8 +767,12 @@ def details_deadline(registration: Registration, departure: TripDeparture) -> da
     day before departure."""
     if registration.confirmed_at is None:
         return None
+    return _details_deadline_from(registration.confirmed_at, departure)
+
+
+def _details_deadline_from(confirmed_at: datetime, departure: TripDeparture) -> datetime:
     return min(
-        registration.confirmed_at + timedelta(hours=departure.details_hours),
+        confirmed_at + timedelta(hours=departure.details_hours),
         departure.event.starts_at - timedelta(days=1),
     )
 

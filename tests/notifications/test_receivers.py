@@ -55,7 +55,7 @@ def test_essential_messages_always_reach_the_inbox_even_with_email_off():
     user = person()
     services.save_preferences(user, email=False, sms=False)
     db.session.commit()
-    assert services.resolve_channels(user, "booking_offer", True) == ["inbox"]
+    assert services.resolve_channels([(user, "booking_offer", True)]) == {(user.id, "booking_offer", True): ["inbox"]}
 
 
 def test_cancelling_yourself_skips_reminders_without_a_notice_and_an_organizer_cancel_notifies():

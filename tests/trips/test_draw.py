@@ -11,9 +11,11 @@ from sqlalchemy import select
 from app import clock
 from app.booking import services as booking
 from app.booking.errors import NotEligible
-from app.booking.models import Registration, Status
-from app.events.models import Allocation
+from app.booking.models import Registration, RegistrationHistory, Status
+from app.events.models import Allocation, WaitlistPolicy
+from app.accounts.models import User
 from app.extensions import db
+from app.notifications.messages import render
 from app.outbox.models import OutboxMessage
 from app.tasks import registered_tasks
 from app.trips import lottery
@@ -56,13 +58,57 @@ def test_draw_confirms_the_top_ranks_and_waitlists_the_rest_in_rank_order():
     assert len(result.confirmed) == 2 and len(result.waitlisted) == 4
     db.session.refresh(departure.event.slots[0])
     assert departure.event.slots[0].taken == 2
+    # The results are written by the scheduler once the draw has committed, once however often it runs.
+    assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "lottery_result")).all() == []
+    assert trips.announce_results(clock.now()) == 1
+    assert trips.announce_results(clock.now()) == 0
+    db.session.commit()
     messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "lottery_result")).all()
     assert {m.user_id for m in messages} == {p.id for p in people}
+    assert len([m for m in messages if m.channel == "inbox"]) == len(people)
     assert all(m.essential for m in messages)
-    bodies = sorted(m.data["body"] for m in messages if m.user_id == by_rank[2].user_id)
-    assert bodies and "候补名单第 1 位" in bodies[0]
-    assert any("获得名额" in m.data["body"] for m in messages if m.user_id == by_rank[0].user_id)
+    assert "候补名单第 1 位" in _result_text(messages, by_rank[2].user_id)
+    assert "获得名额" in _result_text(messages, by_rank[0].user_id)
+    # The words are rendered at delivery, in the reader's language.
+    reader = db.session.get(User, by_rank[3].user_id)
+    reader.locale = "en"
+    db.session.commit()
+    assert "number 2 on the waitlist" in _result_text(messages, reader.id)
     assert trips.verify_departure(departure.event_id).message == "match"
+
+
+def test_without_a_waitlist_the_others_are_not_drawn_and_told_so():
+    departure = tf.make_departure(seats=1)
+    people = _people(3)
+    registrations = [tf.apply(person, departure) for person in people]
+    departure.event.slots[0].waitlist_policy = WaitlistPolicy.NONE
+    db.session.commit()
+    tf.close_window(departure)
+    tf.set_value(departure, "11")
+    result = trips.draw_lottery(departure.event_id, clock.now())
+    trips.announce_results(clock.now())
+    db.session.commit()
+
+    assert len(result.confirmed) == 1 and len(result.not_drawn) == 2 and result.waitlisted == []
+    statuses = sorted(_status(r) for r in registrations)
+    assert statuses == sorted([Status.CONFIRMED, Status.REJECTED, Status.REJECTED])
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "lottery_result")).all()
+    for registration in registrations:
+        text = _result_text(messages, registration.user_id)
+        expected = "获得名额" if registration.status == Status.CONFIRMED else "很遗憾您未中签"
+        assert expected in text
+    history = db.session.scalars(
+        select(RegistrationHistory).where(RegistrationHistory.reason == "lottery: not drawn")
+    ).all()
+    assert sorted(h.registration_id for h in history) == sorted(
+        r.id for r in registrations if r.status == Status.REJECTED
+    )
+
+
+def _result_text(messages: list[OutboxMessage], user_id: int | None) -> str:
+    """The lottery result a person reads in the inbox (rendered as delivery renders it)."""
+    message = next(m for m in messages if m.user_id == user_id and m.channel == "inbox")
+    return render(message, db.session.get(User, user_id)).text
 
 
 def test_a_drawn_lottery_cannot_be_redrawn():
@@ -223,7 +269,7 @@ def test_one_trip_a_year_a_holder_is_skipped_by_a_later_draw_and_cannot_apply_ag
     tf.set_value(lottery_dep)
     result = trips.draw_lottery(lottery_dep.event_id, clock.now())
     db.session.commit()
-    assert result.skipped == 1
+    assert [row.user_id for row in result.skipped] == [person.id]
     assert _status(pending) == Status.CANCELLED
     assert [r.user_id for r in result.confirmed] == [other.id]
 
