@@ -19,7 +19,10 @@ METHODS = [("app/**.py", "python"), ("app/templates/**.html", "jinja2"), ("app/t
 def _source_messages() -> set[str]:
     messages = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHODS, keywords=KEYWORDS, options_map={pattern: {"encoding": "utf-8"} for pattern, method in METHODS if method == "jinja2"}
+        str(ROOT),
+        METHODS,
+        keywords=KEYWORDS,
+        options_map={pattern: {"encoding": "utf-8"} for pattern, method in METHODS if method == "jinja2"},
     ):
         messages.add(message if isinstance(message, str) else message[0])
     return messages

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from app import clock
+from app.accounts.models import User
 from app.booking import services as booking
 from app.booking.errors import NotEligible
 from app.booking.models import Registration, RegistrationHistory, Status
 from app.events.models import Allocation, WaitlistPolicy
-from app.accounts.models import User
 from app.extensions import db
 from app.notifications.messages import render
 from app.outbox.models import OutboxMessage
