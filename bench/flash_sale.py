@@ -293,6 +293,7 @@ def gunicorn(env: dict[str, str], app_spec: str = "wsgi:app", extra_args: list[s
         start_new_session=True,
     )
     base_url = f"http://127.0.0.1:{port}"
+    _SERVER_SESSIONS.add(process.pid)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -337,6 +338,8 @@ class Run:
     slot_ids: list[int] = field(default_factory=list)
     confirmed_in_db: int = 0
     over_capacity: int = 0
+    app_cpu: float = 0.0  # CPU seconds the app server used during the run
+    db_cpu: float = 0.0  # ...and PostgreSQL
 
     @property
     def answered(self) -> int:
@@ -479,11 +482,38 @@ BOOKING_PATH = "/api/v1/slots/{slot_id}/registrations"
 BARE_PATH = "/bare/slots/{slot_id}/registrations"
 
 
+def _cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by the app server's processes (this benchmark starts them in their own session)
+    and by PostgreSQL's, read from /proc (Linux); empty elsewhere."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    used = {"app": 0.0, "db": 0.0}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else []:
+        try:
+            raw = (entry / "stat").read_text()
+        except (OSError, NotADirectoryError):
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        if name == "postgres":
+            used["db"] += cpu
+        elif "gunicorn" in name or (int(fields[3]) in _SERVER_SESSIONS):
+            used["app"] += cpu
+    return used
+
+
+_SERVER_SESSIONS: set[int] = set()
+
+
 def load(name: str, base_url: str, requests: list[tuple[int, str]], concurrency: int, path: str = BOOKING_PATH) -> Run:
-    cpu_before = time.process_time()
+    cpu_before, server_before = time.process_time(), _cpu_seconds()
     fire = _fire_aiohttp if _client_library() == "aiohttp" else _fire_httpx
     elapsed, latencies, outcomes = asyncio.run(fire(base_url, path, requests, concurrency))
-    return Run(name, concurrency, elapsed, latencies, outcomes, time.process_time() - cpu_before)
+    run = Run(name, concurrency, elapsed, latencies, outcomes, time.process_time() - cpu_before)
+    server_after = _cpu_seconds()
+    run.app_cpu = server_after["app"] - server_before["app"]
+    run.db_cpu = server_after["db"] - server_before["db"]
+    return run
 
 
 def check_capacity(run: Run, expected_confirmed: int) -> None:
@@ -668,12 +698,14 @@ def _median_run(runs: list[Run]) -> Run:
 
 
 def _print_run(run: Run) -> None:
+    total = max(sum(run.outcomes.values()), 1)
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(run.outcomes.items()))
     print(
         f"  {run.name:6} c={run.concurrency:<3} {run.requests_per_s:7.1f} req/s  {run.bookings_per_s:7.1f} bookings/s  "
         f"p50 {run.percentile(50) * 1000:6.0f} ms  p95 {run.percentile(95) * 1000:6.0f} ms  "
         f"p99 {run.percentile(99) * 1000:6.0f} ms  [{outcomes}]  db confirmed {run.confirmed_in_db}  "
-        f"client cpu {run.client_cpu / run.elapsed:.0%}",
+        f"client cpu {run.client_cpu / run.elapsed:.0%}; per request: app {run.app_cpu / total * 1000:.1f} ms, "
+        f"db {run.db_cpu / total * 1000:.1f} ms of CPU",
         flush=True,
     )
 
@@ -824,9 +856,11 @@ def main() -> list[dict[str, str]]:
     return table
 
 
-def profile_booking(requests: int = 300) -> None:
-    """Profile the booking request in-process with pyinstrument: ``requests`` bookings through the WSGI app on
-    one slot (the first fill it, the rest are waitlisted), then print where the time goes."""
+def profile_booking(requests: int = 400) -> None:
+    """Profile the booking request in-process: ``requests`` bookings through the WSGI app in one thread on a
+    slot shaped like the hot workload (a quarter confirmed, half waitlisted, a quarter refused), first timed
+    without a profiler, then again on a second such slot under pyinstrument, which prints where the time
+    goes."""
     from pyinstrument import Profiler
 
     from app import create_app
@@ -839,25 +873,33 @@ def profile_booking(requests: int = 300) -> None:
             build_schema(app_environment(database_url, 5))
             seed_reference_data()
             db.session.commit()
-            fixture = create_employees(requests + 50)
-            warm = create_event("预热", [100], None)[0]
-            slot_id = create_event("限时抢票", [requests // 3], None)[0]
+            fixture = create_employees(requests)
+            warm = create_event("预热", [requests], None)[0]
+            timed, profiled = (create_event(title, [requests // 4], requests // 2)[0] for title in ("计时", "剖析"))
             db.session.remove()
         client = app.test_client()
-        for token in fixture.tokens[requests : requests + 50]:
-            client.post(f"/api/v1/slots/{warm}/registrations", json={}, headers={"Authorization": f"Bearer {token}"})
+
+        def book_all(slot_id: int) -> Counter[int]:
+            statuses: Counter[int] = Counter()
+            for token in fixture.tokens:
+                response = client.post(
+                    f"/api/v1/slots/{slot_id}/registrations", json={}, headers={"Authorization": f"Bearer {token}"}
+                )
+                statuses[response.status_code] += 1
+            return statuses
+
+        book_all(warm)
+        started = time.perf_counter(), time.process_time()
+        statuses = book_all(timed)
+        elapsed = time.perf_counter() - started[0], time.process_time() - started[1]
+        print(
+            f"{requests} booking attempts in one thread, unprofiled: {elapsed[0] / requests * 1000:.1f} ms each "
+            f"({elapsed[1] / requests * 1000:.1f} ms of this process's CPU); statuses {dict(statuses)}"
+        )
         profiler = Profiler(interval=0.0005)
-        statuses: Counter[int] = Counter()
-        started = time.perf_counter()
         profiler.start()
-        for token in fixture.tokens[:requests]:
-            response = client.post(
-                f"/api/v1/slots/{slot_id}/registrations", json={}, headers={"Authorization": f"Bearer {token}"}
-            )
-            statuses[response.status_code] += 1
+        book_all(profiled)
         profiler.stop()
-        elapsed = time.perf_counter() - started
-        print(f"{requests} bookings in one thread: {elapsed / requests * 1000:.1f} ms each; statuses {dict(statuses)}")
         print(profiler.output_text(unicode=True, color=False, show_all=False))
         with app.app_context():
             db.engine.dispose()

@@ -13,7 +13,8 @@ from pathlib import Path
 from blinker import signal
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock
@@ -284,15 +285,22 @@ def issue_api_token(user: User) -> str:
     return token
 
 
+# Built once: this runs on every API request (bench/flash_sale.py). The profile comes along (booking reads the
+# gender and eligibility); its city and industry load only if something reads them.
+_USER_FOR_TOKEN = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    .options(joinedload(User.profile).options(lazyload(Profile.city), lazyload(Profile.industry)))
+)
+
+
 def user_for_api_token(token: str) -> User | None:
-    row = db.session.execute(
-        select(ApiToken.revoked_at, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _sha256(token))
-    ).first()
-    if row is None or row[0] is not None or not row[1].is_active:
+    """The active account a live (not revoked) API token belongs to, else None."""
+    user = db.session.scalars(_USER_FOR_TOKEN, {"token_hash": _sha256(token)}).unique().first()
+    if user is None or not user.is_active:
         return None
-    return row[1]
+    return user
 
 
 def active_consent(user_id: int, purpose: str) -> Consent | None:

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from ..accounts import services as accounts
 from ..accounts.models import Gender, Role
 from ..booking import services as booking
-from ..booking.models import Registration, Status
+from ..booking.models import Registration
 from ..errors import DomainError, InvalidInput
 from ..events import services as events
 from ..events.models import Allocation, Event, WaitlistPolicy
@@ -161,12 +161,12 @@ def create_registration(slot_id: int) -> tuple[Response, int]:
     if options is not None and not isinstance(options, dict):
         raise InvalidInput(fields={"options": [_("必须是 JSON 对象。")]})
     registration = booking.book(api_user(), slot_id, consents=consents, options=options)
-    body: dict[str, Any] = {"id": registration.id, "status": registration.status.value, "waitlist_position": None}
-    place_keys = (registration.slot_id, registration.priority, registration.waitlisted_at, registration.id)
-    waitlisted = registration.status == Status.WAITLISTED
-    db.session.commit()  # release the slot's lock before anything else is read
-    if waitlisted and place_keys[2] is not None:
-        body["waitlist_position"] = booking.waitlist_place(*place_keys)  # type: ignore[arg-type]
+    body = {
+        "id": registration.id,
+        "status": registration.status.value,
+        "waitlist_position": registration.place_when_booked,
+    }
+    db.session.commit()
     return jsonify(body), 201
 
 

@@ -35,6 +35,7 @@ ACTIVE = frozenset(HOLDING | {Status.PENDING, Status.WAITLISTED})
 
 class Registration(Model):
     __tablename__ = "registrations"
+    __allow_unmapped__ = True  # for place_when_booked, which is not a column
     __table_args__ = (
         Index(
             "uq_registrations_active_slot_user",
@@ -84,6 +85,10 @@ class Registration(Model):
     history: Mapped[list[RegistrationHistory]] = relationship(
         back_populates="registration", order_by="RegistrationHistory.id", cascade="all, delete-orphan"
     )
+
+    # Set by ``booking.book`` on a new waitlisted registration: its place in the queue when it joined (the API
+    # answers with it without another query). Not stored: the place changes as others leave.
+    place_when_booked: int | None = None
 
     @property
     def holds_seat(self) -> bool:

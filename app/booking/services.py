@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from blinker import signal
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from .. import clock
 from ..accounts import services as accounts
@@ -38,19 +40,32 @@ from .errors import (
 from .models import ACTIVE, HOLDING, Registration, RegistrationHistory, Status
 from .states import _adjust_counters, transition
 
+# Sent with the person before a booking takes the slot's lock, in the booking's transaction: receivers read now
+# what they will need under the lock (the notifications feature: the person's channel choices).
+booking_requested = signal("booking-requested")
+
 
 def new_ticket_code() -> str:
     """128 random bits, URL-safe: a ticket code cannot be guessed or enumerated."""
     return secrets.token_urlsafe(16)
 
 
+# Built once (every booking runs it): the slot with its event; the event's organization and city load only if
+# something reads them.
+_SLOT = (
+    select(Slot)
+    .where(Slot.id == bindparam("slot_id"))
+    .options(joinedload(Slot.event).options(lazyload(Event.organization), lazyload(Event.city)))
+    .execution_options(populate_existing=True)
+)
+_SLOT_FOR_UPDATE = _SLOT.with_for_update(of=Slot)
+
+
 def lock_slot(slot_id: int) -> Slot:
     """Load the slot with its row locked for the rest of the transaction (PostgreSQL ``FOR UPDATE``; on SQLite
     the transaction's ``BEGIN IMMEDIATE`` already serialises writers). Fresh values replace any stale copy."""
-    stmt = select(Slot).where(Slot.id == slot_id).execution_options(populate_existing=True)
-    if current_app.config["BOOKING_LOCKING"]:
-        stmt = stmt.with_for_update(of=Slot)
-    slot = db.session.scalars(stmt).unique().first()
+    statement = _SLOT_FOR_UPDATE if current_app.config["BOOKING_LOCKING"] else _SLOT
+    slot = db.session.scalars(statement, {"slot_id": slot_id}).unique().first()
     if slot is None:
         raise NotFound()
     return slot
@@ -91,36 +106,52 @@ def _record_consents(user: User, required: Sequence[str], given: Iterable[str]) 
         accounts.grant_consent(user, purpose)
 
 
+_registrations = Registration.__table__.c
+_ACTIVE_IN_SLOT = (
+    select(_registrations.id)
+    .where(
+        _registrations.user_id == bindparam("user_id"),
+        _registrations.is_active.is_(True),
+        _registrations.slot_id == bindparam("slot_id"),
+    )
+    .limit(1)
+)
+_ACTIVE_IN_SLOT_OR_EVENT = (
+    select(_registrations.id)
+    .where(
+        _registrations.user_id == bindparam("user_id"),
+        _registrations.is_active.is_(True),
+        or_(
+            _registrations.slot_id == bindparam("slot_id"),
+            and_(_registrations.event_id == bindparam("event_id"), _registrations.single_per_event.is_(True)),
+        ),
+    )
+    .limit(1)
+)
+
+
 def _has_active_registration(user_id: int, slot: Slot) -> bool:
-    same_event = and_(Registration.event_id == slot.event_id, Registration.single_per_event.is_(True))
-    condition = (
-        Registration.slot_id == slot.id
-        if slot.event.allow_multiple_slots
-        else or_(Registration.slot_id == slot.id, same_event)
-    )
-    found = db.session.scalar(
-        select(Registration.id)
-        .where(Registration.user_id == user_id, Registration.is_active.is_(True), condition)
-        .limit(1)
-    )
-    return found is not None
+    statement = _ACTIVE_IN_SLOT if slot.event.allow_multiple_slots else _ACTIVE_IN_SLOT_OR_EVENT
+    params = {"user_id": user_id, "slot_id": slot.id, "event_id": slot.event_id}
+    return db.session.execute(statement, params).first() is not None
 
 
-def _waitlist_length(slot: Slot) -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Registration)
-            .where(Registration.slot_id == slot.id, Registration.status == Status.WAITLISTED)
-        )
-        or 0
-    )
+_WAITLIST_COUNTS = select(func.count(), func.count().filter(_registrations.priority <= bindparam("priority"))).where(
+    _registrations.slot_id == bindparam("slot_id"), _registrations.status == Status.WAITLISTED
+)
+
+
+def _waitlist_counts(slot: Slot, priority: int) -> tuple[int, int]:
+    """How many wait for the slot, and how many of them wait ahead of a newcomer with ``priority`` (everyone
+    with the same or a better priority joined earlier)."""
+    row = db.session.execute(_WAITLIST_COUNTS, {"slot_id": slot.id, "priority": priority}).one()
+    return row[0], row[1]
 
 
 def _waitlist_has_room(slot: Slot) -> bool:
     if slot.waitlist_policy == WaitlistPolicy.NONE:
         return False
-    return slot.max_waitlist is None or _waitlist_length(slot) < slot.max_waitlist
+    return slot.max_waitlist is None or _waitlist_counts(slot, 0)[0] < slot.max_waitlist
 
 
 def _take_seat(registration: Registration, slot: Slot, status: Status, actor: User | None, reason: str) -> None:
@@ -143,7 +174,11 @@ def book(
     employees) inside its sign-up window; the person is eligible; every consent the kind requires was given
     with this request; they have no active registration for this slot (or this event, unless it allows
     several); then a seat is taken if the slot and their gender's quota have room (first-come), the request
-    waits for approval or the draw (approval / lottery), or joins the waitlist; otherwise ``Full``."""
+    waits for approval or the draw (approval / lottery), or joins the waitlist (``place_when_booked`` says
+    where); otherwise ``Full``."""
+    # Whatever can be read before the slot's lock is read now: every booking of a popular slot queues on that
+    # lock, so the less happens under it, the more bookings per second (bench/flash_sale.py).
+    booking_requested.send(user)
     slot = lock_slot(slot_id)
     event = slot.event
     _check_event_open(event, slot, enforce_window=enforce_window)
@@ -171,8 +206,12 @@ def book(
         transition(registration, Status.PENDING, actor=actor, reason="applied", slot=slot)
     elif slot.available_for(registration.gender) > 0:
         _take_seat(registration, slot, Status.CONFIRMED, actor, "booked")
-    elif _waitlist_has_room(slot):
+    elif slot.waitlist_policy != WaitlistPolicy.NONE:
+        waiting, ahead = _waitlist_counts(slot, registration.priority)
+        if slot.max_waitlist is not None and waiting >= slot.max_waitlist:
+            raise Full()
         transition(registration, Status.WAITLISTED, actor=actor, reason="full", slot=slot)
+        registration.place_when_booked = ahead + 1
     else:
         raise Full()
     return registration

@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     from blinker import signal
 
     from ..accounts.services import password_reset_requested
+    from ..booking.services import booking_requested
     from ..booking.states import registration_changed, registrations_changed
     from ..outbox import set_channel_resolver
     from ..web import register_nav, register_profile_link
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
     register_profile_link(_settings_link)
     set_channel_resolver(services.resolve_channels)
     registration_changed.connect(services.on_registration_changed)
+    booking_requested.connect(services.on_booking_requested)
     registrations_changed.connect(services.on_registrations_changed)
     password_reset_requested.connect(services.on_password_reset_requested)
     services.event_times_changed.connect(services.on_event_times_changed)

@@ -17,7 +17,7 @@ from typing import Any
 
 from blinker import signal
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from .. import clock
 from ..accounts.models import User
@@ -63,12 +63,20 @@ def _preference_cache() -> dict[int, ChannelChoice]:
     return holder[1]  # type: ignore[no-any-return]
 
 
+_preferences = ChannelPreference.__table__.c
+_ONE_PREFERENCE = select(_preferences.email, _preferences.sms).where(_preferences.user_id == bindparam("user_id"))
+
+
 def preferences_for(user_ids: Sequence[int]) -> dict[int, ChannelChoice]:
     """The channel choices of many people (the defaults for those who never chose), read in a few queries and
     kept for the rest of the transaction: a booking resolves channels for several messages to the same person,
     a lottery's results or a mixer's reveal for thousands of people."""
     cache = _preference_cache()
     missing = sorted({user_id for user_id in user_ids if user_id not in cache})
+    if len(missing) == 1:  # every booking: one prepared statement
+        row = db.session.connection().execute(_ONE_PREFERENCE, {"user_id": missing[0]}).first()
+        cache[missing[0]] = ChannelChoice(row.email, row.sms) if row is not None else ChannelChoice()
+        missing = []
     # No autoflush: the caller's pending changes need not be written before reading a preference.
     with db.session.no_autoflush:
         for start in range(0, len(missing), 900):
@@ -110,6 +118,12 @@ def resolve_channels(wanted: Sequence[tuple[Any, str, bool]]) -> dict[tuple[int,
                 channels.append("sms")
         resolved[(user.id, kind, essential)] = channels
     return resolved
+
+
+def on_booking_requested(user: Any, **_ignored: Any) -> None:
+    """Read the person's channel choices before the booking takes the slot's lock (the confirmation or
+    waitlist notice needs them under it)."""
+    preferences_for([user.id])
 
 
 def save_preferences(user: User, *, email: bool, sms: bool) -> ChannelPreference:

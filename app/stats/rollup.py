@@ -86,7 +86,8 @@ def mark_event_dirty(event_id: int) -> None:
     if event_id in noted[1]:
         return
     noted[1].add(event_id)
-    db.session.add(StatsDirty(event_id=event_id, at=clock.now()))
+    # A Core insert, not ``session.add``: it runs inside every booking, under the slot's lock.
+    db.session.connection().execute(insert(StatsDirty.__table__), {"event_id": event_id, "at": clock.now()})  # type: ignore[arg-type]
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
