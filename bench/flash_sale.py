@@ -892,9 +892,21 @@ def profile_booking(requests: int = 400) -> None:
         started = time.perf_counter(), time.process_time()
         statuses = book_all(timed)
         elapsed = time.perf_counter() - started[0], time.process_time() - started[1]
+        # The bare endpoint in the same process, as the yardstick: this machine's speed varies from run to run.
+        libpq = _libpq(database_url)
+        reset_minimal_tables(libpq, 1, requests // 4)
+        os.environ["BARE_DATABASE_URL"] = database_url
+        bare = bare_app().test_client()
+        for _ in range(50):
+            bare.post("/bare/slots/1/registrations")
+        bare_started = time.process_time()
+        for _ in range(requests):
+            bare.post("/bare/slots/1/registrations")
+        bare_cpu = time.process_time() - bare_started
         print(
             f"{requests} booking attempts in one thread, unprofiled: {elapsed[0] / requests * 1000:.1f} ms each "
-            f"({elapsed[1] / requests * 1000:.1f} ms of this process's CPU); statuses {dict(statuses)}"
+            f"({elapsed[1] / requests * 1000:.1f} ms of this process's CPU; the bare endpoint "
+            f"{bare_cpu / requests * 1000:.1f} ms, so {elapsed[1] / bare_cpu:.1f}x); statuses {dict(statuses)}"
         )
         profiler = Profiler(interval=0.0005)
         profiler.start()

@@ -109,6 +109,9 @@ _STORE_COUNTERS = (
     .values(taken=bindparam("taken"), taken_female=bindparam("taken_female"), taken_male=bindparam("taken_male"))
 )
 _COUNTERS = ("taken", "taken_female", "taken_male")
+_registration_columns = Registration.__table__.c
+# The columns given decide the INSERT's column list; the rest take their defaults and come back by RETURNING.
+_INSERT_REGISTRATION = insert(Registration.__table__).returning(*_registration_columns)  # type: ignore[arg-type]
 
 
 def _store_counters(slot: Slot) -> None:
@@ -127,10 +130,9 @@ def _insert(registration: Registration, slot: Slot) -> None:
     if state.pending:
         db.session.flush()
         return
-    table = Registration.__table__
-    values = {key: value for key, value in state.dict.items() if key in table.c}
+    values = {key: value for key, value in state.dict.items() if key in _registration_columns}
     values.setdefault("slot_id", slot.id)
-    row = db.session.connection().execute(insert(table).values(values).returning(*table.c)).one()  # type: ignore[arg-type]
+    row = db.session.connection().execute(_INSERT_REGISTRATION, values).one()
     for key, value in row._mapping.items():
         setattr(registration, key, value)
     make_transient_to_detached(registration)

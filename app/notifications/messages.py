@@ -50,9 +50,14 @@ class Rendered:
 
 
 def path_for(endpoint: str, **values: Any) -> str:
-    """A URL path built without a request (the scheduler has none)."""
-    adapter = current_app.url_map.bind("localhost")
-    return adapter.build(endpoint, values)
+    """A URL path built without a request (the scheduler has none). Paths without values are built once per
+    app: every booking's messages link to the same page."""
+    if values:
+        return current_app.url_map.bind("localhost").build(endpoint, values)
+    cache: dict[str, str] = current_app.extensions.setdefault("zhijia_paths", {})
+    if endpoint not in cache:
+        cache[endpoint] = current_app.url_map.bind("localhost").build(endpoint)
+    return cache[endpoint]
 
 
 def absolute(link: str | None) -> str | None:
