@@ -3,15 +3,16 @@
 Every value can be overridden from the environment so ``bench/flash_sale.py`` can compare settings. Why these
 defaults on a 2-core machine (measurements in bench/README.md and bench/results.md):
 
-- ``gthread`` workers, ``workers = cores`` and ``threads = 4``: a booking request spends most of its time
-  waiting on PostgreSQL (the slot's row lock, the commit's WAL flush), so a few threads per process overlap
-  those waits while one process per core spreads the Python work over both cores despite the GIL. More
-  processes only add more connections queueing on the same row lock and more context switches.
-- each thread needs one database connection: the app's pool (``DB_POOL_SIZE``) must be >= ``threads``; the
-  flash-sale script sets ``DB_POOL_SIZE`` to max(5, threads). Total connections = workers x threads, far below
-  PostgreSQL's max_connections, so a hot row is contended by at most 8 transactions instead of 128.
-- the listen ``backlog`` holds the connections that wait for a free thread (128 concurrent clients).
-- ``keepalive`` keeps the load generator's connections open between requests (as a phone's browser does).
+- ``sync`` workers, ``workers = cores + 1``, one thread each: a booking request is mostly Python work (about
+  8 ms of CPU against 2 ms in PostgreSQL on a 2-core machine), so threads inside one process only queue on the
+  GIL; one process per core plus one to cover the time a worker waits on PostgreSQL (the slot's row lock, the
+  commit) gave the most bookings per second and the lowest p99 in bench/flash_sale.py (sync 3x1 against
+  gthread 2x4, 4x2, 3x2 and sync 4x1: see bench/README.md). Sync workers expect a buffering reverse proxy
+  (nginx) in front, as gunicorn's documentation advises, so a slow phone connection never holds a worker.
+- each worker needs one database connection (``DB_POOL_SIZE`` >= threads; the flash-sale script sets
+  max(5, threads)), so a hot slot row is contended by at most ``workers`` transactions, not by 128.
+- the listen ``backlog`` holds the connections that wait for a free worker (128 concurrent clients).
+- ``keepalive`` applies to threaded workers (sync workers close each connection, the proxy keeps the phones').
 - no access log (one line per request is measurable at thousands of requests per second).
 """
 
@@ -22,9 +23,9 @@ import os
 _cores = os.cpu_count() or 1
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-workers = int(os.environ.get("GUNICORN_WORKERS", str(_cores)))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+workers = int(os.environ.get("GUNICORN_WORKERS", str(_cores + 1)))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "30"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))

@@ -141,11 +141,26 @@ _WAITLIST_COUNTS = select(func.count(), func.count().filter(_registrations.prior
 )
 
 
+_REGISTERED_AND_WAITLIST = {
+    slot_only: _WAITLIST_COUNTS.add_columns(active.scalar_subquery())
+    for slot_only, active in ((True, _ACTIVE_IN_SLOT), (False, _ACTIVE_IN_SLOT_OR_EVENT))
+}
+
+
 def _waitlist_counts(slot: Slot, priority: int) -> tuple[int, int]:
     """How many wait for the slot, and how many of them wait ahead of a newcomer with ``priority`` (everyone
     with the same or a better priority joined earlier)."""
     row = db.session.execute(_WAITLIST_COUNTS, {"slot_id": slot.id, "priority": priority}).one()
     return row[0], row[1]
+
+
+def _registered_and_waitlist(user_id: int, slot: Slot, priority: int) -> tuple[bool, int, int]:
+    """``_has_active_registration`` and ``_waitlist_counts`` in one round trip (a full slot's bookers)."""
+    active = _ACTIVE_IN_SLOT if slot.event.allow_multiple_slots else _ACTIVE_IN_SLOT_OR_EVENT
+    statement = _REGISTERED_AND_WAITLIST[active is _ACTIVE_IN_SLOT]
+    params = {"user_id": user_id, "slot_id": slot.id, "event_id": slot.event_id, "priority": priority}
+    waiting, ahead, registration_id = db.session.execute(statement, params).one()
+    return registration_id is not None, waiting, ahead
 
 
 def _waitlist_has_room(slot: Slot) -> bool:
@@ -188,26 +203,33 @@ def book(
         raise NotEligible(reasons)
     options = policy.validate_options(user, slot, options)
     _record_consents(user, policy.required_consents(event, options), consents)
-    if _has_active_registration(user.id, slot):
-        raise AlreadyRegistered()
     profile = user.profile
+    gender = profile.gender if profile else None
+    priority = policy.waitlist_priority(user, slot)
+    first_come = slot.allocation not in (Allocation.APPROVAL, Allocation.LOTTERY)
+    joins_waitlist = first_come and slot.available_for(gender) <= 0 and slot.waitlist_policy != WaitlistPolicy.NONE
+    if joins_waitlist:  # the duplicate check and the waitlist's counts in one statement
+        registered, waiting, ahead = _registered_and_waitlist(user.id, slot, priority)
+    else:
+        registered, waiting, ahead = _has_active_registration(user.id, slot), 0, 0
+    if registered:
+        raise AlreadyRegistered()
     registration = Registration(
         slot=slot,
         event_id=event.id,
         user_id=user.id,
-        gender=profile.gender if profile else None,
-        priority=policy.waitlist_priority(user, slot),
+        gender=gender,
+        priority=priority,
         ticket_code=new_ticket_code(),
         options=options,
         single_per_event=not event.allow_multiple_slots,
     )
     actor = actor or user
-    if slot.allocation in (Allocation.APPROVAL, Allocation.LOTTERY):
+    if not first_come:
         transition(registration, Status.PENDING, actor=actor, reason="applied", slot=slot)
-    elif slot.available_for(registration.gender) > 0:
+    elif not joins_waitlist and slot.available_for(gender) > 0:
         _take_seat(registration, slot, Status.CONFIRMED, actor, "booked")
-    elif slot.waitlist_policy != WaitlistPolicy.NONE:
-        waiting, ahead = _waitlist_counts(slot, registration.priority)
+    elif joins_waitlist:
         if slot.max_waitlist is not None and waiting >= slot.max_waitlist:
             raise Full()
         transition(registration, Status.WAITLISTED, actor=actor, reason="full", slot=slot)

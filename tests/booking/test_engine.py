@@ -62,6 +62,20 @@ def test_one_registration_per_person_per_slot_and_event():
         booking.book(person, event.slots[1].id)
 
 
+def test_a_full_slot_still_says_already_registered_and_gives_the_waitlist_place():
+    event = factories.make_event(capacity=1, slots=2)
+    full, other = event.slots
+    holder, waiting, newcomer, elsewhere = (factories.make_employee() for _ in range(4))
+    _book(holder, full)
+    _book(elsewhere, other)  # both slots full: every check below takes the waitlist's path
+    assert _book(waiting, full).place_when_booked == 1
+    assert _book(newcomer, full).place_when_booked == 2
+    for person, slot in ((holder, full), (waiting, full), (newcomer, other)):
+        with pytest.raises(AlreadyRegistered):
+            booking.book(person, slot.id)
+        db.session.rollback()
+
+
 def test_cancel_offers_seat_to_next_and_offer_can_be_accepted():
     event = factories.make_event(capacity=1)
     slot = event.slots[0]
