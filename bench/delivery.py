@@ -15,39 +15,13 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _admin_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        sys.exit("bench/delivery.py needs PostgreSQL: set BENCH_DATABASE_URL or TEST_DATABASE_URL")
-    return url
-
-
-def _create_database() -> tuple[str, str]:
-    import psycopg
-    from sqlalchemy import make_url
-
-    admin = make_url(_admin_url()).set(drivername="postgresql")
-    name = f"zhijia_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, admin.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-
-
-def _drop_database(name: str) -> None:
-    import psycopg
-    from sqlalchemy import make_url
-
-    admin = make_url(_admin_url()).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from scratch import admin_url, create_postgres, drop_postgres  # noqa: E402 - bench/ is on the path when a benchmark runs
 
 
 def _config(url: str, port: int, batch: int) -> dict[str, object]:
@@ -202,7 +176,9 @@ def main(argv: list[str] | None = None) -> None:
 
     server = SmtpServer(free_port())
     server.start()
-    name, url = _create_database()
+    if not admin_url(default=None):
+        sys.exit("bench/delivery.py needs PostgreSQL: set BENCH_DATABASE_URL or TEST_DATABASE_URL")
+    name, url = create_postgres()
     results = []
     try:
         _seed(url, server.port, args.messages)
@@ -218,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             results.append((count, len(ids), elapsed, duplicates, lost, sent))
     finally:
         server.stop()
-        _drop_database(name)
+        drop_postgres(name)
 
     print()
     print(f"Outbox delivery: {args.messages} due reminders → local SMTP (aiosmtpd), PostgreSQL, batch {args.batch}")

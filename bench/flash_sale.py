@@ -42,7 +42,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,7 +53,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from scratch import fresh_postgres  # noqa: E402 - bench/ is on the path when a benchmark runs
+from scratch import libpq_url as to_libpq  # noqa: E402 - (ditto)
+
 USERS = int(os.environ.get("BENCH_USERS", "2000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "1"))
 PGBENCH_REPEAT = 3
@@ -68,34 +69,6 @@ PASSWORD = "bench-password-2026"
 
 
 # --------------------------------------------------------------------------------------------- database
-
-
-def admin_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or DEFAULT_ADMIN_URL
-
-
-def _libpq(url: str) -> str:
-    from sqlalchemy import make_url
-
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database; dropped (even on failure) when the block ends. Yields its SQLAlchemy URL."""
-    import psycopg
-    from sqlalchemy import make_url
-
-    admin = _libpq(admin_url())
-    name = f"zhijia_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(admin).set(drivername="postgresql+psycopg", database=name)
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def app_environment(database_url: str, pool_size: int) -> dict[str, str]:
@@ -752,12 +725,12 @@ def run_benchmark() -> tuple[list[Result], str]:
 
     settings = gunicorn_settings()
     results: dict[tuple[str, int], Result] = {}
-    with fresh_database() as database_url:
+    with fresh_postgres() as database_url:
         env = app_environment(database_url, pool_size=max(5, int(settings["threads"])))
         app = create_app(
             {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": env["SECRET_KEY"], "LOG_LEVEL": "WARNING"}
         )
-        libpq_url = _libpq(database_url)
+        libpq_url = to_libpq(database_url)
         with app.app_context():
             schema = build_schema(env)
             seed_reference_data()
@@ -867,7 +840,7 @@ def profile_booking(requests: int = 400) -> None:
     from app.extensions import db
     from app.orgs.services import seed_reference_data
 
-    with fresh_database() as database_url:
+    with fresh_postgres() as database_url:
         app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "profile", "LOG_LEVEL": "WARNING"})
         with app.app_context():
             build_schema(app_environment(database_url, 5))
@@ -893,7 +866,7 @@ def profile_booking(requests: int = 400) -> None:
         statuses = book_all(timed)
         elapsed = time.perf_counter() - started[0], time.process_time() - started[1]
         # The bare endpoint in the same process, as the yardstick: this machine's speed varies from run to run.
-        libpq = _libpq(database_url)
+        libpq = to_libpq(database_url)
         reset_minimal_tables(libpq, 1, requests // 4)
         os.environ["BARE_DATABASE_URL"] = database_url
         bare = bare_app().test_client()

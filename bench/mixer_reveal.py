@@ -10,43 +10,31 @@ else on a throw-away SQLite file.
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratch import admin_url, create_postgres, drop_postgres
 
 ATTENDEES = 500
 PICKS_EACH = 10
 RUNS = 3
 
 
-def _database() -> tuple[str, object]:
-    """A fresh database URL and a cleanup function."""
-    admin_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if not admin_url:
+def _database() -> tuple[str, Callable[[], None]]:
+    """A fresh database URL (PostgreSQL when a server is configured, else an SQLite file) and its cleanup."""
+    if not admin_url(default=None):
         folder = tempfile.mkdtemp(prefix="zhijia-bench-")
         return f"sqlite:///{folder}/bench.sqlite3", lambda: None
-    import psycopg
-    from sqlalchemy import make_url
-
-    admin = make_url(admin_url).set(drivername="postgresql")
-    name = f"zhijia_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    url = admin.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-    return url, drop
+    name, url = create_postgres()
+    return url, lambda: drop_postgres(name)
 
 
 def _build_mixer(run: int, rng: random.Random) -> tuple[int, int]:

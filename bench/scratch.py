@@ -22,27 +22,42 @@ def admin_url(default: str | None = DEFAULT_ADMIN_URL) -> str | None:
     return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or default
 
 
-def _libpq(url: str) -> str:
+def libpq_url(url: str) -> str:
+    """``url`` as libpq (psycopg, pgbench) spells it: no SQLAlchemy driver name."""
     from sqlalchemy import make_url
 
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@contextmanager
-def fresh_postgres(admin: str | None = None) -> Iterator[str]:
-    """A new, empty PostgreSQL database for the block; yields its SQLAlchemy URL (psycopg 3 driver)."""
+def create_postgres(prefix: str = "zhijia_bench") -> tuple[str, str]:
+    """Create an empty PostgreSQL database; returns its name and SQLAlchemy URL (psycopg 3 driver)."""
     import psycopg
     from sqlalchemy import make_url
 
-    server = _libpq(admin or admin_url() or DEFAULT_ADMIN_URL)
-    name = f"zhijia_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    server = libpq_url(admin_url() or DEFAULT_ADMIN_URL)
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server).set(drivername="postgresql+psycopg", database=name)
+    return name, url.render_as_string(hide_password=False)
+
+
+def drop_postgres(name: str) -> None:
+    """Drop a database made by ``create_postgres`` (its connections are closed first)."""
+    import psycopg
+
+    with psycopg.connect(libpq_url(admin_url() or DEFAULT_ADMIN_URL), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_postgres() -> Iterator[str]:
+    """A new, empty PostgreSQL database for the block; yields its SQLAlchemy URL (psycopg 3 driver)."""
+    name, url = create_postgres()
     try:
-        yield make_url(server).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_postgres(name)
 
 
 @contextmanager

@@ -19,7 +19,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,35 +26,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch import DEFAULT_ADMIN_URL, admin_url, create_postgres, drop_postgres  # noqa: E402 - bench/ is on the path when a benchmark runs
+
 SCALE = float(os.environ.get("BENCH_STATS_SCALE", "10"))
 RUNS = 15
-
-
-def _admin_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        raise SystemExit("set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server URL")
-    return url
-
-
-def _create_database() -> tuple[str, str]:
-    import psycopg
-    from sqlalchemy import make_url
-
-    admin = make_url(_admin_url()).set(drivername="postgresql")
-    name = f"zhijia_bench_stats_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, admin.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-
-
-def _drop_database(name: str) -> None:
-    import psycopg
-    from sqlalchemy import make_url
-
-    admin = make_url(_admin_url()).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class QueryLog:
@@ -98,10 +72,10 @@ def main() -> list[dict[str, str]]:
         from sqlalchemy import make_url
 
         name = reuse
-        url = make_url(_admin_url()).set(drivername="postgresql+psycopg", database=reuse)
+        url = make_url(admin_url() or DEFAULT_ADMIN_URL).set(drivername="postgresql+psycopg", database=reuse)
         url = url.render_as_string(hide_password=False)
     else:
-        name, url = _create_database()
+        name, url = create_postgres("zhijia_bench_stats")
     rows: list[dict[str, str]] = []
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False,
@@ -216,7 +190,7 @@ def main() -> list[dict[str, str]]:
             db.engine.dispose()
     finally:
         if os.environ.get("BENCH_STATS_KEEP") != "1" and not reuse:
-            _drop_database(name)
+            drop_postgres(name)
         else:
             print(f"kept database {name}")
     return rows
