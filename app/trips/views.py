@@ -328,7 +328,11 @@ def draw(event_id: int) -> Response:
     else:
         db.session.commit()
         flash(
-            _("抽签完成：确认 %(c)d 人，候补 %(w)d 人。", c=len(result.confirmed), w=len(result.waitlisted)),
+            _(
+                "抽签完成：确认 %(c)d 人，候补 %(w)d 人。结果通知将在一分钟内发给每位申请人。",
+                c=len(result.confirmed),
+                w=len(result.waitlisted),
+            ),
             "success",
         )
     return redirect(url_for("trips_organizer.departure", event_id=event_id))  # type: ignore[return-value]
