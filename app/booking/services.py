@@ -208,10 +208,13 @@ def book(
     priority = policy.waitlist_priority(user, slot)
     first_come = slot.allocation not in (Allocation.APPROVAL, Allocation.LOTTERY)
     joins_waitlist = first_come and slot.available_for(gender) <= 0 and slot.waitlist_policy != WaitlistPolicy.NONE
+    takes_seat = first_come and slot.available_for(gender) > 0
+    registered, waiting, ahead = False, 0, 0
     if joins_waitlist:  # the duplicate check and the waitlist's counts in one statement
         registered, waiting, ahead = _registered_and_waitlist(user.id, slot, priority)
-    else:
-        registered, waiting, ahead = _has_active_registration(user.id, slot), 0, 0
+    elif not takes_seat:
+        registered = _has_active_registration(user.id, slot)
+    # (Taking a seat needs no check of its own: the INSERT refuses a second registration, before any write.)
     if registered:
         raise AlreadyRegistered()
     registration = Registration(
@@ -227,7 +230,7 @@ def book(
     actor = actor or user
     if not first_come:
         transition(registration, Status.PENDING, actor=actor, reason="applied", slot=slot)
-    elif not joins_waitlist and slot.available_for(gender) > 0:
+    elif takes_seat:
         _take_seat(registration, slot, Status.CONFIRMED, actor, "booked")
     elif joins_waitlist:
         if slot.max_waitlist is not None and waiting >= slot.max_waitlist:

@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from blinker import signal
 from sqlalchemy import ColumnElement, and_, bindparam, func, insert, inspect, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -16,7 +18,7 @@ from ..accounts.models import Gender, User
 from ..database import insert_rows, update_rows
 from ..events.models import Slot
 from ..extensions import db
-from .errors import IllegalTransition
+from .errors import AlreadyRegistered, IllegalTransition
 from .models import ACTIVE, HOLDING, Registration, RegistrationHistory, Status
 
 # Sent after every transition, inside the same transaction: receivers (notifications' outbox, audit, kind
@@ -59,16 +61,13 @@ def transition(
 ) -> None:
     """Move ``registration`` to ``to`` if the state machine allows it, keep the slot's seat counters in step
     (the caller holds the slot's lock), and append a history row. Refuses illegal moves with IllegalTransition.
-    A new registration (no status yet) is inserted by this call."""
+    A new registration (no status yet) is inserted by this call, first, so that a second active registration
+    of the same person (refused by the database's unique indexes) raises AlreadyRegistered before anything
+    is written."""
     current = registration.status  # None for a registration not yet inserted
     if to not in ALLOWED[current]:
         raise IllegalTransition()
     slot = slot or registration.slot
-    was_holding = current in HOLDING
-    holds = to in HOLDING
-    if holds != was_holding:
-        _adjust_counters(slot, registration.gender, +1 if holds else -1)
-        _store_counters(slot)
     now = clock.now()
     registration.status = to
     registration.is_active = to in ACTIVE
@@ -84,6 +83,10 @@ def transition(
         registration.checked_in_at = None
     if registration.id is None:
         _insert(registration, slot)
+    was_holding, holds = current in HOLDING, to in HOLDING
+    if holds != was_holding:
+        _adjust_counters(slot, registration.gender, +1 if holds else -1)
+        _store_counters(slot)
     # Written by id, not through ``registration.history``, so the collection is not loaded on every change.
     db.session.connection().execute(
         _INSERT_HISTORY,
@@ -111,7 +114,12 @@ _STORE_COUNTERS = (
 _COUNTERS = ("taken", "taken_female", "taken_male")
 _registration_columns = Registration.__table__.c
 # The columns given decide the INSERT's column list; the rest take their defaults and come back by RETURNING.
-_INSERT_REGISTRATION = insert(Registration.__table__).returning(*_registration_columns)  # type: ignore[arg-type]
+# ON CONFLICT DO NOTHING: a second active registration of the same person for the slot (or the event) returns
+# no row instead of aborting the transaction — the booking needs no separate duplicate check.
+_INSERT_REGISTRATION = {
+    dialect: insert_for(Registration.__table__).on_conflict_do_nothing().returning(*_registration_columns)  # type: ignore[arg-type]
+    for dialect, insert_for in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 def _store_counters(slot: Slot) -> None:
@@ -125,14 +133,18 @@ def _store_counters(slot: Slot) -> None:
 
 def _insert(registration: Registration, slot: Slot) -> None:
     """Insert a new registration with one INSERT ... RETURNING and attach it to the session as stored, as if it
-    had been flushed (an object already added to the session is flushed instead)."""
+    had been flushed (an object already added to the session is flushed instead). AlreadyRegistered when the
+    person already holds an active registration there."""
     state = inspect(registration)
     if state.pending:
         db.session.flush()
         return
     values = {key: value for key, value in state.dict.items() if key in _registration_columns}
     values.setdefault("slot_id", slot.id)
-    row = db.session.connection().execute(_INSERT_REGISTRATION, values).one()
+    connection = db.session.connection()
+    row = connection.execute(_INSERT_REGISTRATION[connection.dialect.name], values).one_or_none()
+    if row is None:
+        raise AlreadyRegistered()
     for key, value in row._mapping.items():
         setattr(registration, key, value)
     make_transient_to_detached(registration)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from app import clock
 from app.booking import services as booking
@@ -16,7 +17,7 @@ from app.booking.errors import (
     WindowClosed,
 )
 from app.booking.models import Registration, RegistrationHistory, Status
-from app.events.models import Allocation, WaitlistPolicy
+from app.events.models import Allocation, Slot, WaitlistPolicy
 from app.extensions import db
 
 from .. import factories
@@ -57,6 +58,11 @@ def test_one_registration_per_person_per_slot_and_event():
     _book(person, event.slots[0])
     with pytest.raises(AlreadyRegistered):
         booking.book(person, event.slots[0].id)
+    # Refused before anything was written, even inside the same transaction: one seat taken, one registration.
+    assert db.session.scalar(select(Slot.taken).where(Slot.id == event.slots[0].id)) == 1
+    assert (
+        db.session.scalar(select(func.count()).select_from(Registration).where(Registration.user_id == person.id)) == 1
+    )
     db.session.rollback()
     with pytest.raises(AlreadyRegistered):
         booking.book(person, event.slots[1].id)
