@@ -159,7 +159,7 @@ def _run(url: str, port: int, processes: int, batch: int) -> float:
     return time.perf_counter() - started
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> list[dict[str, str]] | None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--processes", default="1,2")
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.worker:
         url, port, owner, batch = args.worker
         worker(url, int(port), owner, int(batch))
-        return
+        return None
 
     sys.path.insert(0, str(ROOT / "tests" / "notifications"))
     from tests.notifications.smtp import SmtpServer, free_port
@@ -201,9 +201,19 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"{'processes':>9} {'received':>9} {'seconds':>8} {'msg/s':>8} {'duplicates':>10} {'lost':>5} {'rows sent':>9}"
     )
+    rows = []
     for count, received, elapsed, duplicates, lost, sent in results:
         rate = received / elapsed if elapsed else 0.0
         print(f"{count:>9} {received:>9} {elapsed:>8.1f} {rate:>8.0f} {duplicates:>10} {lost:>5} {sent:>9}")
+        rows.append(
+            {
+                "benchmark": f"reminder delivery, {count} scheduler process{'es' if count > 1 else ''}",
+                "figure": f"{rate:.0f} msg/s",
+                "detail": f"{args.messages:,} due reminders to a local SMTP server, batch {args.batch}: received "
+                f"{received:,}, duplicates {duplicates}, lost {lost}",
+            }
+        )
+    return rows
 
 
 if __name__ == "__main__":
