@@ -69,14 +69,9 @@ def transition(
         raise IllegalTransition()
     slot = slot or registration.slot
     now = clock.now()
-    registration.status = to
-    registration.is_active = to in ACTIVE
-    if to == Status.WAITLISTED:
-        registration.waitlisted_at = registration.waitlisted_at or now
-    if to == Status.CONFIRMED and registration.confirmed_at is None:
-        registration.confirmed_at = now
-    if to != Status.OFFERED:
-        registration.offer_expires_at = None
+    for key, value in _changed_columns(registration, to, now).items():
+        if getattr(registration, key) != value:
+            setattr(registration, key, value)
     if to == Status.ATTENDED:
         registration.checked_in_at = now
     elif current == Status.ATTENDED:
@@ -88,17 +83,7 @@ def transition(
         _adjust_counters(slot, registration.gender, +1 if holds else -1)
         _store_counters(slot)
     # Written by id, not through ``registration.history``, so the collection is not loaded on every change.
-    db.session.connection().execute(
-        _INSERT_HISTORY,
-        {
-            "registration_id": registration.id,
-            "from_status": current,
-            "to_status": to,
-            "actor_id": actor.id if actor is not None else None,
-            "reason": reason[:200],
-            "at": now,
-        },
-    )
+    db.session.connection().execute(_INSERT_HISTORY, _history_row(registration.id, current, to, actor, reason, now))
     registration_changed.send(registration, from_status=current, to_status=to, actor=actor, reason=reason)
 
 
@@ -120,6 +105,31 @@ _INSERT_REGISTRATION = {
     dialect: insert_for(Registration.__table__).on_conflict_do_nothing().returning(*_registration_columns)  # type: ignore[arg-type]
     for dialect, insert_for in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
+
+
+def _changed_columns(registration: RegistrationState, to: Status, now: datetime) -> dict[str, Any]:
+    """The columns a move to ``to`` sets: the status, whether it is active, when it joined the waitlist or was
+    confirmed (the first time only), and an offer's deadline (kept only while offered)."""
+    return {
+        "status": to,
+        "is_active": to in ACTIVE,
+        "waitlisted_at": registration.waitlisted_at or (now if to == Status.WAITLISTED else None),
+        "confirmed_at": registration.confirmed_at or (now if to == Status.CONFIRMED else None),
+        "offer_expires_at": registration.offer_expires_at if to == Status.OFFERED else None,
+    }
+
+
+def _history_row(
+    registration_id: int, current: Status | None, to: Status, actor: User | None, reason: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "registration_id": registration_id,
+        "from_status": current,
+        "to_status": to,
+        "actor_id": actor.id if actor is not None else None,
+        "reason": reason[:200],
+        "at": now,
+    }
 
 
 def _store_counters(slot: Slot) -> None:
@@ -226,25 +236,9 @@ def transition_many(
             _adjust_counters(slot, registration.gender, +1)
         elif was_holding and not holds:
             _adjust_counters(slot, registration.gender, -1)
-        changed = {
-            "status": to,
-            "is_active": to in ACTIVE,
-            "waitlisted_at": registration.waitlisted_at or (now if to == Status.WAITLISTED else None),
-            "confirmed_at": registration.confirmed_at or (now if to == Status.CONFIRMED else None),
-            "offer_expires_at": registration.offer_expires_at if to == Status.OFFERED else None,
-            **more,
-        }
+        changed = {**_changed_columns(registration, to, now), **more}
         rows.append({"id": registration.id, **changed})
-        history.append(
-            {
-                "registration_id": registration.id,
-                "from_status": current,
-                "to_status": to,
-                "actor_id": actor.id if actor is not None else None,
-                "reason": reason[:200],
-                "at": now,
-            }
-        )
+        history.append(_history_row(registration.id, current, to, actor, reason, now))
         if isinstance(registration, Registration):
             for key, value in changed.items():
                 set_committed_value(registration, key, value)  # the session sees what the database now holds

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from ..accounts.models import User
 from ..booking.models import HOLDING, Registration, Status
@@ -109,51 +109,41 @@ def users_who_have_been(user_ids: Iterable[int], before: datetime) -> set[int]:
     return found
 
 
+def trips_of_year(year: int) -> ColumnElement[bool]:
+    """The condition "a trip departing in calendar ``year``" (for queries that join Event)."""
+    start, end = year_bounds(year)
+    return and_(Event.kind == KIND, Event.starts_at >= start, Event.starts_at < end)
+
+
+def pending_applicants(slot_id: int) -> Select[int | None]:
+    """The people with a pending application to ``slot_id``, as a subquery."""
+    return select(Registration.user_id).where(Registration.slot_id == slot_id, Registration.status == Status.PENDING)
+
+
+def _holders(year: int, *conditions: ColumnElement[bool]) -> set[int]:
+    rows = db.session.scalars(
+        select(Registration.user_id)
+        .join(Event, Event.id == Registration.event_id)
+        .where(trips_of_year(year), Registration.status.in_(list(HOLDING)), *conditions)
+        .distinct()
+    )
+    return {user_id for user_id in rows if user_id is not None}
+
+
 def trip_holders(user_ids: Iterable[int], year: int, exclude_event_id: int | None = None) -> set[int]:
     """People holding a trip place (confirmed, offered, attended, no-show) in calendar ``year``."""
     ids = list(user_ids)
-    start, end = year_bounds(year)
+    elsewhere = [Registration.event_id != exclude_event_id] if exclude_event_id is not None else []
     found: set[int] = set()
     for offset in range(0, len(ids), 900):
-        chunk = ids[offset : offset + 900]
-        query = (
-            select(Registration.user_id)
-            .join(Event, Event.id == Registration.event_id)
-            .where(
-                Event.kind == KIND,
-                Event.starts_at >= start,
-                Event.starts_at < end,
-                Registration.user_id.in_(chunk),
-                Registration.status.in_(list(HOLDING)),
-            )
-        )
-        if exclude_event_id is not None:
-            query = query.where(Registration.event_id != exclude_event_id)
-        found.update(uid for uid in db.session.scalars(query.distinct()) if uid is not None)
+        found |= _holders(year, Registration.user_id.in_(ids[offset : offset + 900]), *elsewhere)
     return found
 
 
 def applicants_holding_a_trip(slot_id: int, year: int, event_id: int) -> set[int]:
     """``trip_holders`` for everyone with a pending application to ``slot_id``, in one query (a draw's
     twenty thousand applicants)."""
-    start, end = year_bounds(year)
-    applicants = select(Registration.user_id).where(
-        Registration.slot_id == slot_id, Registration.status == Status.PENDING
-    )
-    rows = db.session.scalars(
-        select(Registration.user_id)
-        .join(Event, Event.id == Registration.event_id)
-        .where(
-            Event.kind == KIND,
-            Event.starts_at >= start,
-            Event.starts_at < end,
-            Event.id != event_id,
-            Registration.status.in_(list(HOLDING)),
-            Registration.user_id.in_(applicants),
-        )
-        .distinct()
-    )
-    return {user_id for user_id in rows if user_id is not None}
+    return _holders(year, Event.id != event_id, Registration.user_id.in_(pending_applicants(slot_id)))
 
 
 def lock_person(user_id: int) -> None:
@@ -164,18 +154,11 @@ def lock_person(user_id: int) -> None:
 
 
 def holding_count(user_id: int, year: int, exclude_registration_id: int | None) -> int:
-    start, end = year_bounds(year)
     query = (
         select(func.count())
         .select_from(Registration)
         .join(Event, Event.id == Registration.event_id)
-        .where(
-            Event.kind == KIND,
-            Event.starts_at >= start,
-            Event.starts_at < end,
-            Registration.user_id == user_id,
-            Registration.status.in_(list(HOLDING)),
-        )
+        .where(trips_of_year(year), Registration.user_id == user_id, Registration.status.in_(list(HOLDING)))
     )
     if exclude_registration_id is not None:
         query = query.where(Registration.id != exclude_registration_id)

@@ -52,8 +52,10 @@ from .policy import (
     KIND,
     TripPolicy,
     applicants_holding_a_trip,
+    pending_applicants,
     refuse_holders,
     tier_of,
+    trips_of_year,
     users_who_have_been,
     year_bounds,
 )
@@ -358,19 +360,13 @@ class DrawResult:
 def _related_slot_ids(slot: Slot, year: int) -> set[int]:
     """Trip slots of the same year where this slot's pending applicants also have a pending/waitlisted
     application."""
-    start, end = year_bounds(year)
-    applicants = select(Registration.user_id).where(
-        Registration.slot_id == slot.id, Registration.status == Status.PENDING
-    )
     rows = db.session.scalars(
         select(Registration.slot_id)
         .join(Event, Event.id == Registration.event_id)
         .where(
-            Event.kind == KIND,
-            Event.starts_at >= start,
-            Event.starts_at < end,
+            trips_of_year(year),
             Registration.status.in_([Status.PENDING, Status.WAITLISTED]),
-            Registration.user_id.in_(applicants),
+            Registration.user_id.in_(pending_applicants(slot.id)),
         )
         .distinct()
     )
