@@ -89,7 +89,8 @@ def transition(
 
 # The single-registration writes are Core statements built once: every booking runs them while it holds the
 # slot's lock, and the ORM's unit of work costs several times as much per row (bench/flash_sale.py).
-_INSERT_HISTORY = insert(RegistrationHistory.__table__)  # type: ignore[arg-type]
+# ``inline()``: no RETURNING of the new row's id, which nobody reads.
+_INSERT_HISTORY = insert(RegistrationHistory.__table__).inline()  # type: ignore[arg-type]
 _slots = Slot.__table__.c
 _STORE_COUNTERS = (
     update(Slot.__table__)  # type: ignore[arg-type]
@@ -98,11 +99,12 @@ _STORE_COUNTERS = (
 )
 _COUNTERS = ("taken", "taken_female", "taken_male")
 _registration_columns = Registration.__table__.c
-# The columns given decide the INSERT's column list; the rest take their defaults and come back by RETURNING.
-# ON CONFLICT DO NOTHING: a second active registration of the same person for the slot (or the event) returns
-# no row instead of aborting the transaction — the booking needs no separate duplicate check.
+# The columns given decide the INSERT's column list; the others take their (Python-side) defaults, which the
+# result's ``last_inserted_params`` reports, so only the new id comes back by RETURNING. ON CONFLICT DO NOTHING:
+# a second active registration of the same person for the slot (or the event) returns no row instead of
+# aborting the transaction — the booking needs no separate duplicate check.
 _INSERT_REGISTRATION = {
-    dialect: insert_for(Registration.__table__).on_conflict_do_nothing().returning(*_registration_columns)  # type: ignore[arg-type]
+    dialect: insert_for(Registration.__table__).on_conflict_do_nothing().returning(_registration_columns.id)  # type: ignore[arg-type]
     for dialect, insert_for in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 
@@ -152,11 +154,14 @@ def _insert(registration: Registration, slot: Slot) -> None:
     values = {key: value for key, value in state.dict.items() if key in _registration_columns}
     values.setdefault("slot_id", slot.id)
     connection = db.session.connection()
-    row = connection.execute(_INSERT_REGISTRATION[connection.dialect.name], values).one_or_none()
-    if row is None:
+    result = connection.execute(_INSERT_REGISTRATION[connection.dialect.name], values)
+    new_id = result.scalar()
+    if new_id is None:
         raise AlreadyRegistered()
-    for key, value in row._mapping.items():
-        setattr(registration, key, value)
+    for key, value in result.last_inserted_params().items():
+        if key in _registration_columns and key not in values:
+            setattr(registration, key, value)
+    registration.id = new_id
     make_transient_to_detached(registration)
     db.session.add(registration)
 

@@ -75,6 +75,11 @@ def mark_dirty(registration: Registration, **_: Any) -> None:
         mark_event_dirty(registration.event_id)
 
 
+# A Core insert, not ``session.add``: it runs inside every booking, under the slot's lock. ``inline()``: no
+# RETURNING of the new id, which nobody reads.
+_INSERT_DIRTY = insert(StatsDirty.__table__).inline()  # type: ignore[arg-type]
+
+
 def mark_event_dirty(event_id: int) -> None:
     """Note that an event's registrations changed, once per event and transaction (a lottery draw changes
     thousands of registrations at once)."""
@@ -86,8 +91,7 @@ def mark_event_dirty(event_id: int) -> None:
     if event_id in noted[1]:
         return
     noted[1].add(event_id)
-    # A Core insert, not ``session.add``: it runs inside every booking, under the slot's lock.
-    db.session.connection().execute(insert(StatsDirty.__table__), {"event_id": event_id, "at": clock.now()})  # type: ignore[arg-type]
+    db.session.connection().execute(_INSERT_DIRTY, {"event_id": event_id, "at": clock.now()})
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
