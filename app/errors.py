@@ -12,9 +12,18 @@ class DomainError(Exception):
     http_status = 422
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
-        self.message = message or self.default_message()
+        self._message = message
         self.details = details
-        super().__init__(self.message)
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        # Worded when read, in the reader's language: a refused booking releases the slot's lock before its
+        # message is translated.
+        return self._message or self.default_message()
+
+    def __str__(self) -> str:
+        return self.message
 
     def default_message(self) -> str:
         from flask_babel import gettext

@@ -34,3 +34,18 @@ def test_upgrade_builds_schema_matching_models(empty_database_url):
     assert differences == [], "models and migrations differ; run `flask db migrate`:\n" + "\n".join(
         map(str, differences)
     )
+
+
+def test_upgrade_installs_the_trigger_that_notes_changes_for_the_statistics(empty_database_url):
+    application = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with application.app_context():
+        upgrade()
+        query = (
+            "SELECT count(*) FROM pg_trigger WHERE tgname = 'stats_note_history'"
+            if BACKEND == "postgres"
+            else "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'stats_note_history'"
+        )
+        with db.engine.connect() as connection:
+            installed = connection.exec_driver_sql(query).scalar()
+        db.engine.dispose()
+    assert installed == 1

@@ -45,18 +45,6 @@ def _nav(user: Any) -> Any:
     return None
 
 
-def _on_registration_changed(sender: Any, **kwargs: Any) -> None:
-    from .rollup import mark_dirty
-
-    mark_dirty(sender, **kwargs)
-
-
-def _on_registrations_changed(slot: Any, **kwargs: Any) -> None:
-    from .rollup import mark_event_dirty
-
-    mark_event_dirty(slot.event_id)
-
-
 def _on_account_deleting(sender: Any, **kwargs: Any) -> int:
     from .rollup import remember_deleted
 
@@ -65,7 +53,6 @@ def _on_account_deleting(sender: Any, **kwargs: Any) -> int:
 
 def init_app(app: Flask) -> None:
     """Register the blueprint, the ``flask stats`` commands, the refresh task, the change receiver and the nav."""
-    from ..booking.states import registration_changed, registrations_changed
     from ..tasks import register_task
     from ..web import register_nav
     from . import models  # noqa: F401  (tables for create_all and migrations)
@@ -75,8 +62,6 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
     app.cli.add_command(stats_cli)
     register_task("stats.refresh", _refresh_task, every_seconds=60)
-    registration_changed.connect(_on_registration_changed, weak=False)
-    registrations_changed.connect(_on_registrations_changed, weak=False)
     # Sent by the privacy feature inside the deletion transaction; connected by name (no feature import).
     signal("account-deleting").connect(_on_account_deleting, weak=False)
     register_nav(_nav)

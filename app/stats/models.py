@@ -3,9 +3,10 @@
 ``stats_rollup`` holds, per event and per breakdown cell (dimension, value), how many registrations reached each
 state; ``stats_rollup_month`` the same summed per organization and month (what a year's dashboard reads). Both
 are rebuilt event by event by the scheduler task ``stats.refresh`` from the booking tables; every registration
-transition appends the event to ``stats_dirty`` in the booking's own transaction, so the task knows which events
-to recount. ``stats_reach`` holds the number of distinct people who attended, per year, organization
-subtree and kind (distinct counts do not add up, so they are counted per subtree).
+transition appends the event to ``stats_dirty`` in the booking's own transaction (a database trigger on the
+registration history, below), so the task knows which events to recount. ``stats_reach`` holds the number of
+distinct people who attended, per year, organization subtree and kind (distinct counts do not add up, so they
+are counted per subtree).
 
 None of these tables holds a person's identifier: deleting an account changes nothing here.
 """
@@ -13,8 +14,9 @@ None of these tables holds a person's identifier: deleting an account changes no
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, MetaData, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -172,3 +174,41 @@ class StatsReachAdjust(Model):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20), default="")
     delta: Mapped[int] = mapped_column(default=0)
+
+
+# Every row appended to the registration history (each transition, set-wise ones included, and each move) notes
+# its event in ``stats_dirty``, written by the database as part of the same INSERT: a booking spends no statement
+# of its own on the statistics while it holds its slot's lock (bench/flash_sale.py). PostgreSQL notes each event
+# once per statement (a lottery's twenty thousand history rows give one notice). SQLite notes an event only if it
+# is not already noted: ``stats.refresh`` reads and consumes the notices inside one write transaction, which on
+# SQLite no booking can interleave with. The migration that created them (0bfd7efd0472) holds its own copy.
+NOTE_HISTORY_DDL = {
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION stats_note_history() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stats_dirty (event_id, at)
+    SELECT r.event_id, max(h.at) FROM noted_history h JOIN registrations r ON r.id = h.registration_id
+    GROUP BY r.event_id;
+    RETURN NULL;
+END $$""",
+        "DROP TRIGGER IF EXISTS stats_note_history ON registration_history",
+        """CREATE TRIGGER stats_note_history AFTER INSERT ON registration_history
+REFERENCING NEW TABLE AS noted_history FOR EACH STATEMENT EXECUTE FUNCTION stats_note_history()""",
+    ],
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS stats_note_history",
+        """CREATE TRIGGER stats_note_history AFTER INSERT ON registration_history
+BEGIN
+    INSERT INTO stats_dirty (event_id, at)
+    SELECT r.event_id, NEW.at FROM registrations r
+    WHERE r.id = NEW.registration_id AND NOT EXISTS (SELECT 1 FROM stats_dirty d WHERE d.event_id = r.event_id);
+END""",
+    ],
+}
+
+
+@event.listens_for(Model.metadata, "after_create")
+def _create_note_history_trigger(metadata: MetaData, connection: Any, **_: Any) -> None:
+    """``create_all`` (tests, a new database without migrations) installs the trigger too."""
+    for statement in NOTE_HISTORY_DDL.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)

@@ -1,8 +1,9 @@
 """Keeping the roll-up true: what changes mark, what the scheduler task recounts.
 
 Consistency model (a *scheduler job*, with the change notices written by the same transactions):
-- every registration transition appends its event id to ``stats_dirty`` inside the booking's transaction (the
-  ``registration_changed`` receiver below), so a notice exists exactly when the change committed;
+- every registration transition appends its event id to ``stats_dirty`` inside the booking's transaction (a
+  trigger on ``registration_history``: ``models.NOTE_HISTORY_DDL``), so a notice exists exactly when the change
+  committed;
 - the task ``stats.refresh`` (every minute) recounts the noticed events from the booking tables, plus events edited
   or screening outcomes recorded in the last minutes, replaces their roll-up rows and the monthly sums of their
   (organization, kind, month) buckets, then deletes the notices it consumed — all in one transaction, under a
@@ -66,32 +67,6 @@ def age_band(birth_date: date | None, on: date) -> str:
         if low <= age <= high:
             return label
     return UNKNOWN
-
-
-def mark_dirty(registration: Registration, **_: Any) -> None:
-    """Receiver of ``registration_changed``: note the event in the caller's transaction (an append, so concurrent
-    bookings never contend on it)."""
-    if registration.event_id is not None:
-        mark_event_dirty(registration.event_id)
-
-
-# A Core insert, not ``session.add``: it runs inside every booking, under the slot's lock. ``inline()``: no
-# RETURNING of the new id, which nobody reads.
-_INSERT_DIRTY = insert(StatsDirty.__table__).inline()  # type: ignore[arg-type]
-
-
-def mark_event_dirty(event_id: int) -> None:
-    """Note that an event's registrations changed, once per event and transaction (a lottery draw changes
-    thousands of registrations at once)."""
-    transaction = db.session().get_transaction()
-    noted: tuple[Any, set[int]] | None = db.session.info.get("stats_dirty_noted")
-    if noted is None or noted[0] is not transaction:
-        noted = (transaction, set())
-        db.session.info["stats_dirty_noted"] = noted
-    if event_id in noted[1]:
-        return
-    noted[1].add(event_id)
-    db.session.connection().execute(_INSERT_DIRTY, {"event_id": event_id, "at": clock.now()})
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
