@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from blinker import signal
 from flask import current_app
@@ -285,14 +286,35 @@ def issue_api_token(user: User) -> str:
     return token
 
 
-# Built once: this runs on every API request (bench/flash_sale.py). The profile comes along (booking reads the
-# gender and eligibility); its city and industry load only if something reads them.
-_USER_FOR_TOKEN = (
-    select(User)
-    .join(ApiToken, ApiToken.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
-    .options(joinedload(User.profile).options(lazyload(Profile.city), lazyload(Profile.industry)))
-)
+# Loader options that features add to the API user's query (``load_with_api_user``), by name.
+_api_user_options: dict[str, Any] = {}
+
+
+def _user_for_token_statement() -> Any:
+    return (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+        .options(
+            joinedload(User.profile).options(lazyload(Profile.city), lazyload(Profile.industry)),
+            *_api_user_options.values(),
+        )
+    )
+
+
+# Built once (and again when a feature adds an option): this runs on every API request (bench/flash_sale.py).
+# The profile comes along (booking reads the gender and eligibility); its city and industry load only if
+# something reads them.
+_USER_FOR_TOKEN = _user_for_token_statement()
+
+
+def load_with_api_user(name: str, option: Any) -> None:
+    """Have every API request load ``option`` (an ORM loader option on ``User``, e.g. a ``joinedload`` of a
+    feature's one-to-one row) in the same statement as the person: a feature that reads that row on most API
+    requests saves a statement on each. Registering the same name again replaces the option."""
+    global _USER_FOR_TOKEN
+    _api_user_options[name] = option
+    _USER_FOR_TOKEN = _user_for_token_statement()
 
 
 def user_for_api_token(token: str) -> User | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from .. import clock
+from ..accounts.models import User
 from ..extensions import Model
 
 
@@ -44,3 +45,11 @@ class ChannelPreference(Model):
     email: Mapped[bool] = mapped_column(default=True)
     sms: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+    # ``User.channel_preference`` (None: the defaults), so the API can load a person's choices with the person
+    # (``accounts.services.load_with_api_user``). The database deletes the row with the account.
+    user: Mapped[User] = relationship(
+        backref=backref(
+            "channel_preference", uselist=False, lazy="select", cascade="all, delete-orphan", passive_deletes=True
+        )
+    )

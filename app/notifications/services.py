@@ -17,7 +17,7 @@ from typing import Any
 
 from blinker import signal
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, inspect, select, update
 
 from .. import clock
 from ..accounts.models import User
@@ -122,8 +122,14 @@ def resolve_channels(wanted: Sequence[tuple[Any, str, bool]]) -> dict[tuple[int,
 
 def on_booking_requested(user: Any, **_ignored: Any) -> None:
     """Read the person's channel choices before the booking takes the slot's lock (the confirmation or
-    waitlist notice needs them under it)."""
-    preferences_for([user.id])
+    waitlist notice needs them under it), unless they were loaded with the person (the API's token query)."""
+    loaded = inspect(user).dict
+    if "channel_preference" in loaded:
+        preference = loaded["channel_preference"]
+        choice = ChannelChoice(preference.email, preference.sms) if preference is not None else ChannelChoice()
+        _preference_cache()[user.id] = choice
+    else:
+        preferences_for([user.id])
 
 
 def save_preferences(user: User, *, email: bool, sms: bool) -> ChannelPreference:

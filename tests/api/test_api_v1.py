@@ -1,9 +1,13 @@
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from app import clock
 from app.booking.models import Registration, Status
 from app.events.models import Event, WaitlistPolicy
 from app.extensions import db
+from app.notifications import services as notifications
+from app.outbox.models import OutboxMessage
 
 from .. import factories
 
@@ -186,3 +190,29 @@ def test_cancel_after_deadline_is_409(client):
     response = client.delete(f"/api/v1/registrations/{rid}", headers=auth(token))
     assert response.status_code == 409 and response.json["error"] == "cancel_deadline_passed"
     assert db.session.get(Registration, rid).status == Status.CONFIRMED
+
+
+def test_booking_through_the_api_follows_each_persons_channel_choices(client):
+    """The API loads a person's channel choices with the person: a booking's messages go where they chose."""
+    event = factories.make_event(capacity=5)
+    chose = factories.make_employee(email="chose@example.com", phone="13800000001")
+    notifications.save_preferences(chose, email=False, sms=True)
+    default = factories.make_employee(email="default@example.com", phone="13800000002")
+    db.session.commit()
+    for person in (chose, default):
+        response = client.post(
+            f"/api/v1/slots/{event.slots[0].id}/registrations", json={}, headers=auth(factories.api_token(person))
+        )
+        assert response.status_code == 201 and response.json["status"] == "confirmed"
+
+    def channels(person):
+        return set(
+            db.session.scalars(
+                select(OutboxMessage.channel).where(
+                    OutboxMessage.user_id == person.id, OutboxMessage.kind == "booking_confirmed"
+                )
+            )
+        )
+
+    assert channels(chose) == {"inbox", "sms"}
+    assert channels(default) == {"inbox", "email"}
