@@ -84,8 +84,7 @@ def transition(
         pass
     else:
         if seats:
-            _adjust_counters(slot, registration.gender, seats)
-            _store_counters(slot)
+            _store_counters(slot, registration.gender, seats)
         # Written by id, not through ``registration.history``, so the collection is not loaded on every change.
         db.session.connection().execute(_INSERT_HISTORY, {**history, "registration_id": registration.id})
     registration_changed.send(registration, from_status=current, to_status=to, actor=actor, reason=reason)
@@ -140,10 +139,19 @@ def _history_row(
     }
 
 
-def _store_counters(slot: Slot) -> None:
-    """Write the slot's seat counters now (the caller holds its lock, so the values are absolute) and tell the
-    session they are stored."""
-    values = {name: getattr(slot, name) for name in _COUNTERS}
+def _counters_after(slot: Slot, gender: Gender | None, seats: int) -> dict[str, int]:
+    """The slot's seat counters once ``seats`` seats of a person of ``gender`` are taken (negative: given back)."""
+    return {
+        "taken": slot.taken + seats,
+        "taken_female": slot.taken_female + (seats if gender == Gender.FEMALE else 0),
+        "taken_male": slot.taken_male + (seats if gender == Gender.MALE else 0),
+    }
+
+
+def _store_counters(slot: Slot, gender: Gender | None, seats: int) -> None:
+    """Write the slot's seat counters after ``seats`` seats changed hands (the caller holds its lock, so the values
+    are absolute) and tell the session they are stored, so the slot is not left for the flush to look at."""
+    values = _counters_after(slot, gender, seats)
     db.session.connection().execute(_STORE_COUNTERS, {"slot_id": slot.id, **values})
     for name, value in values.items():
         set_committed_value(slot, name, value)
@@ -165,8 +173,7 @@ def _insert(registration: Registration, slot: Slot, history: dict[str, Any], sea
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         values = _new_registration_values(registration, slot)
-        _adjust_counters(slot, registration.gender, seats)
-        counters = {name: getattr(slot, name) for name in _COUNTERS}
+        counters = _counters_after(slot, registration.gender, seats)
         params = {
             **{f"new_{key}": value for key, value in values.items()},
             **{f"history_{key}": value for key, value in history.items()},
@@ -175,10 +182,9 @@ def _insert(registration: Registration, slot: Slot, history: dict[str, Any], sea
         }
         new_id = connection.execute(_INSERT_WITH_HISTORY[bool(seats)], params).scalar()
         if new_id is None:
-            _adjust_counters(slot, registration.gender, -seats)
             raise AlreadyRegistered()
         for name, value in counters.items():
-            set_committed_value(slot, name, value)
+            set_committed_value(slot, name, value)  # stored: the slot is not left for the flush to look at
     else:
         given = {key: value for key, value in state.dict.items() if key in _registration_columns}
         given.setdefault("slot_id", slot.id)
