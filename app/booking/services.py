@@ -18,7 +18,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..accounts import services as accounts
@@ -41,9 +40,9 @@ from .errors import (
 from .models import ACTIVE, HOLDING, Registration, RegistrationHistory, Status
 from .states import _adjust_counters, transition
 
-# Sent with the person and the slot (as read, not yet locked) before a booking takes the slot's lock, in the
-# booking's transaction: receivers read now what they will need under the lock (the notifications feature: the
-# person's channel choices), so that less happens while the lock is held.
+# Sent with the person before a booking takes the slot's lock, in the booking's transaction: receivers read now
+# what they will need under the lock (the notifications feature: the person's channel choices), so that less
+# happens while the lock is held.
 booking_requested = signal("booking-requested")
 
 
@@ -71,44 +70,6 @@ def lock_slot(slot_id: int) -> Slot:
     if slot is None:
         raise NotFound()
     return slot
-
-
-def load_slot(slot_id: int) -> Slot:
-    """The slot with its event, read without a lock (``relock`` locks it later)."""
-    slot = db.session.scalars(_SLOT, {"slot_id": slot_id}).unique().first()
-    if slot is None:
-        raise NotFound()
-    return slot
-
-
-_slot_table = Slot.__table__
-_events = Event.__table__.c
-_SLOT_ROW = (
-    select(_slot_table, _events.published, _events.cancelled_at)
-    .join_from(
-        _slot_table,  # type: ignore[arg-type]
-        Event.__table__,  # type: ignore[arg-type]
-        _events.id == _slot_table.c.event_id,  # type: ignore[attr-defined]
-    )
-    .where(_slot_table.c.id == bindparam("slot_id"))
-)  # type: ignore[attr-defined]
-_SLOT_ROW_FOR_UPDATE = _SLOT_ROW.with_for_update(of=_slot_table)
-
-
-def relock(slot: Slot) -> None:
-    """Lock a slot read earlier by ``load_slot`` and bring it up to date under the lock: its whole row (counters,
-    capacity, quotas, closed, window) and its event's published and cancelled state. One plain row, not an ORM
-    load: this runs while other bookings of the slot wait for the lock."""
-    statement = _SLOT_ROW_FOR_UPDATE if current_app.config["BOOKING_LOCKING"] else _SLOT_ROW
-    row = db.session.connection().execute(statement, {"slot_id": slot.id}).one_or_none()
-    if row is None:
-        raise NotFound()
-    values = row._asdict()
-    event = slot.event
-    for key in ("published", "cancelled_at"):
-        set_committed_value(event, key, values.pop(key))
-    for key, value in values.items():
-        set_committed_value(slot, key, value)
 
 
 def lock_slots(slot_ids: Iterable[int]) -> list[Slot]:
@@ -233,10 +194,8 @@ def book(
     several); then a seat is taken if the slot and their gender's quota have room (first-come), the request
     waits for approval or the draw (approval / lottery), or joins the waitlist (``place_when_booked`` says
     where); otherwise ``Full``."""
-    # Everything that can be read and checked before the slot's lock is done first, on the slot as read: every
-    # booking of a popular slot queues on that lock, so the less happens under it, the more bookings per second
-    # (bench/flash_sale.py). Under the lock the slot is read again and checked again.
-    slot = load_slot(slot_id)
+    booking_requested.send(user)
+    slot = lock_slot(slot_id)
     event = slot.event
     _check_event_open(event, slot, enforce_window=enforce_window)
     policy = policy_for(event.kind)
@@ -248,9 +207,6 @@ def book(
     profile = user.profile
     gender = profile.gender if profile else None
     priority = policy.waitlist_priority(user, slot)
-    booking_requested.send(user, slot=slot)
-    relock(slot)
-    _check_event_open(event, slot, enforce_window=enforce_window)
     first_come = slot.allocation not in (Allocation.APPROVAL, Allocation.LOTTERY)
     joins_waitlist = first_come and slot.available_for(gender) <= 0 and slot.waitlist_policy != WaitlistPolicy.NONE
     takes_seat = first_come and slot.available_for(gender) > 0
