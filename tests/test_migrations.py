@@ -49,3 +49,37 @@ def test_upgrade_installs_the_trigger_that_notes_changes_for_the_statistics(empt
             installed = connection.exec_driver_sql(query).scalar()
         db.engine.dispose()
     assert installed == 1
+
+
+def test_the_waitlist_counter_migration_keeps_every_registration_and_fills_the_counter(empty_database_url):
+    """Down and up again with data: no registration is lost (on SQLite the downgrade rebuilds the slots table,
+    which must not cascade into the registrations) and the counter is filled from the registrations."""
+    from flask_migrate import downgrade
+    from sqlalchemy import func, select
+
+    from app.booking import services as booking
+    from app.booking.models import Registration, Status
+    from app.events.models import Slot, WaitlistPolicy
+    from app.orgs.services import seed_reference_data
+    from tests import factories
+
+    application = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with application.app_context():
+        upgrade()
+        seed_reference_data()
+        event = factories.make_event(capacity=1, waitlist=WaitlistPolicy.OFFER)
+        slot_id = event.slots[0].id
+        for _ in range(3):
+            booking.book(factories.make_employee(), slot_id)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0bfd7efd0472")
+        upgrade()
+        db.session.remove()
+        registrations = db.session.scalar(select(func.count()).select_from(Registration))
+        waiting = db.session.scalar(select(Slot.waitlisted).where(Slot.id == slot_id))
+        statuses = sorted(db.session.scalars(select(Registration.status)))
+        db.session.remove()
+        db.engine.dispose()
+    assert registrations == 3 and waiting == 2
+    assert statuses == sorted([Status.CONFIRMED, Status.WAITLISTED, Status.WAITLISTED])

@@ -137,39 +137,28 @@ def _has_active_registration(user_id: int, slot: Slot) -> bool:
     return db.session.connection().execute(statement, params).first() is not None
 
 
-_WAITLIST_COUNTS = select(func.count(), func.count().filter(_registrations.priority <= bindparam("priority"))).where(
-    _registrations.slot_id == bindparam("slot_id"), _registrations.status == Status.WAITLISTED
+_WAITLIST_AHEAD = (
+    select(func.count())
+    .select_from(Registration.__table__)
+    .where(
+        _registrations.slot_id == bindparam("slot_id"),
+        _registrations.status == Status.WAITLISTED,
+        _registrations.priority <= bindparam("priority"),
+    )
 )
 
 
-_REGISTERED_AND_WAITLIST = {
-    slot_only: _WAITLIST_COUNTS.add_columns(active.scalar_subquery())
-    for slot_only, active in ((True, _ACTIVE_IN_SLOT), (False, _ACTIVE_IN_SLOT_OR_EVENT))
-}
-
-
-def _waitlist_counts(slot: Slot, priority: int) -> tuple[int, int]:
-    """How many wait for the slot, and how many of them wait ahead of a newcomer with ``priority`` (everyone
-    with the same or a better priority joined earlier)."""
-    row = db.session.connection().execute(_WAITLIST_COUNTS, {"slot_id": slot.id, "priority": priority}).one()
-    return row[0], row[1]
-
-
-def _registered_and_waitlist(user_id: int, slot: Slot, priority: int) -> tuple[bool, int, int]:
-    """``_has_active_registration`` and ``_waitlist_counts`` in one round trip (a full slot's bookers)."""
-    active = _ACTIVE_IN_SLOT if slot.event.allow_multiple_slots else _ACTIVE_IN_SLOT_OR_EVENT
-    statement = _REGISTERED_AND_WAITLIST[active is _ACTIVE_IN_SLOT]
-    params = {"user_id": user_id, "slot_id": slot.id, "event_id": slot.event_id, "priority": priority}
-    # On the connection, not the session: a Core statement needs none of the ORM's execution steps (and runs
-    # under the slot's lock).
-    waiting, ahead, registration_id = db.session.connection().execute(statement, params).one()
-    return registration_id is not None, waiting, ahead
+def _waitlist_ahead(slot: Slot, priority: int) -> int:
+    """How many wait ahead of a newcomer with ``priority``: everyone waiting with the same or a better priority
+    (they joined earlier)."""
+    ahead = db.session.connection().execute(_WAITLIST_AHEAD, {"slot_id": slot.id, "priority": priority}).scalar()
+    return ahead or 0
 
 
 def _waitlist_has_room(slot: Slot) -> bool:
     if slot.waitlist_policy == WaitlistPolicy.NONE:
         return False
-    return slot.max_waitlist is None or _waitlist_counts(slot, 0)[0] < slot.max_waitlist
+    return slot.max_waitlist is None or slot.waitlisted < slot.max_waitlist
 
 
 def _take_seat(registration: Registration, slot: Slot, status: Status, actor: User | None, reason: str) -> None:
@@ -208,16 +197,8 @@ def book(
     gender = profile.gender if profile else None
     priority = policy.waitlist_priority(user, slot)
     first_come = slot.allocation not in (Allocation.APPROVAL, Allocation.LOTTERY)
-    joins_waitlist = first_come and slot.available_for(gender) <= 0 and slot.waitlist_policy != WaitlistPolicy.NONE
     takes_seat = first_come and slot.available_for(gender) > 0
-    registered, waiting, ahead = False, 0, 0
-    if joins_waitlist:  # the duplicate check and the waitlist's counts in one statement
-        registered, waiting, ahead = _registered_and_waitlist(user.id, slot, priority)
-    elif not takes_seat:
-        registered = _has_active_registration(user.id, slot)
-    # (Taking a seat needs no check of its own: the INSERT refuses a second registration, before any write.)
-    if registered:
-        raise AlreadyRegistered()
+    joins_waitlist = first_come and not takes_seat and _waitlist_has_room(slot)
     registration = Registration(
         slot=slot,
         event_id=event.id,
@@ -229,16 +210,21 @@ def book(
         single_per_event=not event.allow_multiple_slots,
     )
     actor = actor or user
+    # No duplicate check before a registration is written: its INSERT refuses a second active registration of
+    # the person (AlreadyRegistered), before anything else is written.
     if not first_come:
         transition(registration, Status.PENDING, actor=actor, reason="applied", slot=slot)
     elif takes_seat:
         _take_seat(registration, slot, Status.CONFIRMED, actor, "booked")
     elif joins_waitlist:
-        if slot.max_waitlist is not None and waiting >= slot.max_waitlist:
-            raise Full()
+        # When everyone waits with the same priority, a newcomer waits behind all of them: no need to count.
+        uniform = policy.uniform_waitlist_priority
+        ahead = slot.waitlisted if uniform else _waitlist_ahead(slot, priority)
         transition(registration, Status.WAITLISTED, actor=actor, reason="full", slot=slot)
         registration.place_when_booked = ahead + 1
     else:
+        if _has_active_registration(user.id, slot):
+            raise AlreadyRegistered()  # tell a person who already has a place that, rather than "full"
         raise Full()
     return registration
 

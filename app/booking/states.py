@@ -43,12 +43,25 @@ ALLOWED: dict[Status | None, frozenset[Status]] = {
 }
 
 
-def _adjust_counters(slot: Slot, gender: Gender | None, delta: int) -> None:
-    slot.taken += delta
-    if gender == Gender.FEMALE:
-        slot.taken_female += delta
-    elif gender == Gender.MALE:
-        slot.taken_male += delta
+def _adjust_counters(slot: Slot, gender: Gender | None, delta: int, waiting: int = 0) -> None:
+    """Change the slot's counters in the session (written at the next flush): ``delta`` seats of a person of
+    ``gender`` taken (negative: given back), ``waiting`` people more on the waitlist (negative: fewer)."""
+    if delta:
+        slot.taken += delta
+        if gender == Gender.FEMALE:
+            slot.taken_female += delta
+        elif gender == Gender.MALE:
+            slot.taken_male += delta
+    if waiting:
+        slot.waitlisted += waiting
+
+
+def _counter_moves(current: Status | None, to: Status) -> tuple[int, int]:
+    """What a move from ``current`` to ``to`` does to the slot's counters: (seats taken, people waiting), each
+    +1, -1 or 0."""
+    seats = int(to in HOLDING) - int(current in HOLDING)
+    waiting = int(to == Status.WAITLISTED) - int(current == Status.WAITLISTED)
+    return seats, waiting
 
 
 def transition(
@@ -59,11 +72,11 @@ def transition(
     reason: str = "",
     slot: Slot | None = None,
 ) -> None:
-    """Move ``registration`` to ``to`` if the state machine allows it, keep the slot's seat counters in step
-    (the caller holds the slot's lock), and append a history row. Refuses illegal moves with IllegalTransition.
-    A new registration (no status yet) is inserted by this call, first, so that a second active registration
-    of the same person (refused by the database's unique indexes) raises AlreadyRegistered before anything
-    is written."""
+    """Move ``registration`` to ``to`` if the state machine allows it, keep the slot's counters (seats taken,
+    people waiting) in step (the caller holds the slot's lock), and append a history row. Refuses illegal moves
+    with IllegalTransition. A new registration (no status yet) is inserted by this call, first, so that a second
+    active registration of the same person (refused by the database's unique indexes) raises AlreadyRegistered
+    before anything is written."""
     current = registration.status  # None for a registration not yet inserted
     if to not in ALLOWED[current]:
         raise IllegalTransition()
@@ -76,15 +89,14 @@ def transition(
         registration.checked_in_at = now
     elif current == Status.ATTENDED:
         registration.checked_in_at = None
-    was_holding, holds = current in HOLDING, to in HOLDING
-    seats = 0 if holds == was_holding else (1 if holds else -1)
+    seats, waiting = _counter_moves(current, to)
     history = _history_row(registration.id, current, to, actor, reason, now)
     # A new registration, its history row and the slot's counters go in one statement where the database allows.
-    if registration.id is None and _insert(registration, slot, history, seats):
+    if registration.id is None and _insert(registration, slot, history, seats, waiting):
         pass
     else:
-        if seats:
-            _store_counters(slot, registration.gender, seats)
+        if seats or waiting:
+            _store_counters(slot, registration.gender, seats, waiting)
         # Written by id, not through ``registration.history``, so the collection is not loaded on every change.
         db.session.connection().execute(_INSERT_HISTORY, {**history, "registration_id": registration.id})
     registration_changed.send(registration, from_status=current, to_status=to, actor=actor, reason=reason)
@@ -98,9 +110,14 @@ _slots = Slot.__table__.c
 _STORE_COUNTERS = (
     update(Slot.__table__)  # type: ignore[arg-type]
     .where(_slots.id == bindparam("slot_id"))
-    .values(taken=bindparam("taken"), taken_female=bindparam("taken_female"), taken_male=bindparam("taken_male"))
+    .values(
+        taken=bindparam("taken"),
+        taken_female=bindparam("taken_female"),
+        taken_male=bindparam("taken_male"),
+        waitlisted=bindparam("waitlisted"),
+    )
 )
-_COUNTERS = ("taken", "taken_female", "taken_male")
+_COUNTERS = ("taken", "taken_female", "taken_male", "waitlisted")
 _registration_columns = Registration.__table__.c
 # SQLite (PostgreSQL uses ``_INSERT_WITH_HISTORY``): the columns given decide the INSERT's column list; the
 # others take their (Python-side) defaults, which the result's ``last_inserted_params`` reports, so only the new
@@ -139,33 +156,35 @@ def _history_row(
     }
 
 
-def _counters_after(slot: Slot, gender: Gender | None, seats: int) -> dict[str, int]:
-    """The slot's seat counters once ``seats`` seats of a person of ``gender`` are taken (negative: given back)."""
+def _counters_after(slot: Slot, gender: Gender | None, seats: int, waiting: int) -> dict[str, int]:
+    """The slot's counters once ``seats`` seats of a person of ``gender`` are taken (negative: given back) and
+    ``waiting`` people more wait (negative: fewer)."""
     return {
         "taken": slot.taken + seats,
         "taken_female": slot.taken_female + (seats if gender == Gender.FEMALE else 0),
         "taken_male": slot.taken_male + (seats if gender == Gender.MALE else 0),
+        "waitlisted": slot.waitlisted + waiting,
     }
 
 
-def _store_counters(slot: Slot, gender: Gender | None, seats: int) -> None:
-    """Write the slot's seat counters after ``seats`` seats changed hands (the caller holds its lock, so the values
+def _store_counters(slot: Slot, gender: Gender | None, seats: int, waiting: int) -> None:
+    """Write the slot's counters after a change (``_counters_after``; the caller holds its lock, so the values
     are absolute) and tell the session they are stored, so the slot is not left for the flush to look at."""
-    values = _counters_after(slot, gender, seats)
+    values = _counters_after(slot, gender, seats, waiting)
     db.session.connection().execute(_STORE_COUNTERS, {"slot_id": slot.id, **values})
     for name, value in values.items():
         set_committed_value(slot, name, value)
 
 
-def _insert(registration: Registration, slot: Slot, history: dict[str, Any], seats: int) -> bool:
+def _insert(registration: Registration, slot: Slot, history: dict[str, Any], seats: int, waiting: int) -> bool:
     """Insert a new registration and attach it to the session as stored, as if it had been flushed.
     AlreadyRegistered, with nothing written, when the person already holds an active registration there.
 
     On PostgreSQL the same statement also writes the registration's first history row and, when it takes a seat
-    (``seats``), the slot's counters: every booking of a popular slot queues on that slot's lock, and each round
-    trip saved while holding it is time the next booking does not wait (bench/flash_sale.py). Returns True then;
-    False when only the registration was written (SQLite, where there is no round trip to save, or an object
-    already added to the session, which is flushed instead)."""
+    or joins the waitlist (``seats``, ``waiting``), the slot's counters: every booking of a popular slot queues on
+    that slot's lock, and each round trip saved while holding it is time the next booking does not wait
+    (bench/flash_sale.py). Returns True then; False when only the registration was written (SQLite, where there
+    is no round trip to save, or an object already added to the session, which is flushed instead)."""
     state = inspect(registration)
     if state.pending:
         db.session.flush()
@@ -173,14 +192,14 @@ def _insert(registration: Registration, slot: Slot, history: dict[str, Any], sea
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         values = _new_registration_values(registration, slot)
-        counters = _counters_after(slot, registration.gender, seats)
+        counters = _counters_after(slot, registration.gender, seats, waiting)
         params = {
             **{f"new_{key}": value for key, value in values.items()},
             **{f"history_{key}": value for key, value in history.items()},
             **{f"slot_{key}": value for key, value in counters.items()},
             "slot_id": slot.id,
         }
-        new_id = connection.execute(_INSERT_WITH_HISTORY[bool(seats)], params).scalar()
+        new_id = connection.execute(_INSERT_WITH_HISTORY[bool(seats or waiting)], params).scalar()
         if new_id is None:
             raise AlreadyRegistered()
         for name, value in counters.items():
@@ -222,9 +241,9 @@ def _new_registration_values(registration: Registration, slot: Slot) -> dict[str
     return values
 
 
-def _insert_with_history(take_seat: bool) -> Any:
+def _insert_with_history(counts: bool) -> Any:
     """PostgreSQL: the new registration (refused without a trace by ON CONFLICT DO NOTHING), its first history
-    row and, with ``take_seat``, the slot's new counters, as data-modifying CTEs of one statement; the history and
+    row and, with ``counts``, the slot's new counters, as data-modifying CTEs of one statement; the history and
     counters are written only if the registration was. Parameter names are prefixed (new_, history_, slot_): an
     execution parameter named like a column of a table in the statement would be taken as a value for it."""
     table, history = Registration.__table__, RegistrationHistory.__table__
@@ -245,7 +264,7 @@ def _insert_with_history(take_seat: bool) -> Any:
         .cte("new_history")
     )
     statement = select(new.c.id).add_cte(first_history)
-    if take_seat:
+    if counts:
         counters = (
             update(Slot.__table__)  # type: ignore[arg-type]
             .where(_slots.id == bindparam("slot_id"), exists(select(new.c.id)))
@@ -256,7 +275,7 @@ def _insert_with_history(take_seat: bool) -> Any:
     return statement
 
 
-_INSERT_WITH_HISTORY = {take_seat: _insert_with_history(take_seat) for take_seat in (False, True)}
+_INSERT_WITH_HISTORY = {counts: _insert_with_history(counts) for counts in (False, True)}
 
 
 class RegistrationState(Protocol):
@@ -329,11 +348,7 @@ def transition_many(
     previous = [registration.status for registration in registrations]
     rows, history = [], []
     for registration, current, more in zip(registrations, previous, extra, strict=True):
-        was_holding, holds = current in HOLDING, to in HOLDING
-        if holds and not was_holding:
-            _adjust_counters(slot, registration.gender, +1)
-        elif was_holding and not holds:
-            _adjust_counters(slot, registration.gender, -1)
+        _adjust_counters(slot, registration.gender, *_counter_moves(current, to))
         changed = {**_changed_columns(registration, to, now), **more}
         rows.append({"id": registration.id, **changed})
         history.append(_history_row(registration.id, current, to, actor, reason, now))
@@ -375,9 +390,7 @@ def transition_all(
         raise IllegalTransition()
     db.session.flush()  # earlier pending changes first: the statements below bypass the unit of work
     for row in rows:
-        was_holding, holds = row.status in HOLDING, to in HOLDING
-        if holds != was_holding:
-            _adjust_counters(slot, row.gender, +1 if holds else -1)
+        _adjust_counters(slot, row.gender, *_counter_moves(row.status, to))
     now = clock.now()
     history = RegistrationHistory
     db.session.execute(

@@ -62,6 +62,12 @@ class KindPolicy:
         """Lower numbers are served first from the waitlist; ties go by time of joining."""
         return 0
 
+    @property
+    def uniform_waitlist_priority(self) -> bool:
+        """True when everyone joins the waitlist with the same priority (the kind keeps the rule above): a newcomer
+        then waits behind everyone already waiting, so their place needs no counting."""
+        return type(self).waitlist_priority is KindPolicy.waitlist_priority
+
     def validate_options(self, user: User, slot: Slot, options: dict[str, Any] | None) -> dict[str, Any] | None:
         """Check kind-specific booking options (e.g. screening packages); raise a DomainError when invalid."""
         return None

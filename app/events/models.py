@@ -77,8 +77,9 @@ class Event(Model):
 class Slot(Model):
     """A bookable unit: a mixer, a screening time slot, a trip departure.
 
-    ``taken`` counts the registrations holding a seat (confirmed, offered, attended, no-show); it is changed only
-    by the booking engine while it holds this row's lock, and the database refuses ``taken > capacity``.
+    ``taken`` counts the registrations holding a seat (confirmed, offered, attended, no-show) and ``waitlisted``
+    those waiting; both are changed only by the booking engine while it holds this row's lock, and the database
+    refuses ``taken > capacity``.
     """
 
     __tablename__ = "slots"
@@ -87,6 +88,7 @@ class Slot(Model):
         CheckConstraint("quota_female IS NULL OR taken_female <= quota_female", name="female_within_quota"),
         CheckConstraint("quota_male IS NULL OR taken_male <= quota_male", name="male_within_quota"),
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("waitlisted >= 0", name="waitlisted_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,6 +102,7 @@ class Slot(Model):
     taken: Mapped[int] = mapped_column(default=0)
     taken_female: Mapped[int] = mapped_column(default=0)
     taken_male: Mapped[int] = mapped_column(default=0)
+    waitlisted: Mapped[int] = mapped_column(default=0, server_default="0")
     waitlist_policy: Mapped[WaitlistPolicy] = mapped_column(
         Enum(WaitlistPolicy, native_enum=False, length=16), default=WaitlistPolicy.OFFER
     )

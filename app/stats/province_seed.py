@@ -456,6 +456,8 @@ def seed_province(scale: float = 1, *, echo: Any = print) -> Totals | None:
             if planned.status in (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW):
                 counts[slot_index]["taken"] += 1
                 counts[slot_index][f"taken_{planned.person.gender.value}"] += 1
+            elif planned.status == Status.WAITLISTED:
+                counts[slot_index]["waitlisted"] += 1
         slot_of.append(positions)
         for index in range(event.slots):
             taken = counts[index]["taken"]
@@ -474,6 +476,7 @@ def seed_province(scale: float = 1, *, echo: Any = print) -> Totals | None:
                     "taken": taken,
                     "taken_female": counts[index]["taken_female"],
                     "taken_male": counts[index]["taken_male"],
+                    "waitlisted": counts[index]["waitlisted"],
                     "waitlist_policy": WaitlistPolicy.OFFER,
                     "offer_hours": 24,
                     "allocation": Allocation.LOTTERY if event.kind == "trip" else Allocation.FIRST_COME,

@@ -113,6 +113,23 @@ def test_exactly_capacity_confirmed_under_a_burst(concurrent_app, round_no):
     assert _holding(slot_id) == CAPACITY
     slot = db.session.get(Slot, slot_id)
     assert slot.taken == CAPACITY
+    assert slot.waitlisted == THREADS - CAPACITY == _waiting(slot_id)
+
+
+def test_waitlist_cap_holds_under_a_burst(concurrent_app):
+    """The slot's waitlist counter decides who still may wait: exactly ``max_waitlist`` join, the rest are told
+    the slot is full, and the counter matches the registrations."""
+    event = factories.make_event(capacity=CAPACITY, commit=False)
+    event.slots[0].max_waitlist = 30
+    db.session.commit()
+    slot_id = event.slots[0].id
+    users = _people(THREADS)
+    db.session.commit()
+    outcomes = _race(concurrent_app, slot_id, users)
+    assert outcomes == Counter({"confirmed": CAPACITY, "waitlisted": 30, "full": THREADS - CAPACITY - 30})
+    slot = db.session.get(Slot, slot_id)
+    db.session.refresh(slot)
+    assert slot.waitlisted == 30 == _waiting(slot_id)
 
 
 def test_full_without_waitlist_answers_full_cleanly(concurrent_app):
@@ -143,6 +160,12 @@ def test_gender_quota_holds_under_a_burst(concurrent_app):
         )
     )
     assert by_gender == Counter({Gender.FEMALE: 20, Gender.MALE: 20})
+
+
+def _waiting(slot_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).where(Registration.slot_id == slot_id, Registration.status == Status.WAITLISTED)
+    )
 
 
 def test_same_person_double_submit_registers_once(concurrent_app):

@@ -279,3 +279,72 @@ def test_transition_many_writes_the_same_rows_as_one_by_one():
     assert len(rows) == 3 and {r.actor_id for r in rows} == {organizer.id}
     with pytest.raises(IllegalTransition):
         transition_many(regs, Status.ATTENDED, actor=organizer, reason="x", slot=slot)
+
+
+def _counters_match_registrations(slot) -> tuple[int, int]:
+    """The slot's stored counters against the registrations they count: (stored, counted) waiting people, after
+    checking that the stored seats are the counted ones."""
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Slot, slot.id)
+    holding = db.session.scalar(
+        select(func.count()).where(
+            Registration.slot_id == slot.id,
+            Registration.status.in_([Status.CONFIRMED, Status.OFFERED, Status.ATTENDED, Status.NO_SHOW]),
+        )
+    )
+    assert stored.taken == holding
+    waiting = db.session.scalar(
+        select(func.count()).where(Registration.slot_id == slot.id, Registration.status == Status.WAITLISTED)
+    )
+    return stored.waitlisted, waiting
+
+
+def test_the_waitlist_counter_follows_every_way_in_and_out_of_the_waitlist():
+    from app.booking.states import transition_all, transition_many
+
+    organizer = factories.make_organizer()
+    event = factories.make_event(capacity=1)
+    slot = event.slots[0]
+    holder = _book(factories.make_employee(), slot)
+    waiting = [_book(factories.make_employee(), slot) for _ in range(5)]
+    assert [w.place_when_booked for w in waiting] == [1, 2, 3, 4, 5]
+    assert _counters_match_registrations(slot) == (5, 5)
+    booking.cancel(holder, actor=holder.user)  # the first waiting person is offered the seat
+    assert _counters_match_registrations(slot) == (4, 4)
+    booking.decline_offer(db.session.get(Registration, waiting[0].id), actor=waiting[0].user)  # passed on
+    assert _counters_match_registrations(slot) == (3, 3)
+    clock.set_now(clock.now() + timedelta(days=2))
+    booking.expire_offers()  # the second one's offer lapses: the third is offered
+    assert _counters_match_registrations(slot) == (2, 2)
+    booking.reject(db.session.get(Registration, waiting[3].id), actor=organizer, reason="名额已满")
+    assert _counters_match_registrations(slot) == (1, 1)
+    booking.cancel(db.session.get(Registration, waiting[4].id), actor=waiting[4].user)
+    assert _counters_match_registrations(slot) == (0, 0)
+    clock.set_now(None)
+
+    lottery = factories.make_event(capacity=1, allocation=Allocation.LOTTERY).slots[0]
+    applicants = [_book(factories.make_employee(), lottery) for _ in range(4)]
+    transition_many(applicants[:2], Status.WAITLISTED, actor=organizer, reason="lottery: waitlisted", slot=lottery)
+    assert _counters_match_registrations(lottery) == (2, 2)
+    transition_all(lottery, Registration.status == Status.PENDING, Status.WAITLISTED, actor=organizer, reason="lottery")
+    assert _counters_match_registrations(lottery) == (4, 4)
+    booking.promote(db.session.get(Registration, applicants[0].id), actor=organizer)
+    assert _counters_match_registrations(lottery) == (3, 3)
+
+
+def test_a_full_waitlist_refuses_and_a_person_already_there_is_told_so():
+    event = factories.make_event(capacity=1, commit=False)
+    event.slots[0].max_waitlist = 1
+    db.session.commit()
+    slot = event.slots[0]
+    _book(factories.make_employee(), slot)
+    waiting_person = factories.make_employee()
+    assert _book(waiting_person, slot).status == Status.WAITLISTED
+    with pytest.raises(Full):
+        booking.book(factories.make_employee(), slot.id)
+    db.session.rollback()
+    with pytest.raises(AlreadyRegistered):
+        booking.book(waiting_person, slot.id)
+    db.session.rollback()
+    assert _counters_match_registrations(slot) == (1, 1)
