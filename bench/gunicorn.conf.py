@@ -4,7 +4,7 @@ Every value can be overridden from the environment so ``bench/flash_sale.py`` ca
 defaults on a 2-core machine (measurements in bench/README.md and bench/results.md):
 
 - ``sync`` workers, ``workers = cores + 1``, one thread each: a booking request is mostly Python work (about
-  8 ms of CPU against 2 ms in PostgreSQL on a 2-core machine), so threads inside one process only queue on the
+  3.5–4 ms of CPU against 1 ms in PostgreSQL on a 2-core machine), so threads inside one process only queue on the
   GIL; one process per core plus one to cover the time a worker waits on PostgreSQL (the slot's row lock, the
   commit) gave the most bookings per second and the lowest p99 in bench/flash_sale.py (sync 3x1 against
   gthread 2x4, 4x2, 3x2 and sync 4x1: see bench/README.md). Sync workers expect a buffering reverse proxy
