@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from blinker import signal
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, inspect, literal, select, update
@@ -92,9 +92,8 @@ def transition(
     seats, waiting = _counter_moves(current, to)
     history = _history_row(registration.id, current, to, actor, reason, now)
     # A new registration, its history row and the slot's counters go in one statement where the database allows.
-    if registration.id is None and _insert(registration, slot, history, seats, waiting):
-        pass
-    else:
+    written = registration.id is None and _insert(registration, slot, history, seats, waiting)
+    if not written:
         if seats or waiting:
             _store_counters(slot, registration.gender, seats, waiting)
         # Written by id, not through ``registration.history``, so the collection is not loaded on every change.
@@ -107,23 +106,16 @@ def transition(
 # ``inline()``: no RETURNING of the new row's id, which nobody reads.
 _INSERT_HISTORY = insert(RegistrationHistory.__table__).inline()  # type: ignore[arg-type]
 _slots = Slot.__table__.c
+_COUNTERS = ("taken", "taken_female", "taken_male", "waitlisted")
 _STORE_COUNTERS = (
     update(Slot.__table__)  # type: ignore[arg-type]
     .where(_slots.id == bindparam("slot_id"))
-    .values(
-        taken=bindparam("taken"),
-        taken_female=bindparam("taken_female"),
-        taken_male=bindparam("taken_male"),
-        waitlisted=bindparam("waitlisted"),
-    )
+    .values({name: bindparam(name) for name in _COUNTERS})
 )
-_COUNTERS = ("taken", "taken_female", "taken_male", "waitlisted")
 _registration_columns = Registration.__table__.c
-# SQLite (PostgreSQL uses ``_INSERT_WITH_HISTORY``): the columns given decide the INSERT's column list; the
-# others take their (Python-side) defaults, which the result's ``last_inserted_params`` reports, so only the new
-# id comes back by RETURNING. ON CONFLICT DO NOTHING: a second active registration of the same person for the
-# slot (or the event) returns no row instead of aborting the transaction — the booking needs no separate
-# duplicate check.
+# SQLite (PostgreSQL uses ``_INSERT_WITH_HISTORY``): every column given, only the new id comes back. ON CONFLICT
+# DO NOTHING: a second active registration of the same person for the slot (or the event) returns no row
+# instead of aborting the transaction — the booking needs no separate duplicate check.
 _INSERT_REGISTRATION = (
     sqlite_insert(Registration.__table__)  # type: ignore[arg-type]
     .on_conflict_do_nothing()
@@ -190,8 +182,8 @@ def _insert(registration: Registration, slot: Slot, history: dict[str, Any], sea
         db.session.flush()
         return False
     connection = db.session.connection()
+    values = _new_registration_values(registration, slot)
     if connection.dialect.name == "postgresql":
-        values = _new_registration_values(registration, slot)
         counters = _counters_after(slot, registration.gender, seats, waiting)
         params = {
             **{f"new_{key}": value for key, value in values.items()},
@@ -205,16 +197,11 @@ def _insert(registration: Registration, slot: Slot, history: dict[str, Any], sea
         for name, value in counters.items():
             set_committed_value(slot, name, value)  # stored: the slot is not left for the flush to look at
     else:
-        given = {key: value for key, value in state.dict.items() if key in _registration_columns}
-        given.setdefault("slot_id", slot.id)
-        result = connection.execute(_INSERT_REGISTRATION, given)
-        new_id = result.scalar()
+        new_id = connection.execute(_INSERT_REGISTRATION, values).scalar()
         if new_id is None:
             raise AlreadyRegistered()
-        inserted = cast(dict[str, Any], result.last_inserted_params())  # one row's parameters, defaults included
-        values = {key: value for key, value in inserted.items() if key not in given}
     for key, value in values.items():
-        if key in _registration_columns and getattr(registration, key, None) != value:
+        if getattr(registration, key, None) != value:
             setattr(registration, key, value)
     registration.id = new_id
     make_transient_to_detached(registration)
