@@ -15,10 +15,11 @@ from blinker import signal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock
+from ..database import RowObjects
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..orgs.models import City, EnterpriseType, Industry, Organization
@@ -286,43 +287,58 @@ def issue_api_token(user: User) -> str:
     return token
 
 
-# Loader options that features add to the API user's query (``load_with_api_user``), by name.
-_api_user_options: dict[str, Any] = {}
+# One-to-one rows that features have loaded with the API's person (``load_with_api_user``), by name.
+_api_user_relations: dict[str, Any] = {}
 
 
-def _user_for_token_statement() -> Any:
-    return (
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
-        .options(
-            joinedload(User.profile).options(lazyload(Profile.city), lazyload(Profile.industry)),
-            *_api_user_options.values(),
-        )
+@dataclass(frozen=True)
+class _UserForToken:
+    statement: Any
+    objects: RowObjects
+    relations: tuple[str, ...]
+
+
+def _user_for_token_statement() -> _UserForToken:
+    relations = [User.profile, *_api_user_relations.values()]
+    objects = RowObjects(User, *(relation.property.mapper.class_ for relation in relations))
+    users, tokens = User.__table__, ApiToken.__table__
+    joined = users.join(tokens, tokens.c.user_id == users.c.id)
+    for relation in relations:
+        joined = joined.outerjoin(relation.property.mapper.local_table, relation.property.primaryjoin)
+    statement = (
+        select(*objects.columns)
+        .select_from(joined)
+        .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked_at.is_(None))
     )
+    return _UserForToken(statement, objects, tuple(relation.key for relation in relations))
 
 
-# Built once (and again when a feature adds an option): this runs on every API request (bench/flash_sale.py).
+# Built once (and again when a feature adds a relation): this runs on every API request (bench/flash_sale.py).
 # The profile comes along (booking reads the gender and eligibility); its city and industry load only if
 # something reads them.
 _USER_FOR_TOKEN = _user_for_token_statement()
 
 
-def load_with_api_user(name: str, option: Any) -> None:
-    """Have every API request load ``option`` (an ORM loader option on ``User``, e.g. a ``joinedload`` of a
-    feature's one-to-one row) in the same statement as the person: a feature that reads that row on most API
-    requests saves a statement on each. Registering the same name again replaces the option."""
+def load_with_api_user(name: str, relation: Any) -> None:
+    """Have every API request load ``relation`` (a one-to-one relationship of ``User``, e.g. a feature's row of
+    per-person settings) in the same statement as the person: a feature that reads that row on most API
+    requests saves a statement on each. Registering the same name again replaces it."""
     global _USER_FOR_TOKEN
-    _api_user_options[name] = option
+    _api_user_relations[name] = relation
     _USER_FOR_TOKEN = _user_for_token_statement()
 
 
 def user_for_api_token(token: str) -> User | None:
     """The active account a live (not revoked) API token belongs to, else None."""
-    user = db.session.scalars(_USER_FOR_TOKEN, {"token_hash": _sha256(token)}).unique().first()
-    if user is None or not user.is_active:
+    query = _USER_FOR_TOKEN
+    row = db.session.connection().execute(query.statement, {"token_hash": _sha256(token)}).first()
+    if row is None:
         return None
-    return user
+    user, *related = query.objects.objects(row)
+    for key, value in zip(query.relations, related, strict=True):
+        if key not in user.__dict__:  # an object the session already held keeps what it has loaded
+            set_committed_value(user, key, value)
+    return user if user.is_active else None
 
 
 def active_consent(user_id: int, purpose: str) -> Consent | None:

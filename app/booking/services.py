@@ -17,12 +17,13 @@ from blinker import signal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..accounts import services as accounts
 from ..accounts.models import User
 from ..accounts.services import ConsentRequired
+from ..database import RowObjects
 from ..errors import DomainError, NotFound
 from ..events.kinds import policy_for
 from ..events.models import Allocation, Event, Slot, WaitlistPolicy
@@ -51,24 +52,30 @@ def new_ticket_code() -> str:
     return secrets.token_urlsafe(16)
 
 
-# Built once (every booking runs it): the slot with its event; the event's organization and city load only if
-# something reads them.
+# Built once (every booking runs it): the slot with its event, as one Core row made into the session's objects
+# (``RowObjects``: the ORM's loading machinery cost more than the statement). The event's organization and city
+# load only if something reads them.
+_SLOT_AND_EVENT = RowObjects(Slot, Event)
 _SLOT = (
-    select(Slot)
-    .where(Slot.id == bindparam("slot_id"))
-    .options(joinedload(Slot.event).options(lazyload(Event.organization), lazyload(Event.city)))
-    .execution_options(populate_existing=True)
+    select(*_SLOT_AND_EVENT.columns)
+    .select_from(Slot.__table__.join(Event.__table__, Slot.__table__.c.event_id == Event.__table__.c.id))
+    .where(Slot.__table__.c.id == bindparam("slot_id"))
 )
-_SLOT_FOR_UPDATE = _SLOT.with_for_update(of=Slot)
+_SLOT_FOR_UPDATE = _SLOT.with_for_update(of=Slot.__table__)
 
 
 def lock_slot(slot_id: int) -> Slot:
     """Load the slot with its row locked for the rest of the transaction (PostgreSQL ``FOR UPDATE``; on SQLite
-    the transaction's ``BEGIN IMMEDIATE`` already serialises writers). Fresh values replace any stale copy."""
+    the transaction's ``BEGIN IMMEDIATE`` already serialises writers). Fresh values replace any stale copy; the
+    session's pending changes are written first, as a query would."""
     statement = _SLOT_FOR_UPDATE if current_app.config["BOOKING_LOCKING"] else _SLOT
-    slot = db.session.scalars(statement, {"slot_id": slot_id}).unique().first()
-    if slot is None:
+    session = db.session()
+    session.flush()
+    row = session.connection().execute(statement, {"slot_id": slot_id}).first()
+    if row is None:
         raise NotFound()
+    slot, event = _SLOT_AND_EVENT.objects(row, refresh=True)
+    set_committed_value(slot, "event", event)
     return slot
 
 
