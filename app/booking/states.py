@@ -185,12 +185,10 @@ def _insert(registration: Registration, slot: Slot, history: dict[str, Any], sea
     values = _new_registration_values(registration, slot)
     if connection.dialect.name == "postgresql":
         counters = _counters_after(slot, registration.gender, seats, waiting)
-        params = {
-            **{f"new_{key}": value for key, value in values.items()},
-            **{f"history_{key}": value for key, value in history.items()},
-            **{f"slot_{key}": value for key, value in counters.items()},
-            "slot_id": slot.id,
-        }
+        params = {_PARAMETER[key]: value for key, value in values.items()}
+        params.update((_HISTORY_PARAMETER[key], value) for key, value in history.items())
+        params.update((_COUNTER_PARAMETER[key], value) for key, value in counters.items())
+        params["slot_id"] = slot.id
         new_id = connection.execute(_INSERT_WITH_HISTORY[bool(seats or waiting)], params).scalar()
         if new_id is None:
             raise AlreadyRegistered()
@@ -200,16 +198,20 @@ def _insert(registration: Registration, slot: Slot, history: dict[str, Any], sea
         new_id = connection.execute(_INSERT_REGISTRATION, values).scalar()
         if new_id is None:
             raise AlreadyRegistered()
-    for key, value in values.items():
-        if getattr(registration, key, None) != value:
-            setattr(registration, key, value)
-    registration.id = new_id
+    # Straight into the object's state: ``make_transient_to_detached`` next takes every value as stored, so
+    # attribute events (none are listened to on registrations) would only record history to be discarded.
+    registration.__dict__.update(values, id=new_id)
     make_transient_to_detached(registration)
     db.session.add(registration)
     return connection.dialect.name == "postgresql"
 
 
 _NEW_COLUMNS = [column for column in Registration.__table__.c if column.key != "id"]
+# The parameter names of ``_INSERT_WITH_HISTORY`` (see ``_insert_with_history``), by column.
+_PARAMETER = {column.key: f"new_{column.key}" for column in _NEW_COLUMNS}
+_HISTORY_COLUMNS = ("from_status", "to_status", "actor_id", "reason", "at")
+_HISTORY_PARAMETER = {key: f"history_{key}" for key in ("registration_id", *_HISTORY_COLUMNS)}
+_COUNTER_PARAMETER = {name: f"slot_{name}" for name in _COUNTERS}
 
 
 def _new_registration_values(registration: Registration, slot: Slot) -> dict[str, Any]:
@@ -236,17 +238,19 @@ def _insert_with_history(counts: bool) -> Any:
     table, history = Registration.__table__, RegistrationHistory.__table__
     new = (
         pg_insert(table)  # type: ignore[arg-type]
-        .values({column.key: bindparam(f"new_{column.key}", type_=column.type) for column in _NEW_COLUMNS})
+        .values({column.key: bindparam(_PARAMETER[column.key], type_=column.type) for column in _NEW_COLUMNS})
         .on_conflict_do_nothing()
         .returning(table.c.id)  # type: ignore[attr-defined]
         .cte("new_registration")
     )
-    columns = ["from_status", "to_status", "actor_id", "reason", "at"]
     first_history = (
         insert(history)  # type: ignore[arg-type]
         .from_select(
-            ["registration_id", *columns],
-            select(new.c.id, *(bindparam(f"history_{key}", type_=history.c[key].type) for key in columns)),  # type: ignore[attr-defined]
+            ["registration_id", *_HISTORY_COLUMNS],
+            select(
+                new.c.id,  # type: ignore[attr-defined]
+                *(bindparam(_HISTORY_PARAMETER[key], type_=history.c[key].type) for key in _HISTORY_COLUMNS),
+            ),
         )
         .cte("new_history")
     )
@@ -255,7 +259,7 @@ def _insert_with_history(counts: bool) -> Any:
         counters = (
             update(Slot.__table__)  # type: ignore[arg-type]
             .where(_slots.id == bindparam("slot_id"), exists(select(new.c.id)))
-            .values({name: bindparam(f"slot_{name}") for name in _COUNTERS})
+            .values({name: bindparam(_COUNTER_PARAMETER[name]) for name in _COUNTERS})
             .cte("new_counters")
         )
         statement = statement.add_cte(counters)

@@ -125,8 +125,11 @@ def enqueue_many(messages: Sequence[dict[str, Any]]) -> None:
     connection.execute(_INSERT[connection.dialect.name], rows)
 
 
+# ``inline()``: a single row (one message on one channel) would otherwise come back with RETURNING of its id.
 _INSERT = {
-    dialect: insert_for(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])  # type: ignore[arg-type]
+    dialect: insert_for(OutboxMessage.__table__)  # type: ignore[arg-type]
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .inline()
     for dialect, insert_for in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 
