@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.wrappers import Request
 from werkzeug.routing import IntegerConverter, Map
 
 from .extensions import limiter, login_manager
@@ -137,7 +139,18 @@ def _view_without_limits() -> bool:
     return view is not None and not hasattr(view, _LIMITED_VIEW_MARK)
 
 
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a request without a session cookie (every API call, a first
+    visit) gets its new empty session without a signing serializer being built for it first."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _CookieSessions()
     trust_proxies(app, int(app.config.get("TRUSTED_PROXY_COUNT") or 0))
     app.url_map.converters["int"] = _BoundedInt  # before any blueprint adds its rules
     app.before_request(_refuse_nul_bytes)
