@@ -27,7 +27,9 @@ csrf.exempt(bp)
 
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> Response:
-    db.session.rollback()
+    # Nothing of the refused request is kept: closing the session rolls its transaction back and lets go of its
+    # objects without first expiring each of them, as a rollback would (a quarter of a flash sale is refusals).
+    db.session.close()
     body: dict[str, Any] = {"error": error.code, "message": error.message}
     if isinstance(error, InvalidInput) and error.fields:
         body["fields"] = error.fields
