@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -287,44 +288,63 @@ def issue_api_token(user: User) -> str:
     return token
 
 
-# One-to-one rows that features have loaded with the API's person (``load_with_api_user``), by name.
-_api_user_relations: dict[str, Any] = {}
+# What a feature's ``load_with_api_user`` callback receives: the person and the row's values (None: no row).
+PersonRowLoaded = Callable[[User, tuple[Any, ...] | None], None]
+
+
+@dataclass(frozen=True)
+class _PersonRow:
+    """A feature's row read with the API's person (``load_with_api_user``)."""
+
+    columns: tuple[Any, ...]
+    loaded: PersonRowLoaded
+
+
+_api_user_rows: dict[str, _PersonRow] = {}
 
 
 @dataclass(frozen=True)
 class _UserForToken:
     statement: Any
     objects: RowObjects
-    relations: tuple[str, ...]
+    rows: tuple[tuple[slice, _PersonRow], ...]
 
 
 def _user_for_token_statement() -> _UserForToken:
-    relations = [User.profile, *_api_user_relations.values()]
-    objects = RowObjects(User, *(relation.property.mapper.class_ for relation in relations))
-    users, tokens = User.__table__, ApiToken.__table__
-    joined = users.join(tokens, tokens.c.user_id == users.c.id)
-    for relation in relations:
-        joined = joined.outerjoin(relation.property.mapper.local_table, relation.property.primaryjoin)
+    objects = RowObjects(User, Profile)
+    users, tokens, profiles = User.__table__, ApiToken.__table__, Profile.__table__
+    joined = users.join(tokens, tokens.c.user_id == users.c.id).outerjoin(profiles, profiles.c.user_id == users.c.id)
+    columns = list(objects.columns)
+    rows = []
+    for person_row in _api_user_rows.values():
+        table = person_row.columns[0].table
+        joined = joined.outerjoin(table, table.c.user_id == users.c.id)
+        # The row's key first: NULL when the person has no row.
+        rows.append((slice(len(columns), len(columns) + 1 + len(person_row.columns)), person_row))
+        columns.extend((table.c.user_id, *person_row.columns))
     statement = (
-        select(*objects.columns)
+        select(*columns)
         .select_from(joined)
         .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked_at.is_(None))
     )
-    return _UserForToken(statement, objects, tuple(relation.key for relation in relations))
+    return _UserForToken(statement, objects, tuple(rows))
 
 
-# Built once (and again when a feature adds a relation): this runs on every API request (bench/flash_sale.py).
-# The profile comes along (booking reads the gender and eligibility); its city and industry load only if
-# something reads them.
+# Built once (and again when a feature adds a row): this runs on every API request (bench/flash_sale.py). The
+# profile comes along (booking reads the gender and eligibility); its city and industry load only if something
+# reads them.
 _USER_FOR_TOKEN = _user_for_token_statement()
 
 
-def load_with_api_user(name: str, relation: Any) -> None:
-    """Have every API request load ``relation`` (a one-to-one relationship of ``User``, e.g. a feature's row of
-    per-person settings) in the same statement as the person: a feature that reads that row on most API
-    requests saves a statement on each. Registering the same name again replaces it."""
+def load_with_api_user(
+    name: str, columns: Sequence[Any], loaded: Callable[[User, tuple[Any, ...] | None], None]
+) -> None:
+    """Have every API request read ``columns`` of a feature's per-person table (at most one row per person, keyed
+    by ``user_id``) in the same statement as the person, and give them to ``loaded(user, values)`` (None when the
+    person has no row): a feature that needs that row on most API requests saves a statement on each.
+    Registering the same name again replaces the earlier registration."""
     global _USER_FOR_TOKEN
-    _api_user_relations[name] = relation
+    _api_user_rows[name] = _PersonRow(tuple(columns), loaded)
     _USER_FOR_TOKEN = _user_for_token_statement()
 
 
@@ -334,11 +354,15 @@ def user_for_api_token(token: str) -> User | None:
     row = db.session.connection().execute(query.statement, {"token_hash": _sha256(token)}).first()
     if row is None:
         return None
-    user, *related = query.objects.objects(row)
-    for key, value in zip(query.relations, related, strict=True):
-        if key not in user.__dict__:  # an object the session already held keeps what it has loaded
-            set_committed_value(user, key, value)
-    return user if user.is_active else None
+    user, profile = query.objects.objects(row)
+    if not user.is_active:
+        return None
+    if "profile" not in user.__dict__:  # an object the session already held keeps what it has loaded
+        set_committed_value(user, "profile", profile)
+    for part, person_row in query.rows:
+        key, *values = row[part]
+        person_row.loaded(user, tuple(values) if key is not None else None)
+    return user
 
 
 def active_consent(user_id: int, purpose: str) -> Consent | None:

@@ -35,9 +35,7 @@ def init_app(app: Flask) -> None:
     """Register the blueprint, nav entries, the outbox channel resolver and the signal receivers (connecting
     the same function twice is a no-op, so create_app may run many times)."""
     from blinker import signal
-    from sqlalchemy.orm import configure_mappers
 
-    from ..accounts.models import User
     from ..accounts.services import load_with_api_user, password_reset_requested
     from ..booking.services import booking_requested
     from ..booking.states import registration_changed, registrations_changed
@@ -55,10 +53,8 @@ def init_app(app: Flask) -> None:
     set_channel_resolver(services.resolve_channels)
     registration_changed.connect(services.on_registration_changed)
     booking_requested.connect(services.on_booking_requested)
-    # A booking through the API reads the person's channel choices: they come with the person. (The backref
-    # exists once the mappers are configured.)
-    configure_mappers()
-    load_with_api_user("channel_preference", User.channel_preference)  # type: ignore[attr-defined]
+    # A booking through the API reads the person's channel choices: they come with the person.
+    load_with_api_user("channel_preference", services.CHOICE_COLUMNS, services.remember_channel_choice)
     registrations_changed.connect(services.on_registrations_changed)
     password_reset_requested.connect(services.on_password_reset_requested)
     services.event_times_changed.connect(services.on_event_times_changed)

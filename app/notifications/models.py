@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
 from ..accounts.models import User
@@ -46,10 +46,4 @@ class ChannelPreference(Model):
     sms: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
-    # ``User.channel_preference`` (None: the defaults), so the API can load a person's choices with the person
-    # (``accounts.services.load_with_api_user``). The database deletes the row with the account.
-    user: Mapped[User] = relationship(
-        backref=backref(
-            "channel_preference", uselist=False, lazy="select", cascade="all, delete-orphan", passive_deletes=True
-        )
-    )
+    user: Mapped[User] = relationship()

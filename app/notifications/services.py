@@ -17,7 +17,7 @@ from typing import Any
 
 from blinker import signal
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, func, inspect, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from .. import clock
 from ..accounts.models import User
@@ -122,14 +122,18 @@ def resolve_channels(wanted: Sequence[tuple[Any, str, bool]]) -> dict[tuple[int,
 
 def on_booking_requested(user: Any, **_ignored: Any) -> None:
     """Read the person's channel choices before the booking takes the slot's lock (the confirmation or
-    waitlist notice needs them under it), unless they were loaded with the person (the API's token query)."""
-    loaded = inspect(user).dict
-    if "channel_preference" in loaded:
-        preference = loaded["channel_preference"]
-        choice = ChannelChoice(preference.email, preference.sms) if preference is not None else ChannelChoice()
-        _preference_cache()[user.id] = choice
-    else:
-        preferences_for([user.id])
+    waitlist notice needs them under it), unless they came with the person (the API's token query)."""
+    preferences_for([user.id])
+
+
+# Read with the API's person (``accounts.load_with_api_user``): every booking through the API needs them.
+CHOICE_COLUMNS = (_preferences.email, _preferences.sms)
+
+
+def remember_channel_choice(user: Any, values: tuple[Any, ...] | None) -> None:
+    """Keep the channel choices read with the person (``CHOICE_COLUMNS``; None: never chosen, the defaults) for
+    the rest of the transaction, as ``preferences_for`` would."""
+    _preference_cache()[user.id] = ChannelChoice(*values) if values is not None else ChannelChoice()
 
 
 def save_preferences(user: User, *, email: bool, sms: bool) -> ChannelPreference:
