@@ -44,7 +44,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -835,26 +835,26 @@ def main() -> list[dict[str, str]]:
     return table
 
 
-def profile_booking(requests: int = 400) -> None:
-    """Profile the booking request in-process: ``requests`` bookings through the WSGI app in one thread on a
-    slot shaped like the hot workload (a quarter confirmed, half waitlisted, a quarter refused), first timed
-    without a profiler, then again on a second such slot under pyinstrument, which prints where the time
-    goes."""
-    from pyinstrument import Profiler
-
+@contextmanager
+def in_process_bookings(
+    requests: int, titles: tuple[str, ...]
+) -> Iterator[tuple[Callable[[int], Counter[int]], list[int], str]]:
+    """The app in this process on a fresh PostgreSQL database with ``requests`` employees and one slot per title,
+    each shaped like the hot workload (a quarter of the bookers confirmed, half waitlisted, a quarter refused).
+    Yields ``book_all(slot_id)`` (every employee books the slot through the JSON API; the statuses by count),
+    the slot ids and the database's URL."""
     from app import create_app
     from app.extensions import db
     from app.orgs.services import seed_reference_data
 
     with fresh_postgres() as database_url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "profile", "LOG_LEVEL": "WARNING"})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"})
         with app.app_context():
             build_schema(app_environment(database_url, 5))
             seed_reference_data()
             db.session.commit()
             fixture = create_employees(requests)
-            warm = create_event("预热", [requests], None)[0]
-            timed, profiled = (create_event(title, [requests // 4], requests // 2)[0] for title in ("计时", "剖析"))
+            slots = [create_event(title, [requests // 4], requests // 2)[0] for title in titles]
             db.session.remove()
         client = app.test_client()
 
@@ -867,6 +867,19 @@ def profile_booking(requests: int = 400) -> None:
                 statuses[response.status_code] += 1
             return statuses
 
+        yield book_all, slots, database_url
+        with app.app_context():
+            db.engine.dispose()
+
+
+def profile_booking(requests: int = 400) -> None:
+    """Profile the booking request in-process: ``requests`` bookings through the WSGI app in one thread on a
+    slot shaped like the hot workload (a quarter confirmed, half waitlisted, a quarter refused), first timed
+    without a profiler, then again on a second such slot under pyinstrument, which prints where the time
+    goes."""
+    from pyinstrument import Profiler
+
+    with in_process_bookings(requests, ("预热", "计时", "剖析")) as (book_all, (warm, timed, profiled), database_url):
         book_all(warm)
         started = time.perf_counter(), time.process_time()
         statuses = book_all(timed)
@@ -892,8 +905,6 @@ def profile_booking(requests: int = 400) -> None:
         book_all(profiled)
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False, show_all=False))
-        with app.app_context():
-            db.engine.dispose()
 
 
 def count_instructions(requests: int = 200) -> None:
@@ -919,40 +930,19 @@ def count_instructions(requests: int = 200) -> None:
         print(f"{int(collected.group(1)) / requests / 1e6:.3f} M instructions per booking attempt (app process)")
         return
 
-    from app import create_app
-    from app.extensions import db
-    from app.orgs.services import seed_reference_data
-
     def instrumentation(state: str) -> None:
         subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True, capture_output=True)
 
-    with fresh_postgres() as database_url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "count", "LOG_LEVEL": "WARNING"})
-        with app.app_context():
-            build_schema(app_environment(database_url, 5))
-            seed_reference_data()
-            db.session.commit()
-            fixture = create_employees(requests)
-            warm, counted = (create_event(title, [requests // 4], requests // 2)[0] for title in ("预热", "计数"))
-            db.session.remove()
-        client = app.test_client()
-        statuses: Counter[int] = Counter()
-        for slot_id in (warm, counted):
-            if slot_id == counted:
-                # Whether a full garbage collection falls inside the counted round would otherwise move the
-                # figure by several percent between two harmless changes.
-                gc.collect()
-                gc.freeze()
-                instrumentation("on")
-            for token in fixture.tokens:
-                response = client.post(
-                    f"/api/v1/slots/{slot_id}/registrations", json={}, headers={"Authorization": f"Bearer {token}"}
-                )
-                statuses[response.status_code] += 1 if slot_id == counted else 0
+    with in_process_bookings(requests, ("预热", "计数")) as (book_all, (warm, counted), _database_url):
+        book_all(warm)
+        # Whether a full garbage collection falls inside the counted round would otherwise move the figure by
+        # several percent between two harmless changes.
+        gc.collect()
+        gc.freeze()
+        instrumentation("on")
+        statuses = book_all(counted)
         instrumentation("off")
-        print(f"{requests} booking attempts counted; statuses {dict(+statuses)}")
-        with app.app_context():
-            db.engine.dispose()
+        print(f"{requests} booking attempts counted; statuses {dict(statuses)}")
 
 
 if __name__ == "__main__":
