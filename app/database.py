@@ -16,8 +16,8 @@ from psycopg import Column
 from sqlalchemy import ColumnElement, Row, Table, bindparam, event, insert, update
 from sqlalchemy import inspect as inspect_mapped
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapper, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Mapper
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from .extensions import db
 
@@ -118,6 +118,24 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
         db.session.connection().execute(insert(table), list(rows))
 
 
+def attach_as_loaded(instance: Any, identity_key: Any = None) -> None:
+    """Put a transient ``instance`` whose ``__dict__`` holds every column as stored (and no related object that
+    is not already in the session) into the session as persistent and unchanged, as if a query had loaded it.
+
+    What ``make_transient_to_detached`` and ``Session.add`` do together, less their two walks over every mapped
+    attribute (expiring the unloaded ones, cascading to related objects), which find nothing for such an
+    instance: they were three quarters of ``RowObjects.objects``'s work and a tenth of a booking request's
+    (bench/README.md). It relies on two private parts of SQLAlchemy 2 (``InstanceState._commit_all``,
+    ``Session._update_impl``, the pair ``make_transient_to_detached`` and ``Session.add`` call); the tests of
+    this module fail if they change."""
+    state = instance_state(instance)
+    if state.key is not None or state.session_id is not None:
+        raise ValueError("only a transient object can be attached as loaded")
+    state.key = identity_key if identity_key is not None else state.mapper.identity_key_from_instance(instance)
+    state._commit_all(state.dict)  # the values set so far are the stored ones, not changes
+    db.session()._update_impl(state)
+
+
 class RowObjects:
     """Persistent ORM objects of several mapped classes, read from one Core row that selects all their columns
     (``columns``, in order; an outer-joined class whose row is missing gives None).
@@ -150,7 +168,8 @@ class RowObjects:
             if identity[0] is None:
                 found.append(None)
                 continue
-            existing = session.identity_map.get(mapper.identity_key_from_primary_key(identity))
+            identity_key = mapper.identity_key_from_primary_key(identity)
+            existing = session.identity_map.get(identity_key)
             if existing is not None:
                 if refresh:
                     for key, value in zip(keys, values, strict=True):
@@ -159,7 +178,6 @@ class RowObjects:
                 continue
             instance = mapper.class_manager.new_instance()
             instance.__dict__.update(zip(keys, values, strict=True))
-            make_transient_to_detached(instance)  # every column given: it is as loaded, not as changed
-            session.add(instance)
+            attach_as_loaded(instance, identity_key)
             found.append(instance)
         return found

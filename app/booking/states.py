@@ -10,12 +10,11 @@ from blinker import signal
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, inspect, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..accounts.models import Gender, User
-from ..database import insert_rows, update_rows
+from ..database import attach_as_loaded, insert_rows, update_rows
 from ..events.models import Slot
 from ..extensions import db
 from .errors import AlreadyRegistered, IllegalTransition
@@ -198,11 +197,10 @@ def _insert(registration: Registration, slot: Slot, history: dict[str, Any], sea
         new_id = connection.execute(_INSERT_REGISTRATION, values).scalar()
         if new_id is None:
             raise AlreadyRegistered()
-    # Straight into the object's state: ``make_transient_to_detached`` next takes every value as stored, so
-    # attribute events (none are listened to on registrations) would only record history to be discarded.
+    # Straight into the object's state: ``attach_as_loaded`` next takes every value as stored, so attribute
+    # events (none are listened to on registrations) would only record history to be discarded.
     registration.__dict__.update(values, id=new_id)
-    make_transient_to_detached(registration)
-    db.session.add(registration)
+    attach_as_loaded(registration)
     return connection.dialect.name == "postgresql"
 
 
