@@ -16,7 +16,7 @@ from psycopg import Column
 from sqlalchemy import ColumnElement, Row, Table, bindparam, event, insert, update
 from sqlalchemy import inspect as inspect_mapped
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapper
+from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from .extensions import db
@@ -118,7 +118,7 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
         db.session.connection().execute(insert(table), list(rows))
 
 
-def attach_as_loaded(instance: Any, identity_key: Any = None) -> None:
+def attach_as_loaded(instance: Any, identity_key: Any = None, session: Session | None = None) -> None:
     """Put a transient ``instance`` whose ``__dict__`` holds every column as stored (and no related object that
     is not already in the session) into the session as persistent and unchanged, as if a query had loaded it.
 
@@ -133,7 +133,7 @@ def attach_as_loaded(instance: Any, identity_key: Any = None) -> None:
         raise ValueError("only a transient object can be attached as loaded")
     state.key = identity_key if identity_key is not None else state.mapper.identity_key_from_instance(instance)
     state._commit_all(state.dict)  # the values set so far are the stored ones, not changes
-    db.session()._update_impl(state)
+    (session or db.session())._update_impl(state)
 
 
 class RowObjects:
@@ -178,6 +178,6 @@ class RowObjects:
                 continue
             instance = mapper.class_manager.new_instance()
             instance.__dict__.update(zip(keys, values, strict=True))
-            attach_as_loaded(instance, identity_key)
+            attach_as_loaded(instance, identity_key, session)
             found.append(instance)
         return found

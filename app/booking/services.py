@@ -39,7 +39,7 @@ from .errors import (
     WindowClosed,
 )
 from .models import ACTIVE, HOLDING, Registration, RegistrationHistory, Status
-from .states import _adjust_counters, transition
+from .states import _adjust_counters, new_registration, transition
 
 # Sent with the person before a booking takes the slot's lock, in the booking's transaction: receivers read now
 # what they will need under the lock (the notifications feature: the person's channel choices), so that less
@@ -206,8 +206,12 @@ def book(
     first_come = slot.allocation not in (Allocation.APPROVAL, Allocation.LOTTERY)
     takes_seat = first_come and slot.available_for(gender) > 0
     joins_waitlist = first_come and not takes_seat and _waitlist_has_room(slot)
-    registration = Registration(
-        slot=slot,
+    if first_come and not takes_seat and not joins_waitlist:
+        if _has_active_registration(user.id, slot):
+            raise AlreadyRegistered()  # tell a person who already has a place that, rather than "full"
+        raise Full()
+    registration = new_registration(
+        slot,
         event_id=event.id,
         user_id=user.id,
         gender=gender,
@@ -223,16 +227,12 @@ def book(
         transition(registration, Status.PENDING, actor=actor, reason="applied", slot=slot)
     elif takes_seat:
         _take_seat(registration, slot, Status.CONFIRMED, actor, "booked")
-    elif joins_waitlist:
+    else:
         # When everyone waits with the same priority, a newcomer waits behind all of them: no need to count.
         uniform = policy.uniform_waitlist_priority
         ahead = slot.waitlisted if uniform else _waitlist_ahead(slot, priority)
         transition(registration, Status.WAITLISTED, actor=actor, reason="full", slot=slot)
         registration.place_when_booked = ahead + 1
-    else:
-        if _has_active_registration(user.id, slot):
-            raise AlreadyRegistered()  # tell a person who already has a place that, rather than "full"
-        raise Full()
     return registration
 
 

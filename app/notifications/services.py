@@ -55,11 +55,12 @@ class ChannelChoice:
 
 def _preference_cache() -> dict[int, ChannelChoice]:
     """Preferences read in the current transaction (a new transaction starts with an empty cache)."""
-    transaction = db.session().get_transaction()
-    holder = db.session.info.get("channel_preferences")
+    session = db.session()
+    transaction = session.get_transaction()
+    holder = session.info.get("channel_preferences")
     if holder is None or holder[0] is not transaction:
         holder = (transaction, {})
-        db.session.info["channel_preferences"] = holder
+        session.info["channel_preferences"] = holder
     return holder[1]  # type: ignore[no-any-return]
 
 
@@ -77,6 +78,8 @@ def preferences_for(user_ids: Sequence[int]) -> dict[int, ChannelChoice]:
         row = db.session.connection().execute(_ONE_PREFERENCE, {"user_id": missing[0]}).first()
         cache[missing[0]] = ChannelChoice(row.email, row.sms) if row is not None else ChannelChoice()
         missing = []
+    if not missing:
+        return {user_id: cache[user_id] for user_id in user_ids}
     # No autoflush: the caller's pending changes need not be written before reading a preference.
     with db.session.no_autoflush:
         for start in range(0, len(missing), 900):
