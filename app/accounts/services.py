@@ -336,9 +336,7 @@ def _user_for_token_statement() -> _UserForToken:
 _USER_FOR_TOKEN = _user_for_token_statement()
 
 
-def load_with_api_user(
-    name: str, columns: Sequence[Any], loaded: Callable[[User, tuple[Any, ...] | None], None]
-) -> None:
+def load_with_api_user(name: str, columns: Sequence[Any], loaded: PersonRowLoaded) -> None:
     """Have every API request read ``columns`` of a feature's per-person table (at most one row per person, keyed
     by ``user_id``) in the same statement as the person, and give them to ``loaded(user, values)`` (None when the
     person has no row): a feature that needs that row on most API requests saves a statement on each.

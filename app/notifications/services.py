@@ -80,22 +80,6 @@ def preferences_for(user_ids: Sequence[int]) -> dict[int, ChannelChoice]:
     elif missing:
         _read_preferences(missing, cache)
     return {user_id: cache[user_id] for user_id in user_ids}
-    # No autoflush: the caller's pending changes need not be written before reading a preference.
-    with db.session.no_autoflush:
-        for start in range(0, len(missing), 900):
-            chunk = missing[start : start + 900]
-            found = {
-                row.user_id: ChannelChoice(row.email, row.sms)
-                for row in db.session.execute(
-                    select(ChannelPreference.user_id, ChannelPreference.email, ChannelPreference.sms).where(
-                        ChannelPreference.user_id.in_(chunk)
-                    )
-                )
-            }
-            default = ChannelChoice()
-            for user_id in chunk:
-                cache[user_id] = found.get(user_id, default)
-    return {user_id: cache[user_id] for user_id in user_ids}
 
 
 def _read_preferences(user_ids: Sequence[int], cache: dict[int, ChannelChoice]) -> None:
