@@ -2,20 +2,25 @@
 
 The suite runs on a file SQLite database by default. With ``ZHIJIA_TEST_DB=postgres`` (``make test`` does this when
 ``TEST_DATABASE_URL`` is set) it runs against PostgreSQL instead, in a database it creates and drops itself.
+
+Time is an input. Every test starts with ``app.clock`` frozen at the suite's moment: an ordinary weekday morning
+by default, or the China wall-clock time given as ``ZHIJIA_TEST_NOW`` (ISO 8601, e.g. ``2026-12-31T23:30``), so the
+whole suite can be run at any moment of the year (``.ci/run`` runs it once more at a year end). A test that needs
+another moment sets it with ``clock.set_now``; one that needs the wall clock asks for the ``wall_clock`` fixture.
 """
 
 from __future__ import annotations
 
-import contextvars
 import os
+import threading
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask.globals import _cv_app, _cv_request
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import make_url, text
 
@@ -25,6 +30,7 @@ from app.extensions import limiter
 from app.orgs.services import seed_reference_data
 
 from . import factories
+from .moment import suite_moment
 
 BACKEND = os.environ.get("ZHIJIA_TEST_DB", "sqlite")
 
@@ -80,21 +86,31 @@ TEST_CONFIG = {
 class IsolatedClient(FlaskClient):
     """Runs each request in its own application context, as in production: its own ``g``, its own database
     session. The test's session commits first (so SQLite's write lock is free and the request sees the test's
-    data) and its objects reload afterwards."""
+    data) and its objects reload afterwards.
+
+    The request runs in a thread of its own: a new thread starts with no context variables, so Flask pushes a
+    fresh application context for the request instead of reusing the test's."""
 
     def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if _cv_app.get(None) is not None:
+        in_test_context = has_app_context()
+        if in_test_context:
             _db.session.commit()
+        outcome: dict[str, Any] = {}
 
-        def run() -> Any:
-            _cv_app.set(None)  # type: ignore[arg-type]
-            _cv_request.set(None)  # type: ignore[arg-type]
-            return super(IsolatedClient, self).open(*args, **kwargs)
+        def run() -> None:
+            try:
+                outcome["response"] = super(IsolatedClient, self).open(*args, **kwargs)
+            except BaseException as error:  # re-raised in the test's thread
+                outcome["error"] = error
 
-        response = contextvars.copy_context().run(run)
-        if _cv_app.get(None) is not None:
+        worker = threading.Thread(target=run, name="test-request")
+        worker.start()
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        if in_test_context:
             _db.session.expire_all()
-        return response
+        return outcome["response"]
 
 
 @pytest.fixture(scope="session")
@@ -121,8 +137,24 @@ def _wipe() -> None:
 
 
 @pytest.fixture(autouse=True)
-def db(app: Flask) -> Iterator[object]:
-    """Every test starts with an empty database holding only the reference data, and the real clock."""
+def frozen_clock() -> Iterator[datetime]:
+    """Every test runs with the clock frozen at the suite's moment; it is thawed again afterwards."""
+    moment = suite_moment()
+    clock.set_now(moment)
+    yield moment
+    clock.set_now(None)
+
+
+@pytest.fixture
+def wall_clock(frozen_clock: datetime) -> Iterator[None]:
+    """For the few tests that need real time to pass (leases, timers): the clock follows the wall clock."""
+    clock.set_now(None)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def db(app: Flask, frozen_clock: datetime) -> Iterator[object]:
+    """Every test starts with an empty database holding only the reference data, and the frozen clock."""
     with app.app_context():
         seed_reference_data()
         _db.session.commit()
@@ -131,7 +163,6 @@ def db(app: Flask) -> Iterator[object]:
         _db.session.rollback()
         _wipe()
         _db.session.remove()
-    clock.set_now(None)
 
 
 @pytest.fixture
@@ -173,3 +204,15 @@ def admin_client(app: Flask, admin) -> FlaskClient:  # type: ignore[no-untyped-d
     client = app.test_client()
     factories.login(client, admin)
     return client
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite must leave no non-daemon thread behind (a timer, a server, a sender): pytest has to exit by
+    itself. Threads get a moment to finish; any still alive fails the run and is named."""
+    leftovers = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in leftovers:
+        thread.join(timeout=2)
+    alive = [t.name for t in leftovers if t.is_alive()]
+    if alive:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nnon-daemon threads still running at the end of the suite: {', '.join(alive)}")

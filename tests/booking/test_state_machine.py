@@ -21,6 +21,7 @@ from app.events.models import Allocation, Slot, WaitlistPolicy
 from app.extensions import db
 
 from .. import factories
+from ..moment import suite_moment
 
 
 class BookingMachine(RuleBasedStateMachine):
@@ -31,7 +32,7 @@ class BookingMachine(RuleBasedStateMachine):
         approval=st.booleans(),
     )
     def setup(self, capacity, quotas, waitlist, approval):
-        clock.set_now(None)
+        clock.set_now(suite_moment())
         self.start = clock.now()
         event = factories.make_event(
             capacity=capacity,
@@ -114,7 +115,7 @@ class BookingMachine(RuleBasedStateMachine):
             assert not any(slot.available_for(r.gender) > 0 for r in waiting)
 
     def teardown(self):
-        clock.set_now(None)
+        clock.set_now(suite_moment())
 
 
 BookingMachine.TestCase.settings = settings(

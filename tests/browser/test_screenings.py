@@ -5,7 +5,7 @@ two-cancer package. axe and the 360 px check on every page."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -36,6 +36,7 @@ def _booking_state(user_id: int) -> tuple[str, str, bool]:
 
 def test_two_cancer_booking_move_and_check_in(page: Page, new_page) -> None:  # type: ignore[no-untyped-def]
     event = sf.plan(start=time(9), end=time(12), interval=15, per_slot=6, two_cancer_per_slot=3)
+    planned_at = clock.now()
     event_id, later_slot_id = event.id, sf.slot_at(event, "10:30").id
     woman = sf.woman(40, name="刘桂兰")
     young, man = sf.woman(30, name="周婷"), sf.man(45, name="吴建军")
@@ -89,7 +90,7 @@ def test_two_cancer_booking_move_and_check_in(page: Page, new_page) -> None:  # 
     check_page(staff)
 
     # A 30-year-old woman and a man are told why they cannot book two-cancer screening.
-    clock.set_now(datetime(2026, 6, 9, 9))
+    clock.set_now(planned_at + timedelta(hours=1))
     for person, why in ((young, "体检当天您 30 岁，“两癌”筛查面向 35–64 岁的女职工。"), (man, "仅面向女职工")):
         other = new_page()
         login_as(other, person)

@@ -105,6 +105,7 @@ def test_paper_pair_outside_scope_is_not_found(org_user):
 
 
 def test_paper_pair_after_reveal_counts_in_summary_and_app_pair_not_duplicated(org_user):
+    signup_open = clock.now()
     pair, w, m = _revealed_pair(org_user)
     with pytest.raises(services.DuplicatePair):
         services.add_paper_pair(org_user, pair.event_id, pair.badge_b, pair.badge_a)
@@ -112,7 +113,7 @@ def test_paper_pair_after_reveal_counts_in_summary_and_app_pair_not_duplicated(o
     third = factories.make_employee(gender="female")
     # a late paper pair from the same mixer (people with badges 2 and 3)
     event = pair.event
-    clock.set_now(None)
+    clock.set_now(signup_open)
     c = services.check_in(org_user, event.id, registration_id=mf.sign_up(third, event).id)  # noqa: F841
     db.session.commit()
     services.add_paper_pair(org_user, event.id, pair.badge_b, 3)

@@ -150,12 +150,13 @@ def test_book_through_the_event_page_then_move(app):
     assert stranger.post(f"/screenings/bookings/{registration.id}/move", data={"to_slot_id": a_id}).status_code == 404
 
 
-def test_check_in_by_phone_and_record_an_outcome(organizer_client):
+def test_check_in_by_phone_and_record_an_outcome(organizer, organizer_client):
     event = sf.plan()
     person = sf.woman(40, name="李秀英")
     registration = sf.book(person, sf.slot_at(event, "10:15"), "two_cancer")
     event_id, reg_id, phone = event.id, registration.id, person.phone
     factories.at(ON_THE_DAY)
+    factories.login(organizer_client, organizer)  # staff sign in on the day (a session idle for days has ended)
     response = organizer_client.post(f"/organizer/screenings/{event_id}/check-in", data={"code": phone})
     assert response.status_code == 302
     page = organizer_client.get(response.headers["Location"]).get_data(as_text=True)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from app import clock, create_app
+from app import create_app
 from app.accounts.models import User
 from app.booking import services as booking
 from app.booking.models import HOLDING, Registration
@@ -149,7 +149,6 @@ def test_first_come_bookings_of_two_departures_at_once_give_each_person_one_plac
     assert places == Counter({uid: 1 for uid in people})
     total = db.session.scalar(select(func.count()).select_from(Registration).where(Registration.user_id.in_(people)))
     assert total == 15  # a refused booking leaves nothing behind
-    clock.set_now(None)
 
 
 def test_control_without_the_person_lock_the_race_is_real(concurrent_app, monkeypatch):
