@@ -28,7 +28,7 @@ csrf.exempt(bp)
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> Response:
     # Nothing of the refused request is kept: closing the session rolls its transaction back and lets go of its
-    # objects without first expiring each of them, as a rollback would (a quarter of a flash sale is refusals).
+    # objects without first expiring each of them, as a rollback would (refusals are common in a flash sale).
     db.session.close()
     body: dict[str, Any] = {"error": error.code, "message": error.message}
     if isinstance(error, InvalidInput) and error.fields:
@@ -166,8 +166,8 @@ def create_registration(slot_id: int) -> tuple[Response, int]:
         raise InvalidInput(fields={"options": [_("必须是 JSON 对象。")]})
     booked = booking.place_booking(api_user(), slot_id, consents=consents, options=options)
     body = {"id": booked.id, "status": booked.status.value, "waitlist_position": booked.waitlist_place}
-    # The answer is read: nothing looks at the session's objects after this commit, so it need not expire them
-    # (on the hottest request of a flash sale, expiring them was a few percent of its work).
+    # The answer is already built: nothing reads the session's objects after this commit, so it need not
+    # expire them.
     db.session().expire_on_commit = False
     db.session.commit()
     return jsonify(body), 201

@@ -95,9 +95,15 @@ def insert(
     ``AlreadyRegistered``, with nothing written, when the person already holds an active registration there.
     The caller holds the slot's lock."""
     planned = _plan(
-        None, to, gender=new.gender, cause=cause, actor=actor, now=new.created_at, reason=reason,
+        None,
+        to,
+        gender=new.gender,
+        cause=cause,
+        actor=actor,
+        now=new.created_at,
+        reason=reason,
         offer_expires_at=offer_expires_at,
-    )  # fmt: skip
+    )
     registration = Registration(**new.values(planned))  # transient until stored: what the kind's rules read
     if planned.counters.taken > 0:
         policy_for(slot.event.kind).before_hold(registration, slot)
@@ -127,9 +133,15 @@ def transition(
     the locked slot, by default the registration's). Returns the plan written."""
     slot = slot or registration.slot
     planned = _plan(
-        registration.status, to, gender=registration.gender, cause=cause, actor=actor, now=clock.now(),
-        reason=reason, offer_expires_at=offer_expires_at,
-    )  # fmt: skip
+        registration.status,
+        to,
+        gender=registration.gender,
+        cause=cause,
+        actor=actor,
+        now=clock.now(),
+        reason=reason,
+        offer_expires_at=offer_expires_at,
+    )
     if planned.counters.taken > 0:
         policy_for(slot.event.kind).before_hold(registration, slot)
     extra = {"from_waitlist": True} if cause in (Cause.SEAT_FREED, Cause.PROMOTED) else None

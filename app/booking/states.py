@@ -20,8 +20,7 @@ ALLOWED: dict[Status | None, frozenset[Status]] = {
     Status.PENDING: frozenset({Status.CONFIRMED, Status.WAITLISTED, Status.REJECTED, Status.CANCELLED, Status.OFFERED}),
     Status.WAITLISTED: frozenset({Status.OFFERED, Status.CONFIRMED, Status.CANCELLED, Status.EXPIRED, Status.REJECTED}),
     Status.OFFERED: frozenset({Status.CONFIRMED, Status.EXPIRED, Status.CANCELLED}),
-    # A confirmed seat may also "move" to the same status in another slot (``Cause.MOVED``).
-    Status.CONFIRMED: frozenset({Status.CANCELLED, Status.ATTENDED, Status.NO_SHOW, Status.CONFIRMED}),
+    Status.CONFIRMED: frozenset({Status.CANCELLED, Status.ATTENDED, Status.NO_SHOW}),
     Status.ATTENDED: frozenset({Status.CONFIRMED, Status.NO_SHOW}),  # undo a mistaken check-in
     Status.NO_SHOW: frozenset({Status.ATTENDED, Status.CONFIRMED}),
     Status.CANCELLED: frozenset(),
@@ -150,7 +149,7 @@ def plan(
 ) -> Plan:
     """What moving a registration from ``from_status`` (None: a new one) to ``to`` writes. Rules:
 
-    - only the moves in ``ALLOWED``; a move to the same status only as a seat moving slots (``Cause.MOVED``);
+    - only the moves in ``ALLOWED`` (a seat moving to another slot keeps its status: ``plan_move``);
     - ``is_active`` follows the status (one active registration per person and slot, by a unique index);
     - ``waitlisted_at`` and ``confirmed_at`` record the first time only (a waitlist's order and the statistics'
       "confirmed" date must not change when a seat comes back);
@@ -160,7 +159,7 @@ def plan(
       ``waitlisted`` every waiting registration; a move between slots changes both slots, which
       ``plan_move`` gives.
     """
-    if to not in ALLOWED[from_status] or (to == from_status and cause != Cause.MOVED):
+    if to not in ALLOWED[from_status]:
         raise IllegalMove(f"{from_status} -> {to}")
     columns: dict[str, Any] = {
         "status": to,
@@ -193,9 +192,10 @@ class MovePlan:
 
 
 def plan_move(status: Status, *, gender: Gender | None, actor_id: int | None, now: datetime, reason: str) -> MovePlan:
-    """A confirmed seat moves to another slot: the status stays, the seat is given back at the source and taken
-    at the target. Only a confirmed registration moves (an offer or a check-in belongs to its slot)."""
+    """A confirmed seat moves to another slot: its status and other columns stay (the store writes the new
+    slot), the seat is given back at the source and taken at the target, and one history row says so. Only a
+    confirmed registration moves (an offer or a check-in belongs to its slot)."""
     if status != Status.CONFIRMED:
         raise IllegalMove(f"move from {status}")
-    moved = plan(status, status, gender=gender, cause=Cause.MOVED, actor_id=actor_id, now=now, reason=reason)
-    return MovePlan(moved, -seat_delta(gender, 1), seat_delta(gender, 1))
+    history = HistoryRow(status, status, Cause.MOVED, actor_id, reason[:REASON_LENGTH], now)
+    return MovePlan(Plan({}, CounterDelta(), history), -seat_delta(gender, 1), seat_delta(gender, 1))

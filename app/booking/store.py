@@ -24,6 +24,10 @@ The statistics are told by the database: the ``stats_note_history`` trigger on `
 event of every history row written here in ``stats_dirty``, in the same statement, so no booking spends a
 statement of its own on statistics while it holds its slot's lock.
 
+Lock waits: the slot's row lock is taken before anything here runs (``booking.services.lock_slot``, which turns
+a wait past the lock timeout into ``Busy``); on SQLite the transaction's ``BEGIN IMMEDIATE`` already holds the
+one writer's lock. The writes below therefore do not wait for the slot.
+
 The ORM objects the caller holds (the locked slot, a registration being changed) are told what was written
 with ``set_committed_value`` (public SQLAlchemy API): they show the stored values without being marked changed.
 """
@@ -103,9 +107,7 @@ class CurrentRow:
 
 
 def current_of(row: Any) -> CurrentRow:
-    return CurrentRow(
-        row.id, row.user_id, row.status, row.gender, getattr(row, "waitlisted_at", None), row.confirmed_at
-    )
+    return CurrentRow(row.id, row.user_id, row.status, row.gender, row.waitlisted_at, row.confirmed_at)
 
 
 def resolved(columns: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:

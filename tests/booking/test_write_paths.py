@@ -16,7 +16,7 @@ from app.accounts.models import Gender
 from app.booking import services as booking
 from app.booking.changes import transition_all, transition_many
 from app.booking.models import Cause, Registration, RegistrationHistory, Status
-from app.booking.states import COUNTERS, FirstTime, plan
+from app.booking.states import COUNTERS, FirstTime, plan, plan_move
 from app.events.models import Allocation, Slot
 from app.extensions import db
 
@@ -284,8 +284,23 @@ def test_a_move_writes_one_history_row_and_both_slots_counters():
     assert (row["slot_id"], row["status"]) == (target.id, Status.CONFIRMED)
     assert _counters(source.id) == {**before[source.id], "taken": 0, "taken_male": 0}
     assert _counters(target.id) == {**before[target.id], "taken": 1, "taken_male": 1}
+    expected = plan_move(
+        Status.CONFIRMED,
+        gender=Gender.MALE,
+        actor_id=registration.user_id,
+        now=NOW,
+        reason=f"moved from slot {source.id} to slot {target.id}",
+    )
+    assert _counters(source.id) == expected.source_counters.applied_to(before[source.id])
+    assert _counters(target.id) == expected.target_counters.applied_to(before[target.id])
     history = _last_history(registration.id)
-    assert (history.from_status, history.to_status, history.cause) == (Status.CONFIRMED, Status.CONFIRMED, Cause.MOVED)
+    assert (history.from_status, history.to_status, history.cause, history.actor_id, history.reason) == (
+        expected.plan.history.from_status,
+        expected.plan.history.to_status,
+        Cause.MOVED,
+        expected.plan.history.actor_id,
+        expected.plan.history.reason,
+    )
 
 
 def test_set_wise_changes_follow_the_same_plan_as_single_ones():
@@ -346,5 +361,7 @@ def test_the_plan_refuses_what_the_state_machine_does_not_allow():
 
     with pytest.raises(IllegalMove):
         plan(Status.CANCELLED, Status.CONFIRMED, gender=None, cause=Cause.MANUAL, actor_id=None, now=NOW)
-    with pytest.raises(IllegalMove):  # the same status only as a seat moving slots
-        plan(Status.CONFIRMED, Status.CONFIRMED, gender=None, cause=Cause.MANUAL, actor_id=None, now=NOW)
+    with pytest.raises(IllegalMove):  # a seat keeps its status only when it moves slots (``plan_move``)
+        plan(Status.CONFIRMED, Status.CONFIRMED, gender=None, cause=Cause.MOVED, actor_id=None, now=NOW)
+    with pytest.raises(IllegalMove):  # only a confirmed seat moves
+        plan_move(Status.OFFERED, gender=None, actor_id=None, now=NOW, reason="")
