@@ -50,7 +50,10 @@ def register_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     from .database import engine_options
 
     options = engine_options(
-        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_POOL_SIZE"], app.config["DB_POOL_PRE_PING"]
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        app.config["SQLALCHEMY_POOL_SIZE"],
+        app.config["DB_POOL_PRE_PING"],
+        app.config["DB_LOCK_TIMEOUT_SECONDS"],
     )
     options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

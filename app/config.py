@@ -66,6 +66,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "SQLALCHEMY_POOL_SIZE": int(env.get("DB_POOL_SIZE", "5")),
         "DB_POOL_PRE_PING": _bool(env.get("DB_POOL_PRE_PING")),
+        # How long a statement waits for a lock before the request is answered "busy, retry" (503).
+        "DB_LOCK_TIMEOUT_SECONDS": float(env.get("DB_LOCK_TIMEOUT_SECONDS", "20")),
         "REDIS_URL": redis_url,
         # Number of reverse proxies in front of the app (X-Forwarded-For/-Proto are trusted from that many hops).
         "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT", "0")),

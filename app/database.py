@@ -1,30 +1,37 @@
 """Engine set-up per backend (DESIGN.md §5) and small query helpers shared by every feature.
 
-SQLite: WAL journal, a busy timeout, foreign keys on, and every transaction opened with ``BEGIN IMMEDIATE`` so two
-writers never both read-then-write (SQLite ignores ``SELECT ... FOR UPDATE``). PostgreSQL: READ COMMITTED, rows
-locked explicitly with ``FOR UPDATE`` by the services that need it.
+SQLite: WAL journal, a busy timeout (the lock timeout, ``DB_LOCK_TIMEOUT_SECONDS``), foreign keys on, and every
+transaction opened with ``BEGIN IMMEDIATE`` so two writers never both read-then-write (SQLite ignores
+``SELECT ... FOR UPDATE``). PostgreSQL: READ COMMITTED, rows locked explicitly with ``FOR UPDATE`` by the services
+that need it, each wait bounded by ``lock_timeout``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
-import psycopg
 from flask import Flask, current_app, has_app_context
-from psycopg import Column
-from sqlalchemy import ColumnElement, Row, Table, bindparam, event, insert, update
-from sqlalchemy import inspect as inspect_mapped
+from sqlalchemy import Table, bindparam, event, insert, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapper, Session
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.exc import OperationalError
 
+from .errors import Busy
 from .extensions import db
 
+DEFAULT_LOCK_TIMEOUT_SECONDS = 20.0
 
-def engine_options(uri: str, pool_size: int, pre_ping: bool = False) -> dict[str, Any]:
+
+def engine_options(
+    uri: str, pool_size: int, pre_ping: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+) -> dict[str, Any]:
+    """Engine settings per backend. ``lock_timeout`` (seconds) bounds every wait for a lock: PostgreSQL's
+    ``lock_timeout``, set for each pooled connection when it opens (no statement per transaction), and SQLite's
+    busy timeout. A wait that runs out becomes ``Busy`` (``locks_may_time_out``): a clear, retryable answer
+    instead of a request that hangs behind a stuck transaction."""
     if uri.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        return {"connect_args": {"timeout": lock_timeout, "check_same_thread": False}}
     # No pre-ping by default: it costs a round trip per request; a connection broken by a database restart fails
     # one request and is then replaced by the pool.
     options: dict[str, Any] = {
@@ -33,41 +40,30 @@ def engine_options(uri: str, pool_size: int, pre_ping: bool = False) -> dict[str
         "pool_pre_ping": pre_ping,
         "pool_recycle": 1800,
     }
-    if uri.startswith("postgresql+psycopg:"):
-        options["connect_args"] = {"cursor_factory": ShapeCachingCursor}
+    if uri.startswith("postgresql"):
+        options["connect_args"] = {"options": f"-c lock_timeout={max(int(lock_timeout * 1000), 1)}"}
     return options
 
 
-_DESCRIPTIONS_KEPT = 4096
+def is_lock_timeout(error: OperationalError) -> bool:
+    """True when the database gave up waiting for a lock: PostgreSQL's ``lock_not_available`` (SQLSTATE 55P03)
+    or SQLite's "database is locked" once its busy timeout has passed."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return bool(sqlstate == "55P03")
+    return "database is locked" in str(error.orig)
 
 
-class ShapeCachingCursor(psycopg.Cursor[Any]):
-    """psycopg's cursor, except that ``description`` is built once per result shape and then reused.
-
-    SQLAlchemy reads ``cursor.description`` after every statement, and psycopg builds it anew each time: one
-    Python object per column, decoded and looked up in the type registry. For the few dozen statements an
-    application repeats, that was a tenth of the interpreter's work on a booking request (bench/README.md). A
-    column's description depends only on what the result says of it (name, type and its modifier), which this
-    reads from the result itself, so a reused description is the one psycopg would have built. The cache is
-    per process and bounded (statements written in code give a few hundred shapes; ad-hoc text SQL could give
-    more, and past the bound descriptions are simply built as before)."""
-
-    _described: ClassVar[dict[tuple[Any, ...], list[Column]]] = {}
-
-    @property
-    def description(self) -> list[Column] | None:
-        result = self.pgresult
-        if result is None or not result.nfields:
-            return super().description
-        # The size psycopg also reads (PQfsize) is the type's fixed length, given by the type: not part of the key.
-        fields = range(result.nfields)
-        shape = (*map(result.fname, fields), *map(result.ftype, fields), *map(result.fmod, fields))
-        columns = self._described.get(shape)
-        if columns is None:
-            columns = super().description
-            if columns is not None and len(self._described) < _DESCRIPTIONS_KEPT:
-                self._described[shape] = columns
-        return list(columns) if columns is not None else None
+@contextmanager
+def locks_may_time_out() -> Iterator[None]:
+    """Run statements that may wait for a lock (the booking engine's row locks and writes): a wait that runs
+    out raises ``Busy`` (retry shortly) instead of a database error; any other error passes unchanged."""
+    try:
+        yield
+    except OperationalError as error:
+        if is_lock_timeout(error):
+            raise Busy() from error
+        raise
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -77,7 +73,6 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA cache_size=-32000")
@@ -116,68 +111,3 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert many rows in one executemany, bypassing the ORM's unit of work (append-only rows such as history)."""
     if rows:
         db.session.connection().execute(insert(table), list(rows))
-
-
-def attach_as_loaded(instance: Any, identity_key: Any = None, session: Session | None = None) -> None:
-    """Put a transient ``instance`` whose ``__dict__`` holds every column as stored (and no related object that
-    is not already in the session) into the session as persistent and unchanged, as if a query had loaded it.
-
-    What ``make_transient_to_detached`` and ``Session.add`` do together, less their two walks over every mapped
-    attribute (expiring the unloaded ones, cascading to related objects), which find nothing for such an
-    instance: they were three quarters of ``RowObjects.objects``'s work and a tenth of a booking request's
-    (bench/README.md). It relies on two private parts of SQLAlchemy 2 (``InstanceState._commit_all``,
-    ``Session._update_impl``, the pair ``make_transient_to_detached`` and ``Session.add`` call); the tests of
-    this module fail if they change."""
-    state = instance_state(instance)
-    if state.key is not None or state.session_id is not None:
-        raise ValueError("only a transient object can be attached as loaded")
-    state.key = identity_key if identity_key is not None else state.mapper.identity_key_from_instance(instance)
-    state._commit_all(state.dict)  # the values set so far are the stored ones, not changes
-    (session or db.session())._update_impl(state)
-
-
-class RowObjects:
-    """Persistent ORM objects of several mapped classes, read from one Core row that selects all their columns
-    (``columns``, in order; an outer-joined class whose row is missing gives None).
-
-    For the two statements every booking runs (the API request's person, the slot it locks): the ORM's loading
-    machinery, set up anew on each execution, cost more than the query itself (bench/README.md). The objects
-    join the session exactly as loaded ones do: persistent, unchanged, in the identity map; relationships not
-    set by the caller stay unloaded and load on access as usual. An object already in the session is returned
-    as it is, or with ``refresh`` given the values just read, as ``populate_existing`` would."""
-
-    def __init__(self, *models: type[Any]) -> None:
-        self._parts: list[tuple[Mapper[Any], tuple[str, ...], slice, tuple[int, ...]]] = []
-        self.columns: list[ColumnElement[Any]] = []
-        for model in models:
-            mapper: Mapper[Any] = inspect_mapped(model)
-            properties = list(mapper.column_attrs)
-            keys = tuple(prop.key for prop in properties)
-            identity = tuple(keys.index(mapper.get_property_by_column(column).key) for column in mapper.primary_key)
-            start = len(self.columns)
-            self.columns.extend(prop.columns[0] for prop in properties)
-            self._parts.append((mapper, keys, slice(start, len(self.columns)), identity))
-
-    def objects(self, row: Row[Any], *, refresh: bool = False) -> list[Any]:
-        """The objects of ``row`` (selected with ``columns``), one per class, in the session."""
-        session = db.session()
-        found: list[Any] = []
-        for mapper, keys, part, identity_positions in self._parts:
-            values = row[part]
-            identity = tuple(values[position] for position in identity_positions)
-            if identity[0] is None:
-                found.append(None)
-                continue
-            identity_key = mapper.identity_key_from_primary_key(identity)
-            existing = session.identity_map.get(identity_key)
-            if existing is not None:
-                if refresh:
-                    for key, value in zip(keys, values, strict=True):
-                        set_committed_value(existing, key, value)
-                found.append(existing)
-                continue
-            instance = mapper.class_manager.new_instance()
-            instance.__dict__.update(zip(keys, values, strict=True))
-            attach_as_loaded(instance, identity_key, session)
-            found.append(instance)
-        return found

@@ -10,7 +10,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from .errors import DomainError
+from .database import is_lock_timeout
+from .errors import Busy, DomainError
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
         db.session.rollback()
-        return error_response(error.http_status, error.code, error.message)
+        response = error_response(error.http_status, error.code, error.message)
+        if isinstance(error, Busy):
+            response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
 
     @app.errorhandler(IntegrityError)
     def _integrity(error: IntegrityError) -> Response:
@@ -86,6 +90,11 @@ def init_app(app: Flask) -> None:
     def _operational(error: OperationalError) -> Response:
         db.session.rollback()
         log.warning("database busy on %s %s: %s", request.method, request.endpoint, type(error.orig).__name__)
+        if is_lock_timeout(error):  # a lock wait outside the booking engine's own (which raise Busy)
+            busy = Busy()
+            response = error_response(busy.http_status, busy.code, busy.message)
+            response.headers["Retry-After"] = str(busy.retry_after_seconds)
+            return response
         return error_response(503)
 
     @app.errorhandler(DataError)

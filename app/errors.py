@@ -58,3 +58,18 @@ class InvalidInput(DomainError):
     def __init__(self, message: str | None = None, fields: dict[str, list[str]] | None = None) -> None:
         super().__init__(message, fields=fields or {})
         self.fields = fields or {}
+
+
+class Busy(DomainError):
+    """The database gave up waiting for a lock (another transaction held it past the lock timeout): nothing was
+    changed, and the same request a moment later will most likely succeed. The API answers 503 with
+    ``Retry-After``; pages show the message."""
+
+    code = "busy"
+    http_status = 503
+    retry_after_seconds = 2
+
+    def default_message(self) -> str:
+        from flask_babel import gettext
+
+        return gettext("系统繁忙，请稍后重试。")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from werkzeug.routing import IntegerConverter, Map
 
-from .extensions import limiter, login_manager
+from .extensions import login_manager
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -119,24 +119,6 @@ def trust_proxies(app: Flask, count: int) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
-
-
-# The mark Flask-Limiter's ``limit`` decorator leaves on the view it wraps (``functools.wraps`` carries it out
-# through the decorators above it, such as the API's ``token_required``).
-_LIMITED_VIEW_MARK = "__wrapper-limiter-instance"
-
-
-@limiter.request_filter  # once per process: the limiter outlives an app (tests create many)
-def _view_without_limits() -> bool:
-    """Flask-Limiter request filter: True (no limit to look up) for a view that no ``limiter.limit`` decorates,
-    while the app declares no default or application-wide limits (nor does it limit whole blueprints).
-    Flask-Limiter otherwise resolves every request's limits, a few percent of a booking request's work for
-    nothing (bench/README.md). The rate-limit tests fail if a limited view stops being recognised."""
-    config = current_app.config
-    if config.get("RATELIMIT_DEFAULT") or config.get("RATELIMIT_APPLICATION"):
-        return False
-    view = current_app.view_functions.get(request.endpoint or "")
-    return view is not None and not hasattr(view, _LIMITED_VIEW_MARK)
 
 
 class _CookieSessions(SecureCookieSessionInterface):

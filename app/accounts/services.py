@@ -5,32 +5,24 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from blinker import signal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock
-from ..database import RowObjects
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..orgs.models import City, EnterpriseType, Industry, Organization
+from ..signals import consent_withdrawn, user_registered
 from .consents import PURPOSES
 from .models import ApiToken, Consent, Gender, LoginSession, PasswordResetToken, Profile, Role, User
-
-consent_withdrawn = signal("consent-withdrawn")
-user_registered = signal("user-registered")
-# Sent with ``url=`` (the one-time reset link); the notifications feature emails it through the outbox.
-password_reset_requested = signal("password-reset-requested")
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 MIN_PASSWORD_LENGTH = 8
@@ -288,78 +280,20 @@ def issue_api_token(user: User) -> str:
     return token
 
 
-# What a feature's ``load_with_api_user`` callback receives: the person and the row's values (None: no row).
-PersonRowLoaded = Callable[[User, tuple[Any, ...] | None], None]
-
-
-@dataclass(frozen=True)
-class _PersonRow:
-    """A feature's row read with the API's person (``load_with_api_user``)."""
-
-    columns: tuple[Any, ...]
-    loaded: PersonRowLoaded
-
-
-_api_user_rows: dict[str, _PersonRow] = {}
-
-
-@dataclass(frozen=True)
-class _UserForToken:
-    statement: Any
-    objects: RowObjects
-    rows: tuple[tuple[slice, _PersonRow], ...]
-
-
-def _user_for_token_statement() -> _UserForToken:
-    objects = RowObjects(User, Profile)
-    users, tokens, profiles = User.__table__, ApiToken.__table__, Profile.__table__
-    joined = users.join(tokens, tokens.c.user_id == users.c.id).outerjoin(profiles, profiles.c.user_id == users.c.id)
-    columns = list(objects.columns)
-    rows = []
-    for person_row in _api_user_rows.values():
-        table = person_row.columns[0].table
-        joined = joined.outerjoin(table, table.c.user_id == users.c.id)
-        # The row's key first: NULL when the person has no row.
-        rows.append((slice(len(columns), len(columns) + 1 + len(person_row.columns)), person_row))
-        columns.extend((table.c.user_id, *person_row.columns))
-    statement = (
-        select(*columns)
-        .select_from(joined)
-        .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked_at.is_(None))
-    )
-    return _UserForToken(statement, objects, tuple(rows))
-
-
-# Built once (and again when a feature adds a row): this runs on every API request (bench/flash_sale.py). The
-# profile comes along (booking reads the gender and eligibility); its city and industry load only if something
-# reads them.
-_USER_FOR_TOKEN = _user_for_token_statement()
-
-
-def load_with_api_user(name: str, columns: Sequence[Any], loaded: PersonRowLoaded) -> None:
-    """Have every API request read ``columns`` of a feature's per-person table (at most one row per person, keyed
-    by ``user_id``) in the same statement as the person, and give them to ``loaded(user, values)`` (None when the
-    person has no row): a feature that needs that row on most API requests saves a statement on each.
-    Registering the same name again replaces the earlier registration."""
-    global _USER_FOR_TOKEN
-    _api_user_rows[name] = _PersonRow(tuple(columns), loaded)
-    _USER_FOR_TOKEN = _user_for_token_statement()
+# The person a token belongs to, with their profile (booking reads the gender and eligibility from it).
+_USER_FOR_TOKEN = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .options(joinedload(User.profile))
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
 
 
 def user_for_api_token(token: str) -> User | None:
     """The active account a live (not revoked) API token belongs to, else None."""
-    query = _USER_FOR_TOKEN
-    row = db.session.connection().execute(query.statement, {"token_hash": _sha256(token)}).first()
-    if row is None:
+    user = db.session.scalars(_USER_FOR_TOKEN, {"token_hash": _sha256(token)}).unique().first()
+    if user is None or not user.is_active:
         return None
-    user, profile = query.objects.objects(row)
-    if not user.is_active:
-        return None
-    if "profile" not in user.__dict__:  # an object the session already held keeps what it has loaded
-        set_committed_value(user, "profile", profile)
-    for part, person_row in query.rows:
-        key, *values = row[part]
-        person_row.loaded(user, tuple(values) if key is not None else None)
     return user
 
 

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..orgs.models import City, EnterpriseType, Industry
+from ..signals import password_reset_requested
 from ..web import safe_next
 from . import services
 from .forms import LoginForm, PasswordChangeForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm
@@ -188,9 +189,7 @@ def reset_request() -> str | Response:
         user = services.find_by_phone(form.phone.data or "")
         if user is not None and user.email and user.is_active:
             token = services.create_password_reset(user)
-            services.password_reset_requested.send(
-                user, url=url_for("accounts.reset_password", token=token, _external=True)
-            )
+            password_reset_requested.send(user, url=url_for("accounts.reset_password", token=token, _external=True))
             db.session.commit()
         # The same answer whether or not the phone is known (no account enumeration).
         flash(_("如果该手机号已登记电子邮箱，我们已发送重置密码的链接，请在 2 小时内使用。"), "info")

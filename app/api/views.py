@@ -11,7 +11,7 @@ from ..accounts import services as accounts
 from ..accounts.models import Gender, Role
 from ..booking import services as booking
 from ..booking.models import Registration
-from ..errors import DomainError, InvalidInput
+from ..errors import Busy, DomainError, InvalidInput
 from ..events import services as events
 from ..events.models import Allocation, Event, WaitlistPolicy
 from ..extensions import csrf, db, limiter
@@ -28,7 +28,7 @@ csrf.exempt(bp)
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> Response:
     # Nothing of the refused request is kept: closing the session rolls its transaction back and lets go of its
-    # objects without first expiring each of them, as a rollback would (a quarter of a flash sale is refusals).
+    # objects without first expiring each of them, as a rollback would (refusals are common in a flash sale).
     db.session.close()
     body: dict[str, Any] = {"error": error.code, "message": error.message}
     if isinstance(error, InvalidInput) and error.fields:
@@ -39,6 +39,8 @@ def _domain_error(error: DomainError) -> Response:
         body["purposes"] = error.details["purposes"]
     response = jsonify(body)
     response.status_code = error.http_status
+    if isinstance(error, Busy):
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
     return response
 
 
@@ -162,14 +164,10 @@ def create_registration(slot_id: int) -> tuple[Response, int]:
         raise InvalidInput(fields={"consents": [_("必须是文本列表。")]})
     if options is not None and not isinstance(options, dict):
         raise InvalidInput(fields={"options": [_("必须是 JSON 对象。")]})
-    registration = booking.book(api_user(), slot_id, consents=consents, options=options)
-    body = {
-        "id": registration.id,
-        "status": registration.status.value,
-        "waitlist_position": registration.place_when_booked,
-    }
-    # The answer is read: nothing looks at the session's objects after this commit, so it need not expire them
-    # (on the hottest request of a flash sale, expiring them was a few percent of its work).
+    booked = booking.place_booking(api_user(), slot_id, consents=consents, options=options)
+    body = {"id": booked.id, "status": booked.status.value, "waitlist_position": booked.waitlist_place}
+    # The answer is already built: nothing reads the session's objects after this commit, so it need not
+    # expire them.
     db.session().expire_on_commit = False
     db.session.commit()
     return jsonify(body), 201

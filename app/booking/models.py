@@ -27,6 +27,29 @@ class Status(enum.StrEnum):
     NO_SHOW = "no_show"
 
 
+class Cause(enum.StrEnum):
+    """Why a registration changed, as code reads it (stored in the history beside the free-text ``reason``
+    that people read). Receivers branch on the cause, never on the reason's wording."""
+
+    BOOKED = "booked"  # the person booked (confirmed, waitlisted or applied)
+    APPROVED = "approved"  # an organizer approved a pending request
+    REJECTED = "rejected"  # an organizer rejected a request; the reason is theirs, shown to the person
+    LOTTERY = "lottery"  # a lottery draw decided (the lottery feature announces its own results)
+    WITHDRAWN = "withdrawn"  # the system withdrew an application (e.g. the person won another departure)
+    SEAT_FREED = "seat_freed"  # a freed seat went to the waitlist
+    PROMOTED = "promoted"  # an organizer took someone from the waitlist ahead of their turn
+    OFFER_ACCEPTED = "offer_accepted"
+    OFFER_DECLINED = "offer_declined"
+    OFFER_EXPIRED = "offer_expired"
+    CANCELLED = "cancelled"  # cancelled by the person, or by an organizer with a reason shown to the person
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # the person withdrew a consent the booking needed
+    CHECKED_IN = "checked_in"
+    CHECK_IN_UNDONE = "check_in_undone"
+    NO_SHOW = "no_show"
+    MOVED = "moved"  # the seat moved to another slot of the same event
+    MANUAL = "manual"  # any other direct change; the reason says why
+
+
 # Statuses that occupy a seat of the slot's capacity (and of a gender quota).
 HOLDING = frozenset({Status.CONFIRMED, Status.OFFERED, Status.ATTENDED, Status.NO_SHOW})
 # Statuses that count as "registered" (one per person per slot).
@@ -35,7 +58,6 @@ ACTIVE = frozenset(HOLDING | {Status.PENDING, Status.WAITLISTED})
 
 class Registration(Model):
     __tablename__ = "registrations"
-    __allow_unmapped__ = True  # for place_when_booked, which is not a column
     __table_args__ = (
         Index(
             "uq_registrations_active_slot_user",
@@ -86,17 +108,14 @@ class Registration(Model):
         back_populates="registration", order_by="RegistrationHistory.id", cascade="all, delete-orphan"
     )
 
-    # Set by ``booking.book`` on a new waitlisted registration: its place in the queue when it joined (the API
-    # answers with it without another query). Not stored: the place changes as others leave.
-    place_when_booked: int | None = None
-
     @property
     def holds_seat(self) -> bool:
         return self.status in HOLDING
 
 
 class RegistrationHistory(Model):
-    """One row per transition; never updated (actor becomes NULL if that account is deleted)."""
+    """One row per change (``booking.states.plan`` decides it, ``booking.store`` writes it); never updated (actor
+    becomes NULL if that account is deleted)."""
 
     __tablename__ = "registration_history"
 
@@ -104,6 +123,8 @@ class RegistrationHistory(Model):
     registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[Status | None] = mapped_column(Enum(Status, native_enum=False, length=20))
     to_status: Mapped[Status] = mapped_column(Enum(Status, native_enum=False, length=20))
+    # Why, as code reads it (None on rows written before causes were recorded); ``reason`` is for people.
+    cause: Mapped[Cause | None] = mapped_column(Enum(Cause, native_enum=False, length=20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(String(200), default="")
     at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -1,8 +1,10 @@
-"""The booking engine shared by every service kind (DESIGN.md §4–5).
+"""The booking engine shared by every service kind (DESIGN.md §4–5): the rules of booking, cancelling,
+offers, approval, check-in and moves.
 
-Every function that changes seats first takes the slot's row lock (``lock_slot``), then reads the counters,
-then changes registrations through ``states.transition``. Functions flush but never commit: the caller (a
-view, the API, the CLI, the scheduler) commits once.
+Each service reads top to bottom the same way: lock the slot (``lock_slot``; several in id order), read what it
+needs, ask the kind's policy, then make the change through ``booking.changes`` — which plans it
+(``states.plan``), writes it once (``booking.store``) and announces it once. Functions flush but never commit:
+the caller (a view, the API, the CLI, the scheduler) commits once.
 """
 
 from __future__ import annotations
@@ -13,21 +15,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from blinker import signal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import contains_eager
 
 from .. import clock
 from ..accounts import services as accounts
 from ..accounts.models import User
 from ..accounts.services import ConsentRequired
-from ..database import RowObjects
+from ..database import locks_may_time_out
 from ..errors import DomainError, NotFound
 from ..events.kinds import policy_for
 from ..events.models import Allocation, Event, Slot, WaitlistPolicy
 from ..extensions import db
+from ..signals import consent_withdrawn
+from . import changes
 from .errors import (
     AlreadyRegistered,
     CancelDeadlinePassed,
@@ -38,13 +41,8 @@ from .errors import (
     OfferExpired,
     WindowClosed,
 )
-from .models import ACTIVE, HOLDING, Registration, RegistrationHistory, Status
-from .states import _adjust_counters, new_registration, transition
-
-# Sent with the person before a booking takes the slot's lock, in the booking's transaction: receivers read now
-# what they will need under the lock (the notifications feature: the person's channel choices), so that less
-# happens while the lock is held.
-booking_requested = signal("booking-requested")
+from .models import ACTIVE, Cause, Registration, Status
+from .store import NewRegistration
 
 
 def new_ticket_code() -> str:
@@ -52,30 +50,23 @@ def new_ticket_code() -> str:
     return secrets.token_urlsafe(16)
 
 
-# Built once (every booking runs it): the slot with its event, as one Core row made into the session's objects
-# (``RowObjects``: the ORM's loading machinery cost more than the statement). The event's organization and city
-# load only if something reads them.
-_SLOT_AND_EVENT = RowObjects(Slot, Event)
-_SLOT = (
-    select(*_SLOT_AND_EVENT.columns)
-    .select_from(Slot.__table__.join(Event.__table__, Slot.__table__.c.event_id == Event.__table__.c.id))
-    .where(Slot.__table__.c.id == bindparam("slot_id"))
-)
-_SLOT_FOR_UPDATE = _SLOT.with_for_update(of=Slot.__table__)
+# The slot with its event, in one statement; the slot's row only is locked (PostgreSQL ``FOR UPDATE OF``).
+_SLOT = select(Slot).join(Slot.event).options(contains_eager(Slot.event)).where(Slot.id == bindparam("slot_id"))
+_SLOT_FOR_UPDATE = _SLOT.with_for_update(of=Slot)
 
 
 def lock_slot(slot_id: int) -> Slot:
     """Load the slot with its row locked for the rest of the transaction (PostgreSQL ``FOR UPDATE``; on SQLite
-    the transaction's ``BEGIN IMMEDIATE`` already serialises writers). Fresh values replace any stale copy; the
-    session's pending changes are written first, as a query would."""
+    the transaction's ``BEGIN IMMEDIATE`` already serialises writers), with fresh values replacing any stale
+    copy: every change of seats reads the counters under this lock. A lock not obtained within the lock timeout
+    raises ``Busy`` (retry shortly)."""
     statement = _SLOT_FOR_UPDATE if current_app.config["BOOKING_LOCKING"] else _SLOT
-    session = db.session()
-    session.flush()
-    row = session.connection().execute(statement, {"slot_id": slot_id}).first()
-    if row is None:
+    with locks_may_time_out():
+        slot = db.session.scalars(
+            statement, {"slot_id": slot_id}, execution_options={"populate_existing": True}
+        ).first()
+    if slot is None:
         raise NotFound()
-    slot, event = _SLOT_AND_EVENT.objects(row, refresh=True)
-    set_committed_value(slot, "event", event)
     return slot
 
 
@@ -168,14 +159,23 @@ def _waitlist_has_room(slot: Slot) -> bool:
     return slot.max_waitlist is None or slot.waitlisted < slot.max_waitlist
 
 
-def _take_seat(registration: Registration, slot: Slot, status: Status, actor: User | None, reason: str) -> None:
-    policy_for(slot.event.kind).before_hold(registration, slot)
-    transition(registration, status, actor=actor, reason=reason, slot=slot)
-    if status == Status.OFFERED:
-        registration.offer_expires_at = clock.now() + timedelta(hours=slot.offer_hours)
+def _offer_deadline(slot: Slot) -> datetime:
+    return clock.now() + timedelta(hours=slot.offer_hours)
 
 
-def book(
+@dataclass(frozen=True)
+class BookingResult:
+    """What a booking answers: the new registration's id and status, its place in the waitlist when it joined
+    one (None otherwise; the place changes as others leave), and the stored registration for in-process
+    callers."""
+
+    id: int
+    status: Status
+    waitlist_place: int | None
+    registration: Registration
+
+
+def place_booking(
     user: User,
     slot_id: int,
     *,
@@ -183,14 +183,13 @@ def book(
     options: dict[str, Any] | None = None,
     actor: User | None = None,
     enforce_window: bool = True,
-) -> Registration:
+) -> BookingResult:
     """Register ``user`` for a slot. Rules, in order: the event is published, not cancelled and (for
     employees) inside its sign-up window; the person is eligible; every consent the kind requires was given
     with this request; they have no active registration for this slot (or this event, unless it allows
     several); then a seat is taken if the slot and their gender's quota have room (first-come), the request
-    waits for approval or the draw (approval / lottery), or joins the waitlist (``place_when_booked`` says
-    where); otherwise ``Full``."""
-    booking_requested.send(user)
+    waits for approval or the draw (approval / lottery), or joins the waitlist (the result gives the place);
+    otherwise ``Full``."""
     slot = lock_slot(slot_id)
     event = slot.event
     _check_event_open(event, slot, enforce_window=enforce_window)
@@ -210,8 +209,8 @@ def book(
         if _has_active_registration(user.id, slot):
             raise AlreadyRegistered()  # tell a person who already has a place that, rather than "full"
         raise Full()
-    registration = new_registration(
-        slot,
+    new = NewRegistration(
+        slot_id=slot.id,
         event_id=event.id,
         user_id=user.id,
         gender=gender,
@@ -219,21 +218,38 @@ def book(
         ticket_code=new_ticket_code(),
         options=options,
         single_per_event=not event.allow_multiple_slots,
+        created_at=clock.now(),
     )
+    # No duplicate check before the registration is written: its INSERT refuses a second active registration
+    # of the person (AlreadyRegistered), before anything else is written.
     actor = actor or user
-    # No duplicate check before a registration is written: its INSERT refuses a second active registration of
-    # the person (AlreadyRegistered), before anything else is written.
+    place = None
     if not first_come:
-        transition(registration, Status.PENDING, actor=actor, reason="applied", slot=slot)
+        status, reason = Status.PENDING, "applied"
     elif takes_seat:
-        _take_seat(registration, slot, Status.CONFIRMED, actor, "booked")
+        status, reason = Status.CONFIRMED, "booked"
     else:
+        status, reason = Status.WAITLISTED, "full"
         # When everyone waits with the same priority, a newcomer waits behind all of them: no need to count.
-        uniform = policy.uniform_waitlist_priority
-        ahead = slot.waitlisted if uniform else _waitlist_ahead(slot, priority)
-        transition(registration, Status.WAITLISTED, actor=actor, reason="full", slot=slot)
-        registration.place_when_booked = ahead + 1
-    return registration
+        place = 1 + (slot.waitlisted if policy.uniform_waitlist_priority else _waitlist_ahead(slot, priority))
+    registration = changes.insert(new, status, actor=actor, cause=Cause.BOOKED, reason=reason, slot=slot)
+    return BookingResult(registration.id, registration.status, place, registration)
+
+
+def book(
+    user: User,
+    slot_id: int,
+    *,
+    consents: Iterable[str] = (),
+    options: dict[str, Any] | None = None,
+    actor: User | None = None,
+    enforce_window: bool = True,
+) -> Registration:
+    """``place_booking`` for callers that go on with the registration itself (pages, the organizer console,
+    demo data): the same rules, the stored registration returned."""
+    return place_booking(
+        user, slot_id, consents=consents, options=options, actor=actor, enforce_window=enforce_window
+    ).registration
 
 
 def fill_from_waitlist(slot: Slot, actor: User | None = None) -> list[Registration]:
@@ -248,32 +264,49 @@ def fill_from_waitlist(slot: Slot, actor: User | None = None) -> list[Registrati
         .order_by(Registration.priority, Registration.waitlisted_at, Registration.id)
     ).all()
     served: list[Registration] = []
-    status = Status.OFFERED if slot.waitlist_policy == WaitlistPolicy.OFFER else Status.CONFIRMED
+    offers = slot.waitlist_policy == WaitlistPolicy.OFFER
+    status = Status.OFFERED if offers else Status.CONFIRMED
     for candidate in waiting:
         if slot.available <= 0:
             break
         if slot.available_for(candidate.gender) <= 0:
             continue
         try:
-            _take_seat(candidate, slot, status, actor, "seat freed")
+            changes.transition(
+                candidate,
+                status,
+                actor=actor,
+                cause=Cause.SEAT_FREED,
+                reason="seat freed",
+                slot=slot,
+                offer_expires_at=_offer_deadline(slot) if offers else None,
+            )
         except DomainError:
             continue
-        candidate.from_waitlist = True
         served.append(candidate)
     return served
 
 
-def _release(registration: Registration, slot: Slot, to: Status, actor: User | None, reason: str) -> None:
-    was_holding = registration.status in HOLDING
-    transition(registration, to, actor=actor, reason=reason, slot=slot)
+def _release(registration: Registration, slot: Slot, to: Status, actor: User | None, cause: Cause, reason: str) -> None:
+    was_holding = registration.holds_seat
+    changes.transition(registration, to, actor=actor, cause=cause, reason=reason, slot=slot)
     if was_holding:
         policy_for(slot.event.kind).after_release(registration, slot)
         fill_from_waitlist(slot, actor)
 
 
-def cancel(registration: Registration, *, actor: User, reason: str = "cancelled", by_organizer: bool = False) -> None:
+def cancel(
+    registration: Registration,
+    *,
+    actor: User | None,
+    reason: str = "cancelled",
+    by_organizer: bool = False,
+    cause: Cause = Cause.CANCELLED,
+) -> None:
     """Cancel a registration. After the event's cancellation deadline a person can no longer give back a seat
-    they hold (an organizer still can). A freed seat moves the waitlist in the same transaction."""
+    they hold (an organizer, or the system with ``by_organizer``, still can). A freed seat moves the waitlist in
+    the same transaction. ``cause`` says why when it is not the person's or an organizer's own choice (a consent
+    withdrawn, an application withdrawn by a trip rule)."""
     slot = lock_slot(registration.slot_id)
     _reload(registration)
     if registration.status not in ACTIVE or registration.status in (Status.ATTENDED, Status.NO_SHOW):
@@ -281,7 +314,7 @@ def cancel(registration: Registration, *, actor: User, reason: str = "cancelled"
     deadline = slot.event.cancel_deadline
     if not by_organizer and registration.holds_seat and deadline is not None and clock.now() > deadline:
         raise CancelDeadlinePassed()
-    _release(registration, slot, Status.CANCELLED, actor, reason)
+    _release(registration, slot, Status.CANCELLED, actor, cause, reason)
 
 
 def accept_offer(registration: Registration, *, actor: User) -> None:
@@ -291,9 +324,11 @@ def accept_offer(registration: Registration, *, actor: User) -> None:
     if registration.status != Status.OFFERED:
         raise IllegalTransition()
     if registration.offer_expires_at is not None and registration.offer_expires_at <= clock.now():
-        _release(registration, slot, Status.EXPIRED, None, "offer expired")
+        _release(registration, slot, Status.EXPIRED, None, Cause.OFFER_EXPIRED, "offer expired")
         raise OfferExpired()
-    transition(registration, Status.CONFIRMED, actor=actor, reason="offer accepted", slot=slot)
+    changes.transition(
+        registration, Status.CONFIRMED, actor=actor, cause=Cause.OFFER_ACCEPTED, reason="offer accepted", slot=slot
+    )
 
 
 def decline_offer(registration: Registration, *, actor: User) -> None:
@@ -302,7 +337,7 @@ def decline_offer(registration: Registration, *, actor: User) -> None:
     _reload(registration)
     if registration.status != Status.OFFERED:
         raise IllegalTransition()
-    _release(registration, slot, Status.CANCELLED, actor, "offer declined")
+    _release(registration, slot, Status.CANCELLED, actor, Cause.OFFER_DECLINED, "offer declined")
 
 
 def expire_offers(now: datetime | None = None) -> int:
@@ -321,7 +356,7 @@ def expire_offers(now: datetime | None = None) -> int:
             continue
         if registration.offer_expires_at is None or registration.offer_expires_at > now:
             continue
-        _release(registration, slot, Status.EXPIRED, None, "offer expired")
+        _release(registration, slot, Status.EXPIRED, None, Cause.OFFER_EXPIRED, "offer expired")
         expired += 1
     return expired
 
@@ -334,9 +369,13 @@ def approve(registration: Registration, *, actor: User) -> Status:
     if registration.status != Status.PENDING:
         raise IllegalTransition()
     if slot.available_for(registration.gender) > 0:
-        _take_seat(registration, slot, Status.CONFIRMED, actor, "approved")
+        changes.transition(
+            registration, Status.CONFIRMED, actor=actor, cause=Cause.APPROVED, reason="approved", slot=slot
+        )
     elif _waitlist_has_room(slot):
-        transition(registration, Status.WAITLISTED, actor=actor, reason="approved, full", slot=slot)
+        changes.transition(
+            registration, Status.WAITLISTED, actor=actor, cause=Cause.APPROVED, reason="approved, full", slot=slot
+        )
     else:
         raise Full()
     return registration.status
@@ -348,7 +387,9 @@ def reject(registration: Registration, *, actor: User, reason: str) -> None:
     _reload(registration)
     if registration.status not in (Status.PENDING, Status.WAITLISTED):
         raise IllegalTransition()
-    transition(registration, Status.REJECTED, actor=actor, reason=reason or "rejected", slot=slot)
+    changes.transition(
+        registration, Status.REJECTED, actor=actor, cause=Cause.REJECTED, reason=reason or "rejected", slot=slot
+    )
 
 
 def promote(registration: Registration, *, actor: User) -> None:
@@ -359,8 +400,7 @@ def promote(registration: Registration, *, actor: User) -> None:
         raise IllegalTransition()
     if slot.available_for(registration.gender) <= 0:
         raise Full()
-    _take_seat(registration, slot, Status.CONFIRMED, actor, "promoted")
-    registration.from_waitlist = True
+    changes.transition(registration, Status.CONFIRMED, actor=actor, cause=Cause.PROMOTED, reason="promoted", slot=slot)
 
 
 def check_in(registration: Registration, *, actor: User) -> bool:
@@ -372,7 +412,9 @@ def check_in(registration: Registration, *, actor: User) -> bool:
         return False
     if registration.status not in (Status.CONFIRMED, Status.NO_SHOW):
         raise IllegalTransition()
-    transition(registration, Status.ATTENDED, actor=actor, reason="checked in", slot=slot)
+    changes.transition(
+        registration, Status.ATTENDED, actor=actor, cause=Cause.CHECKED_IN, reason="checked in", slot=slot
+    )
     return True
 
 
@@ -382,7 +424,9 @@ def undo_check_in(registration: Registration, *, actor: User) -> None:
     _reload(registration)
     if registration.status != Status.ATTENDED:
         raise IllegalTransition()
-    transition(registration, Status.CONFIRMED, actor=actor, reason="check-in undone", slot=slot)
+    changes.transition(
+        registration, Status.CONFIRMED, actor=actor, cause=Cause.CHECK_IN_UNDONE, reason="check-in undone", slot=slot
+    )
 
 
 def mark_no_shows(event: Event, *, actor: User) -> int:
@@ -394,16 +438,20 @@ def mark_no_shows(event: Event, *, actor: User) -> int:
         locked = lock_slot(slot.id)
         for registration in db.session.scalars(
             select(Registration).where(Registration.slot_id == slot.id, Registration.status == Status.CONFIRMED)
-        ):
-            transition(registration, Status.NO_SHOW, actor=actor, reason="no-show", slot=locked)
+        ).all():
+            changes.transition(
+                registration, Status.NO_SHOW, actor=actor, cause=Cause.NO_SHOW, reason="no-show", slot=locked
+            )
             count += 1
     return count
 
 
 def move(registration: Registration, to_slot_id: int, *, actor: User, by_organizer: bool = False) -> Registration:
-    """Move a seat-holding registration to another slot of the same event in one step: both slots are locked
-    (in id order), the new slot must have room for the person's gender, then the seat changes hands. Nobody
-    ever holds two seats or loses the first when the second is full."""
+    """Move a confirmed registration to another slot of the same event in one step: both slots are locked (in id
+    order), the new slot must be open (its sign-up window too, unless an organizer moves the person) and have
+    room for the person's gender, then the seat changes hands (``changes.move``: one write, announced once, so
+    the person's reminders follow the new time whoever moved them). Nobody ever holds two seats or loses the
+    first when the second is full; a freed seat moves the source slot's waitlist."""
     if registration.slot_id == to_slot_id:
         return registration
     slots = {slot.id: slot for slot in lock_slots([registration.slot_id, to_slot_id])}
@@ -418,24 +466,7 @@ def move(registration: Registration, to_slot_id: int, *, actor: User, by_organiz
         raise AlreadyRegistered()
     if target.available_for(registration.gender) <= 0:
         raise Full()
-    policy = policy_for(target.event.kind)
-    _adjust_counters(source, registration.gender, -1)
-    policy.after_release(registration, source)
-    registration.slot = target
-    registration.slot_id = target.id
-    policy.before_hold(registration, target)
-    _adjust_counters(target, registration.gender, +1)
-    db.session.add(
-        RegistrationHistory(
-            registration_id=registration.id,
-            from_status=registration.status,
-            to_status=registration.status,
-            actor_id=actor.id,
-            reason=f"moved from slot {source.id} to slot {target.id}",
-            at=clock.now(),
-        )
-    )
-    db.session.flush()
+    changes.move(registration, source, target, actor=actor)
     fill_from_waitlist(source, actor)
     return registration
 
@@ -561,7 +592,13 @@ def cancel_future_for_purpose(user: User, purpose: str, actor: User | None) -> i
     for registration in rows:
         event = registration.slot.event
         if purpose in policy_for(event.kind).required_consents(event, registration.options):
-            cancel(registration, actor=actor or user, reason="consent withdrawn", by_organizer=True)
+            cancel(
+                registration,
+                actor=actor or user,
+                reason="consent withdrawn",
+                by_organizer=True,
+                cause=Cause.CONSENT_WITHDRAWN,
+            )
             cancelled += 1
     return cancelled
 
@@ -570,4 +607,4 @@ def _on_consent_withdrawn(user: User, *, purpose: str, actor: User | None = None
     return cancel_future_for_purpose(user, purpose, actor)
 
 
-accounts.consent_withdrawn.connect(_on_consent_withdrawn)
+consent_withdrawn.connect(_on_consent_withdrawn)

@@ -18,6 +18,7 @@ from ..accounts.models import Gender, User
 
 if TYPE_CHECKING:
     from ..booking.models import Registration
+    from ..booking.states import Plan
     from .models import Event, Slot
 
 
@@ -77,6 +78,19 @@ class KindPolicy:
 
     def after_release(self, registration: Registration, slot: Slot) -> None:
         """Called with the slot locked just after ``registration`` gave its seat back."""
+
+    def after_change(self, registration: Registration, plan: Plan) -> None:
+        """Called once for every change of a registration of this kind, in the change's transaction, after it is
+        written and before ``registration_changed`` is sent: ``plan`` says what changed (from and to status,
+        cause, actor). Set-wise changes call it row by row (``reacts_to_each_change``). A kind keeps its own
+        rows in step here (a mixer's badge at check-in, a screening's booking row) instead of filtering the
+        global signal by kind."""
+
+    @property
+    def reacts_to_each_change(self) -> bool:
+        """True when the kind overrides ``after_change``: the engine then loads the rows of a set-wise change to
+        call it for each; otherwise a set-wise change costs this kind nothing."""
+        return type(self).after_change is not KindPolicy.after_change
 
     def ticket_lines(self, registration: Registration) -> list[tuple[str, str]]:
         """Extra (label, value) lines printed on the ticket."""

@@ -39,21 +39,17 @@ def _mixer_settings(event_id: int) -> Any:
 
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, kind policy, scheduler task, profile links and template helper."""
-    from ..booking.states import registration_changed, registrations_changed
     from ..events.kinds import register_kind
     from ..tasks import register_task
     from ..web import register_profile_link
     from . import (
         models,  # noqa: F401 - tables for create_all / migrations
         privacy,
-        services,
     )
     from .policy import MixerPolicy
     from .views import api_bp, bp, org_bp
 
     register_kind(MixerPolicy())
-    registration_changed.connect(services.on_registration_changed)  # idempotent: one connection per receiver
-    registrations_changed.connect(services.on_registrations_changed)
     privacy.connect()
     register_task("mixers.reveal_due", _reveal_due, every_seconds=60)
     register_profile_link(_profile_link)

@@ -17,6 +17,7 @@ from ..extensions import db
 
 if TYPE_CHECKING:
     from ..booking.models import Registration
+    from ..booking.states import Plan
     from ..events.models import Event, Slot
 
 NICKNAME_MAX = 12
@@ -55,6 +56,13 @@ class MixerPolicy(KindPolicy):
         options = options or {}
         nickname = clean_nickname(options.get("nickname"), user.name, required=False)
         return {"nickname": nickname, "share_contact": _truthy(options.get("share_contact"))}
+
+    def after_change(self, registration: Registration, plan: Plan) -> None:
+        """Badges follow check-ins (``services.keep_badges_in_step``)."""
+        # Imported here: the services module imports this one for the nickname rules.
+        from .services import keep_badges_in_step
+
+        keep_badges_in_step(registration, plan.from_status, plan.to_status)
 
     def ticket_lines(self, registration: Registration) -> list[tuple[str, str]]:
         from .models import MixerAttendee

@@ -1,4 +1,4 @@
-"""Mixers' answers to the privacy feature's signals (connected by name, no import of that feature): a person's
+"""Mixers' answers to the privacy signals (``app.signals``): a person's
 own-data export (their side only — never a pick someone made about them), forgetting on account deletion, and
 the retention limit of contact details."""
 
@@ -12,6 +12,7 @@ from sqlalchemy import delete, or_, select, update
 
 from ..events.models import Event
 from ..extensions import db
+from ..signals import account_deleting, privacy_export, privacy_retention
 from .models import MixerAttendee, MixerOutcome, MixerPair, MixerPick, MixerReveal, OutcomeKind
 
 # Contact details given for a match card are kept this many days after the reveal (the last follow-up is at
@@ -132,8 +133,6 @@ def _on_retention(now: datetime, **_kwargs: Any) -> int:
 
 def connect() -> None:
     """Connect by name (idempotent: blinker keeps one connection per receiver)."""
-    from blinker import signal
-
-    signal("privacy-export").connect(_on_export, weak=False)
-    signal("account-deleting").connect(_on_deleting, weak=False)
-    signal("privacy-retention").connect(_on_retention, weak=False)
+    privacy_export.connect(_on_export, weak=False)
+    account_deleting.connect(_on_deleting, weak=False)
+    privacy_retention.connect(_on_retention, weak=False)

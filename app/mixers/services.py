@@ -21,10 +21,9 @@ from .. import clock, outbox
 from ..accounts.models import Gender, User
 from ..booking import services as booking
 from ..booking.models import Registration, Status
-from ..booking.states import replay_each
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events import services as events
-from ..events.models import Event, Slot
+from ..events.models import Event
 from ..extensions import db
 from ..orgs.scope import require_manages
 from .models import (
@@ -312,17 +311,16 @@ def _give_badge(event: Event, registration: Registration) -> MixerAttendee:
     return attendee
 
 
-def on_registration_changed(registration: Registration, **change: Any) -> None:
-    """Receiver of the booking engine's ``registration-changed``: whoever checks a mixer registrant in (this
-    feature's door page, the organizer console, a QR scan) gives them a badge; undoing a check-in before the
-    reveal takes the badge and any picks to or from it away."""
-    slot = registration.slot
-    event = slot.event if slot is not None else db.session.get(Event, registration.event_id)
-    if event is None or event.kind != KIND or registration.user_id is None:
+def keep_badges_in_step(registration: Registration, from_status: Status | None, to_status: Status) -> None:
+    """The mixer kind's reaction to its registrations' changes (``MixerPolicy.after_change``): whoever checks a
+    mixer registrant in (this feature's door page, the organizer console, a QR scan) gives them a badge;
+    undoing a check-in before the reveal takes the badge and any picks to or from it away."""
+    if registration.user_id is None:
         return
-    if change.get("to_status") == Status.ATTENDED:
+    event = registration.slot.event
+    if to_status == Status.ATTENDED:
         _give_badge(event, registration)
-    elif change.get("from_status") == Status.ATTENDED and not is_revealed(event.id):
+    elif from_status == Status.ATTENDED and not is_revealed(event.id):
         attendee = db.session.scalar(
             select(MixerAttendee).where(
                 MixerAttendee.event_id == event.id, MixerAttendee.user_id == registration.user_id
@@ -334,16 +332,6 @@ def on_registration_changed(registration: Registration, **change: Any) -> None:
             )
             db.session.delete(attendee)
             db.session.flush()
-
-
-_replay_mixer_changes = replay_each(on_registration_changed)
-
-
-def on_registrations_changed(slot: Slot, **change: Any) -> None:
-    """Set-wise changes (``transition_many``) concern this feature only on a mixer slot: then each row is
-    handled like a single change."""
-    if slot.event.kind == KIND:
-        _replay_mixer_changes(slot, **change)
 
 
 def update_card_profile(

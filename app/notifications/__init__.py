@@ -34,12 +34,16 @@ def _settings_link(user: Any) -> Any:
 def init_app(app: Flask) -> None:
     """Register the blueprint, nav entries, the outbox channel resolver and the signal receivers (connecting
     the same function twice is a no-op, so create_app may run many times)."""
-    from blinker import signal
-
-    from ..accounts.services import load_with_api_user, password_reset_requested
-    from ..booking.services import booking_requested
-    from ..booking.states import registration_changed, registrations_changed
     from ..outbox import set_channel_resolver
+    from ..signals import (
+        account_deleting,
+        event_times_changed,
+        password_reset_requested,
+        privacy_export,
+        privacy_retention,
+        registration_changed,
+        registrations_changed,
+    )
     from ..web import register_nav, register_profile_link
     from . import (
         models,  # noqa: F401  (tables known to create_all and Alembic)
@@ -52,15 +56,12 @@ def init_app(app: Flask) -> None:
     register_profile_link(_settings_link)
     set_channel_resolver(services.resolve_channels)
     registration_changed.connect(services.on_registration_changed)
-    booking_requested.connect(services.on_booking_requested)
-    # A booking through the API reads the person's channel choices: they come with the person.
-    load_with_api_user("channel_preference", services.CHOICE_COLUMNS, services.remember_channel_choice)
     registrations_changed.connect(services.on_registrations_changed)
     password_reset_requested.connect(services.on_password_reset_requested)
-    services.event_times_changed.connect(services.on_event_times_changed)
-    signal("privacy-export").connect(services.export_for, weak=False)
-    signal("account-deleting").connect(services.forget, weak=False)
-    signal("privacy-retention").connect(services.purge_old_inbox, weak=False)
+    event_times_changed.connect(services.on_event_times_changed)
+    privacy_export.connect(services.export_for, weak=False)
+    account_deleting.connect(services.forget, weak=False)
+    privacy_retention.connect(services.purge_old_inbox, weak=False)
     app.config.setdefault("NOTIFY_LEASE_SECONDS", 300)
     app.config.setdefault("NOTIFY_MAX_ATTEMPTS", 5)
     app.config.setdefault("NOTIFY_BATCH", 100)

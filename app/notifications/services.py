@@ -2,9 +2,8 @@
 inbox.
 
 Receivers of ``registration_changed`` run inside the booking transaction and only ``enqueue`` (no network), so
-a message exists exactly when the change that causes it commits.
-
-
+a message exists exactly when the change that causes it commits. They branch on the change's typed ``cause``
+(``booking.models.Cause``), never on the free-text reason.
 """
 
 from __future__ import annotations
@@ -15,14 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from blinker import signal
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, func, select, update
 
 from .. import clock
 from ..accounts.models import User
-from ..booking.models import Registration, Status
-from ..booking.states import RegistrationChange, replay_each
+from ..booking.changes import RegistrationChange, replay_each
+from ..booking.models import Cause, Registration, Status
 from ..errors import NotFound
 from ..events.models import Allocation, Event, Slot
 from ..extensions import db
@@ -33,10 +31,6 @@ from .models import ChannelPreference, InboxMessage
 
 DEFAULT_REMINDER_HOURS = (24, 2)
 INBOX_PAGE_SIZE = 30
-
-# Organizer tools send this after changing an event's times (``signal("event-times-changed").send(event)``):
-# pending reminders are re-planned for the new start. Named signals are shared by name, no import needed.
-event_times_changed = signal("event-times-changed")
 
 # Kinds that always reach the inbox whatever the person chose (DESIGN.md §6).
 ESSENTIAL_KINDS = frozenset({"booking_offer", "booking_cancelled", "booking_result", "lottery_result", "mixer_reveal"})
@@ -53,33 +47,22 @@ class ChannelChoice:
     sms: bool = False
 
 
-def _preference_cache() -> dict[int, ChannelChoice]:
-    """Preferences read in the current transaction (a new transaction starts with an empty cache)."""
-    session = db.session()
-    transaction = session.get_transaction()
-    holder = session.info.get("channel_preferences")
-    if holder is None or holder[0] is not transaction:
-        holder = (transaction, {})
-        session.info["channel_preferences"] = holder
-    return holder[1]  # type: ignore[no-any-return]
-
-
 _preferences = ChannelPreference.__table__.c
 _ONE_PREFERENCE = select(_preferences.email, _preferences.sms).where(_preferences.user_id == bindparam("user_id"))
 
 
 def preferences_for(user_ids: Sequence[int]) -> dict[int, ChannelChoice]:
-    """The channel choices of many people (the defaults for those who never chose), read in a few queries and
-    kept for the rest of the transaction: a booking resolves channels for several messages to the same person,
-    a lottery's results or a mixer's reveal for thousands of people."""
-    cache = _preference_cache()
-    missing = sorted({user_id for user_id in user_ids if user_id not in cache})
-    if len(missing) == 1:  # every booking: one prepared statement
-        row = db.session.connection().execute(_ONE_PREFERENCE, {"user_id": missing[0]}).first()
-        cache[missing[0]] = ChannelChoice(row.email, row.sms) if row is not None else ChannelChoice()
-    elif missing:
-        _read_preferences(missing, cache)
-    return {user_id: cache[user_id] for user_id in user_ids}
+    """The channel choices of many people (the defaults for those who never chose): one plain SELECT for one
+    person (every booking: the outbox resolves its messages' channels in one batch), 900 people per query for
+    a lottery's results or a mixer's reveal."""
+    wanted = sorted(set(user_ids))
+    found: dict[int, ChannelChoice] = {}
+    if len(wanted) == 1:
+        row = db.session.connection().execute(_ONE_PREFERENCE, {"user_id": wanted[0]}).first()
+        found[wanted[0]] = ChannelChoice(row.email, row.sms) if row is not None else ChannelChoice()
+    elif wanted:
+        _read_preferences(wanted, found)
+    return {user_id: found[user_id] for user_id in user_ids}
 
 
 def _read_preferences(user_ids: Sequence[int], cache: dict[int, ChannelChoice]) -> None:
@@ -126,22 +109,6 @@ def resolve_channels(wanted: Sequence[tuple[Any, str, bool]]) -> dict[tuple[int,
     return resolved
 
 
-def on_booking_requested(user: Any, **_ignored: Any) -> None:
-    """Read the person's channel choices before the booking takes the slot's lock (the confirmation or
-    waitlist notice needs them under it), unless they came with the person (the API's token query)."""
-    preferences_for([user.id])
-
-
-# Read with the API's person (``accounts.load_with_api_user``): every booking through the API needs them.
-CHOICE_COLUMNS = (_preferences.email, _preferences.sms)
-
-
-def remember_channel_choice(user: Any, values: tuple[Any, ...] | None) -> None:
-    """Keep the channel choices read with the person (``CHOICE_COLUMNS``; None: never chosen, the defaults) for
-    the rest of the transaction, as ``preferences_for`` would."""
-    _preference_cache()[user.id] = ChannelChoice(*values) if values is not None else ChannelChoice()
-
-
 def save_preferences(user: User, *, email: bool, sms: bool) -> ChannelPreference:
     """Store the person's channel choices; they apply to messages enqueued from now on."""
     preference = db.session.get(ChannelPreference, user.id)
@@ -151,7 +118,6 @@ def save_preferences(user: User, *, email: bool, sms: bool) -> ChannelPreference
     preference.email = email
     preference.sms = sms
     db.session.flush()
-    _preference_cache()[user.id] = ChannelChoice(preference.email, preference.sms)
     return preference
 
 
@@ -286,6 +252,7 @@ def on_registration_changed(
     *,
     from_status: Status | None,
     to_status: Status,
+    cause: Cause = Cause.MANUAL,
     actor: User | None = None,
     reason: str = "",
     **_ignored: Any,
@@ -294,12 +261,17 @@ def on_registration_changed(
     confirmation (email carries the .ics) and reminders; waitlisted → waitlist notice; offered → an essential
     offer with its deadline; an organizer's approval decision → an essential result (lottery results are
     announced by the lottery feature: only the reminders are planned here); cancelled by an organizer (not by
-    the person, not by the system) → an essential cancellation notice; an expired offer → a notice. Leaving
-    "confirmed" skips the reminders not yet sent."""
+    the person, not by the system) → an essential cancellation notice with the organizer's reason; an expired
+    offer → a notice. Leaving "confirmed" skips the reminders not yet sent; a seat moved to another slot (by
+    the person or an organizer) has its reminders planned again for the new start."""
     if registration.user_id is None:
         return
+    if cause == Cause.MOVED:
+        cancel_reminders(registration)
+        plan_reminders(registration)
+        return
     decided = from_status == Status.PENDING  # an organizer's approval or a lottery draw
-    if decided and (registration.slot.allocation == Allocation.LOTTERY or reason.startswith("lottery")):
+    if decided and (registration.slot.allocation == Allocation.LOTTERY or cause == Cause.LOTTERY):
         # The lottery feature announces its own results (with the draw's details): only plan the reminders.
         if to_status == Status.CONFIRMED:
             plan_reminders(registration, revive=False)
@@ -346,8 +318,8 @@ def on_registration_changed(
         # An organizer (or admin) cancelled. Cancellations by the system (actor None: a trip place released,
         # a consent withdrawn) are announced by the feature that made them.
         by_staff = actor is not None and actor.id != registration.user_id
-        if by_staff and reason != "offer declined":
-            _notify(registration, "booking_cancelled", "cancelled", essential=True, reason=_reason_text(reason))
+        if by_staff and cause == Cause.CANCELLED:
+            _notify(registration, "booking_cancelled", "cancelled", essential=True, reason=reason)
     elif to_status == Status.EXPIRED and from_status == Status.OFFERED:
         _notify(registration, "booking_offer_expired", "offer-expired")
     if from_status == Status.CONFIRMED and to_status not in (Status.ATTENDED, Status.NO_SHOW):
@@ -360,12 +332,17 @@ _replay_notification_changes = replay_each(on_registration_changed)
 
 
 def on_registrations_changed(
-    slot: Slot, *, changes: Sequence[RegistrationChange], to_status: Status, reason: str = "", **extra: Any
+    slot: Slot,
+    *,
+    changes: Sequence[RegistrationChange],
+    to_status: Status,
+    cause: Cause = Cause.MANUAL,
+    **extra: Any,
 ) -> None:
     """Set-wise changes (``transition_many``) tell people what single changes tell them. A lottery's decisions
     are announced by the lottery feature, so for them only the winners' reminders are planned, for all winners
     in one statement; any other change is told row by row."""
-    lottery = slot.allocation == Allocation.LOTTERY or reason.startswith("lottery")
+    lottery = slot.allocation == Allocation.LOTTERY or cause == Cause.LOTTERY
     decided = [change for change in changes if change.from_status == Status.PENDING] if lottery else []
     if decided and to_status == Status.CONFIRMED:
         winners = [c.user_id for c in decided if c.user_id is not None]
@@ -374,12 +351,7 @@ def on_registrations_changed(
         enqueue_many(slot_reminder_messages(slot, plan))
     others = [change for change in changes if change.from_status != Status.PENDING] if lottery else changes
     if others:
-        _replay_notification_changes(slot, changes=others, to_status=to_status, reason=reason, **extra)
-
-
-def _reason_text(reason: str) -> str:
-    """Organizers' free-text reasons are shown; the engine's own codes are not."""
-    return "" if reason.isascii() else reason
+        _replay_notification_changes(slot, changes=others, to_status=to_status, cause=cause, **extra)
 
 
 def on_event_times_changed(event: Event, **_ignored: Any) -> None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from blinker import signal
 from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -31,10 +30,8 @@ from ..events.services import EventData, SlotData, create_event, managed_event, 
 from ..extensions import db
 from ..orgs.models import Organization
 from ..orgs.scope import manages, require_manages, scope_condition
+from ..signals import event_times_changed
 from .models import CheckinScan, RosterTag
-
-# Sent after an event's or a slot's times change (the notifications feature reschedules reminders).
-event_times_changed = signal("event-times-changed")
 
 MAX_TAG_LENGTH = 20
 MAX_MESSAGE_RECIPIENTS = 2000

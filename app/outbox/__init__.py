@@ -117,10 +117,9 @@ def enqueue_many(messages: Sequence[dict[str, Any]]) -> None:
             )
     if not rows:
         return
-    # One executemany of one statement built (and compiled) once: psycopg sends the rows in a pipeline. A
-    # multi-row VALUES statement cannot be cached by SQLAlchemy and cost a booking two to four times as much CPU
-    # (bench/flash_sale.py --profile). No RETURNING: on PostgreSQL it made a 20,000-message insert three times
-    # slower, and no caller needs the count.
+    # One executemany of one statement built (and compiled) once: psycopg sends the rows in a pipeline, and
+    # SQLAlchemy reuses the compiled statement (a multi-row VALUES statement differs with each row count, so it
+    # is compiled anew every time). No RETURNING: no caller reads the ids, and it slows large inserts.
     connection = db.session.connection()
     connection.execute(_INSERT[connection.dialect.name], rows)
 

@@ -1,6 +1,6 @@
 """Privacy (DESIGN.md §7): my consents, my data, delete my account, retention.
 
-Extension points for feature packages are the signals documented in ``privacy.signals``.
+Extension points for feature packages are the privacy signals documented in ``app.signals``.
 """
 
 from __future__ import annotations

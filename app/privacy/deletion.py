@@ -9,7 +9,7 @@ What happens, in one transaction (the view commits once):
    anonymous rows attached to the emptied account (purpose, notice version, granted and withdrawn times). They
    hold no identifier once the account is emptied and keep the evidence that past processing had a lawful
    basis (PIPL art. 54 audits); the retention task deletes them ``RETENTION_WITHDRAWN_CONSENT_YEARS`` later.
-4. ``account-deleting`` is sent (``privacy.signals``): features anonymise their own rows while the identifiers
+4. ``account-deleting`` is sent (``app.signals``): features anonymise their own rows while the identifiers
    are still readable.
 5. Core rows: outbox messages lose their ``data``, their error text and their recipient; pending ones are
    skipped. Free-text reasons in the person's registration history are scrubbed of their phone, name and email.
@@ -40,7 +40,7 @@ from ..errors import DomainError, InvalidInput
 from ..events.models import Event
 from ..extensions import db
 from ..outbox.models import OutboxMessage, OutboxStatus
-from .signals import account_deleting
+from ..signals import account_deleting
 
 log = logging.getLogger(__name__)
 

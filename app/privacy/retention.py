@@ -3,7 +3,7 @@
 Periods come from the app config (environment variables of the same name; defaults below). The hourly task
 ``privacy.retention`` applies them; it only deletes or anonymises, so running it twice or on two hosts at once
 is harmless. Features add their own rules (e.g. mixer picks deleted at the reveal) by connecting to
-``privacy-retention`` (see ``privacy.signals``).
+``privacy-retention`` (see ``app.signals``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..booking.models import Registration, RegistrationHistory
 from ..events.models import Event
 from ..extensions import db
 from ..outbox.models import OutboxMessage, OutboxStatus
-from .signals import privacy_retention
+from ..signals import privacy_retention
 
 DEFAULTS: dict[str, int] = {
     # Registrations (and their history's actors) lose their person this many years after the event ended.

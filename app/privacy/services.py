@@ -23,7 +23,7 @@ from ..events.kinds import policy_for
 from ..extensions import db
 from ..orgs.reference import ENTERPRISE_TYPE_LABELS
 from ..outbox.models import OutboxMessage
-from .signals import privacy_export
+from ..signals import privacy_export
 
 # --- consents ------------------------------------------------------------------------------------------------
 
@@ -236,7 +236,7 @@ CORE_SECTIONS = ("account", "profile", "registrations", "consents", "messages", 
 
 def export_data(user: User) -> dict[str, Any]:
     """Everything held about ``user``: the core sections, then whatever the feature packages return from the
-    ``privacy-export`` signal (see ``privacy.signals``). Only JSON types; nothing about other people (staff
+    ``privacy-export`` signal (see ``app.signals``). Only JSON types; nothing about other people (staff
     appear as "工作人员", one-sided picks about the person never appear)."""
     data: dict[str, Any] = {
         "format": "zhijia-personal-data/1",

@@ -14,17 +14,13 @@ def _nav(user):  # type: ignore[no-untyped-def]
 
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, CLI commands, kind policies and signal receivers."""
-    from ..booking.states import registration_changed, registrations_changed
     from ..events.kinds import register_kind
     from ..web import register_nav
     from . import models  # noqa: F401 - the tables
     from .policy import ScreeningPolicy
-    from .services import on_registration_changed, on_registrations_changed
     from .views import bp, register_template_helpers
 
     register_kind(ScreeningPolicy())
-    registration_changed.connect(on_registration_changed)
-    registrations_changed.connect(on_registrations_changed)
     if "screenings" not in app.blueprints:
         app.register_blueprint(bp)
     register_template_helpers(app)

@@ -16,6 +16,7 @@ from .models import KIND, ScreeningBooking, ScreeningVisit
 
 if TYPE_CHECKING:
     from ..booking.models import Registration
+    from ..booking.states import Plan
     from ..events.models import Event, Slot
 
 
@@ -36,6 +37,9 @@ class ScreeningPolicy(KindPolicy):
 
     def before_hold(self, registration: Registration, slot: Slot) -> None:
         eligibility.ensure_two_cancer_room(registration, slot)
+
+    def after_change(self, registration: Registration, plan: Plan) -> None:
+        services.keep_booking_row_in_step(registration, plan.from_status, plan.to_status)
 
     def ticket_lines(self, registration: Registration) -> list[tuple[str, str]]:
         package = eligibility.parse_package(registration.options)

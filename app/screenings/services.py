@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
-from blinker import signal
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -20,9 +18,9 @@ from .. import clock
 from ..accounts import services as accounts
 from ..accounts.models import User
 from ..booking import services as booking
+from ..booking.changes import transition
 from ..booking.errors import IllegalTransition
-from ..booking.models import HOLDING, Registration, Status
-from ..booking.states import replay_each, transition
+from ..booking.models import HOLDING, Cause, Registration, Status
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events.models import Event, Slot, WaitlistPolicy
 from ..events.services import EventData, SlotData, create_event
@@ -43,10 +41,6 @@ from .models import (
 )
 from .reach import ReachFigures as ReachFigures  # the reach figures are called as services.reach_figures
 from .reach import reach_figures as reach_figures
-
-# Sent with an event whose registrations' start times changed (a booking moved to another time slot). Named
-# signals are shared by name: the notifications feature re-plans reminders on it without an import either way.
-times_changed = signal("event-times-changed")
 
 MAX_SLOTS_PER_GRID = 200
 MIN_INTERVAL = 5
@@ -467,10 +461,8 @@ def move_booking(user: User, registration_id: int, to_slot_id: int) -> Registrat
     registration = booking.get_registration_for(user, registration_id)
     if registration.event.kind != KIND:
         raise NotFound()
-    moved = booking.move(registration, to_slot_id, actor=user)
-    # Reminders follow the slot's start time: whoever plans them re-plans on this (named, shared) signal.
-    times_changed.send(moved.event)
-    return moved
+    # The engine announces the move: the person's reminders follow the new slot's start time.
+    return booking.move(registration, to_slot_id, actor=user)
 
 
 # --- organizer: check-in and outcomes -----------------------------------------------------------------------
@@ -574,7 +566,9 @@ def record_outcome(
         if registration.status != Status.NO_SHOW:
             if registration.status not in (Status.CONFIRMED, Status.ATTENDED):
                 raise IllegalTransition()
-            transition(registration, Status.NO_SHOW, actor=actor, reason="did not attend", slot=slot)
+            transition(
+                registration, Status.NO_SHOW, actor=actor, cause=Cause.NO_SHOW, reason="did not attend", slot=slot
+            )
         row.outcome = None
         row.not_screened_reason = None
     row.recorded_at = clock.now()
@@ -590,15 +584,12 @@ def mark_absent(actor: User, visit: ScreeningVisit) -> int:
 # --- signal receiver ----------------------------------------------------------------------------------------
 
 
-def on_registration_changed(registration: Registration, **kwargs: Any) -> None:
-    """Keep screening_bookings in step with the registration, in the same transaction, whoever made the change
-    (this feature's pages, the organizer console's check-in, the API): a new registration gets its row (the
-    package it booked); a check-in marks it screened unless staff record otherwise; leaving "attended" (an
-    undone check-in, a correction to "did not attend") clears the outcome."""
-    event = registration.event or db.session.get(Event, registration.event_id)
-    if event is None or event.kind != KIND:
-        return
-    from_status, to_status = kwargs.get("from_status"), kwargs.get("to_status")
+def keep_booking_row_in_step(registration: Registration, from_status: Status | None, to_status: Status) -> None:
+    """The screening kind's reaction to its registrations' changes (``ScreeningPolicy.after_change``): keep
+    screening_bookings in step with the registration, in the same transaction, whoever made the change (this
+    feature's pages, the organizer console's check-in, the API): a new registration gets its row (the package
+    it booked); a check-in marks it screened unless staff record otherwise; leaving "attended" (an undone
+    check-in, a correction to "did not attend") clears the outcome."""
     row = db.session.get(ScreeningBooking, registration.id)
     if row is None:
         row = ScreeningBooking(
@@ -614,13 +605,3 @@ def on_registration_changed(registration: Registration, **kwargs: Any) -> None:
         row.not_screened_reason = None
         row.recorded_at = clock.now()
     db.session.flush()
-
-
-_replay_screening_changes = replay_each(on_registration_changed)
-
-
-def on_registrations_changed(slot: Slot, **change: Any) -> None:
-    """Set-wise changes (``transition_many``) concern this feature only on a screening slot: then each row is
-    handled like a single change."""
-    if slot.event.kind == KIND:
-        _replay_screening_changes(slot, **change)

@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Any
 
 import click
-from blinker import signal
 from flask import Flask, url_for
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
+
+from ..signals import account_deleting
 
 stats_cli = AppGroup("stats", help="Statistics roll-up.")
 
@@ -62,6 +63,6 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
     app.cli.add_command(stats_cli)
     register_task("stats.refresh", _refresh_task, every_seconds=60)
-    # Sent by the privacy feature inside the deletion transaction; connected by name (no feature import).
-    signal("account-deleting").connect(_on_account_deleting, weak=False)
+    # Sent by the privacy feature inside the deletion transaction (``app.signals``).
+    account_deleting.connect(_on_account_deleting, weak=False)
     register_nav(_nav)

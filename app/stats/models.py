@@ -176,7 +176,8 @@ class StatsReachAdjust(Model):
     delta: Mapped[int] = mapped_column(default=0)
 
 
-# Every row appended to the registration history (each transition, set-wise ones included, and each move) notes
+# Every row appended to the registration history (each change, set-wise ones included, and each move: all of them
+# written by ``booking.store``, whose docstring names this trigger) notes
 # its event in ``stats_dirty``, written by the database as part of the same INSERT: a booking spends no statement
 # of its own on the statistics while it holds its slot's lock (bench/flash_sale.py). PostgreSQL notes each event
 # once per statement (a lottery's twenty thousand history rows give one notice). SQLite notes an event only if it

@@ -1,4 +1,4 @@
-"""Trips' answers to the privacy feature's signals (connected by name, no import of that feature): a person's
+"""Trips' answers to the privacy signals (``app.signals``): a person's
 own-data export, deletion of attendance details when an account is deleted, and their retention limit."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from ..booking.models import Registration
 from ..events.models import Event
 from ..extensions import db
+from ..signals import account_deleting, privacy_export, privacy_retention
 from .models import TripAttendance, TripLotteryEntry
 
 # Attendance details (an emergency contact, dietary needs) are kept this many days after the trip ended.
@@ -82,8 +83,6 @@ def _on_retention(now: datetime, **_kwargs: Any) -> int:
 
 
 def connect() -> None:
-    from blinker import signal
-
-    signal("privacy-export").connect(_on_export, weak=False)
-    signal("account-deleting").connect(_on_deleting, weak=False)
-    signal("privacy-retention").connect(_on_retention, weak=False)
+    privacy_export.connect(_on_export, weak=False)
+    account_deleting.connect(_on_deleting, weak=False)
+    privacy_retention.connect(_on_retention, weak=False)

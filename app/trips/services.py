@@ -24,8 +24,8 @@ from sqlalchemy.orm import aliased
 from .. import clock
 from ..accounts.models import Profile, User
 from ..booking import services as booking
-from ..booking.models import HOLDING, Registration, Status
-from ..booking.states import transition_all, transition_many
+from ..booking.changes import transition_all, transition_many
+from ..booking.models import HOLDING, Cause, Registration, Status
 from ..database import insert_rows, is_postgres, update_rows
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events import services as events
@@ -455,12 +455,18 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
         ],
     )
     transition_many(
-        result.skipped, Status.CANCELLED, actor=actor, reason="lottery: already holds a trip place this year", slot=slot
+        result.skipped,
+        Status.CANCELLED,
+        actor=actor,
+        cause=Cause.LOTTERY,
+        reason="lottery: already holds a trip place this year",
+        slot=slot,
     )
     transition_many(
         result.confirmed,
         Status.CONFIRMED,
         actor=actor,
+        cause=Cause.LOTTERY,
         reason="lottery: drawn",
         slot=slot,
         values=[{"priority": ranks[row.id]} for row in result.confirmed],
@@ -479,12 +485,15 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
             slot,
             still_pending,
             Status.WAITLISTED,
+            cause=Cause.LOTTERY,
             reason="lottery: waitlisted",
             values={"priority": TripLotteryEntry.rank},
             actor=actor,
         )
     elif result.not_drawn:
-        transition_all(slot, still_pending, Status.REJECTED, reason="lottery: not drawn", actor=actor)
+        transition_all(
+            slot, still_pending, Status.REJECTED, cause=Cause.LOTTERY, reason="lottery: not drawn", actor=actor
+        )
     result.withdrawn_elsewhere = _withdraw_other_applications(
         [row.user_id for row in result.confirmed if row.user_id],
         {i: s for i, s in locked.items() if i != slot.id},
@@ -563,6 +572,7 @@ def _withdraw_other_applications(user_ids: list[int], other_slots: dict[int, Slo
             rows,
             Status.CANCELLED,
             actor=actor,
+            cause=Cause.WITHDRAWN,
             reason="withdrawn: won another departure this year",
             slot=other_slots[slot_id],
         )
@@ -570,7 +580,7 @@ def _withdraw_other_applications(user_ids: list[int], other_slots: dict[int, Slo
 
 
 def _withdraw(registration: Registration, actor: User | None, reason: str) -> None:
-    booking.cancel(registration, actor=actor, reason=reason, by_organizer=True)  # type: ignore[arg-type]
+    booking.cancel(registration, actor=actor, reason=reason, by_organizer=True, cause=Cause.WITHDRAWN)
 
 
 def announce_results(now: datetime) -> int:

@@ -29,6 +29,13 @@ def _book(user, slot, **kw):
     return registration
 
 
+def _waitlist_place(user, slot):
+    """The place in the waitlist a booking's answer gives (``place_booking``'s result)."""
+    booked = booking.place_booking(user, slot.id)
+    db.session.commit()
+    return booked.waitlist_place
+
+
 def test_books_until_full_then_waitlists_in_order():
     event = factories.make_event(capacity=2)
     slot = event.slots[0]
@@ -74,8 +81,8 @@ def test_a_full_slot_still_says_already_registered_and_gives_the_waitlist_place(
     holder, waiting, newcomer, elsewhere = (factories.make_employee() for _ in range(4))
     _book(holder, full)
     _book(elsewhere, other)  # both slots full: every check below takes the waitlist's path
-    assert _book(waiting, full).place_when_booked == 1
-    assert _book(newcomer, full).place_when_booked == 2
+    assert _waitlist_place(waiting, full) == 1
+    assert _waitlist_place(newcomer, full) == 2
     for person, slot in ((holder, full), (waiting, full), (newcomer, other)):
         with pytest.raises(AlreadyRegistered):
             booking.book(person, slot.id)
@@ -261,7 +268,7 @@ def test_check_in_is_idempotent_and_undoable():
 
 
 def test_transition_many_writes_the_same_rows_as_one_by_one():
-    from app.booking.states import transition_many
+    from app.booking.changes import transition_many
 
     event = factories.make_event(capacity=1, allocation=Allocation.LOTTERY)
     slot = event.slots[0]
@@ -301,15 +308,17 @@ def _counters_match_registrations(slot) -> tuple[int, int]:
 
 
 def test_the_waitlist_counter_follows_every_way_in_and_out_of_the_waitlist():
-    from app.booking.states import transition_all, transition_many
+    from app.booking.changes import transition_all, transition_many
 
     start = clock.now()
     organizer = factories.make_organizer()
     event = factories.make_event(capacity=1)
     slot = event.slots[0]
     holder = _book(factories.make_employee(), slot)
-    waiting = [_book(factories.make_employee(), slot) for _ in range(5)]
-    assert [w.place_when_booked for w in waiting] == [1, 2, 3, 4, 5]
+    booked = [booking.place_booking(factories.make_employee(), slot.id) for _ in range(5)]
+    db.session.commit()
+    assert [b.waitlist_place for b in booked] == [1, 2, 3, 4, 5]
+    waiting = [b.registration for b in booked]
     assert _counters_match_registrations(slot) == (5, 5)
     booking.cancel(holder, actor=holder.user)  # the first waiting person is offered the seat
     assert _counters_match_registrations(slot) == (4, 4)

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.booking import services as booking
+from app.booking.changes import transition_all, transition_many
 from app.booking.errors import IllegalTransition
 from app.booking.models import Registration, RegistrationHistory, Status
-from app.booking.states import transition_all, transition_many
 from app.events.models import Allocation, Slot
 from app.extensions import db
 from app.outbox.models import OutboxMessage

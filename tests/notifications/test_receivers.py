@@ -155,7 +155,7 @@ def test_enqueueing_happens_in_the_booking_transaction():
 
 
 def test_lottery_outcomes_are_left_to_the_lottery_feature_but_reminders_are_planned():
-    from app.booking.states import transition
+    from app.booking.changes import transition
 
     user = person()
     event = factories.make_event(allocation=Allocation.LOTTERY, starts_in=timedelta(days=5))
@@ -167,7 +167,7 @@ def test_lottery_outcomes_are_left_to_the_lottery_feature_but_reminders_are_plan
 
 
 def test_a_cancellation_by_the_system_sends_no_notice_of_its_own_but_skips_reminders():
-    from app.booking.states import transition
+    from app.booking.changes import transition
 
     user = person()
     registration = book(user, factories.make_event(starts_in=timedelta(days=3)))
