@@ -15,7 +15,9 @@
     inbox rows, audit-row details, trip attendance details...) with plain flushes, never a commit, and returns
     the number of rows it changed (or ``None``). It must keep the rows that statistics read, without
     identifiers. After the signal, the core sets every nullable foreign key to ``users.id`` in every table to
-    NULL, so a feature only needs to handle free-text and JSON columns and non-nullable references.
+    NULL, so a feature only needs to handle free-text and JSON columns and non-nullable references. The booking
+    options a kind stores on registrations are not a receiver's business: the kind's policy decides what of
+    them stays (``KindPolicy.anonymised_options``).
 
 ``privacy-retention`` (``privacy_retention.send(now)``)
     Sent by the hourly ``privacy.retention`` task. A receiver deletes or anonymises its feature's data whose
