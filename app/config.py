@@ -94,6 +94,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "REMEMBER_COOKIE_HTTPONLY": True,
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "120")),
         "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", "72")),
+        # API tokens die when unused this long, and this long after they were issued however much they are used.
+        "API_TOKEN_IDLE_DAYS": _int(env, "API_TOKEN_IDLE_DAYS", 30),
+        "API_TOKEN_ABSOLUTE_DAYS": _int(env, "API_TOKEN_ABSOLUTE_DAYS", 90),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "SERVER_BASE_URL": env.get("SERVER_BASE_URL", "http://127.0.0.1:5000"),
         "MAIL_SERVER": env.get("MAIL_SERVER", "127.0.0.1"),

@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -172,9 +172,10 @@ def authenticate(phone: str, password: str) -> User:
     return user
 
 
-def start_login_session(user: User) -> LoginSession:
-    """Every login gets a fresh, random server-side session id (the old cookie's session is never reused)."""
-    login_session = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id)
+def start_login_session(user: User, device: str = "") -> LoginSession:
+    """Every login gets a fresh, random server-side session id (the old cookie's session is never reused).
+    ``device`` is the summary of the browser's user agent (``sessions.device_summary``)."""
+    login_session = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id, device=device[:80])
     db.session.add(login_session)
     db.session.flush()
     user.login_session_id = login_session.id
@@ -229,9 +230,11 @@ def change_password(user: User, current_password: str, new_password: str) -> Log
         raise InvalidInput(fields={"current_password": [_("当前密码不正确。")]})
     if problem := password_problem(new_password):
         raise InvalidInput(fields={"new_password": [problem]})
+    this_session = db.session.get(LoginSession, user.login_session_id) if user.login_session_id else None
+    device = this_session.device if this_session is not None else ""
     user.password_hash = hash_password(new_password)
     revoke_all_sessions(user)
-    return start_login_session(user)
+    return start_login_session(user, device=device)
 
 
 def _sha256(token: str) -> str:
@@ -280,10 +283,11 @@ def reset_password(token: str, new_password: str) -> User:
     return user
 
 
-def issue_api_token(user: User) -> str:
-    """A new random bearer token for ``user``; the caller sees it once, the database keeps its hash."""
+def issue_api_token(user: User, device: str = "") -> str:
+    """A new random bearer token for ``user``; the caller sees it once, the database keeps its hash. ``device``
+    is the summary of the client's user agent (``sessions.device_summary``)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=_sha256(token)))
+    db.session.add(ApiToken(user_id=user.id, token_hash=_sha256(token), device=device[:80]))
     db.session.flush()
     return token
 
@@ -316,16 +320,23 @@ def _user_for_token_statement() -> _UserForToken:
     joined = users.join(tokens, tokens.c.user_id == users.c.id).outerjoin(profiles, profiles.c.user_id == users.c.id)
     columns = list(objects.columns)
     rows = []
+    token_columns = (tokens.c.id, tokens.c.last_used_at)  # read last: ``row[-2:]``
     for person_row in _api_user_rows.values():
         table = person_row.columns[0].table
         joined = joined.outerjoin(table, table.c.user_id == users.c.id)
         # The row's key first: NULL when the person has no row.
         rows.append((slice(len(columns), len(columns) + 1 + len(person_row.columns)), person_row))
         columns.extend((table.c.user_id, *person_row.columns))
+    columns.extend(token_columns)
     statement = (
         select(*columns)
         .select_from(joined)
-        .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked_at.is_(None))
+        .where(
+            tokens.c.token_hash == bindparam("token_hash"),
+            tokens.c.revoked_at.is_(None),
+            tokens.c.last_used_at > bindparam("idle_after"),
+            tokens.c.created_at > bindparam("issued_after"),
+        )
     )
     return _UserForToken(statement, objects, tuple(rows))
 
@@ -346,10 +357,28 @@ def load_with_api_user(name: str, columns: Sequence[Any], loaded: PersonRowLoade
     _USER_FOR_TOKEN = _user_for_token_statement()
 
 
-def user_for_api_token(token: str) -> User | None:
-    """The active account a live (not revoked) API token belongs to, else None."""
+@dataclass(frozen=True)
+class ApiLogin:
+    """Who a live API token belongs to, which token it is, and whether its last use should be moved to now
+    (it is written at most once a minute, like a web session's)."""
+
+    user: User
+    token_id: int
+    stale_since: datetime | None  # the token's last_used_at when it is more than a minute old, else None
+
+
+def api_login(token: str) -> ApiLogin | None:
+    """The active account a live API token belongs to, else None. A token is live until revoked, unused for
+    API_TOKEN_IDLE_DAYS or older than API_TOKEN_ABSOLUTE_DAYS (both refused like an unknown token)."""
     query = _USER_FOR_TOKEN
-    row = db.session.connection().execute(query.statement, {"token_hash": _sha256(token)}).first()
+    now = clock.now()
+    config = current_app.config
+    parameters = {
+        "token_hash": _sha256(token),
+        "idle_after": now - timedelta(days=config["API_TOKEN_IDLE_DAYS"]),
+        "issued_after": now - timedelta(days=config["API_TOKEN_ABSOLUTE_DAYS"]),
+    }
+    row = db.session.connection().execute(query.statement, parameters).first()
     if row is None:
         return None
     user, profile = query.objects.objects(row)
@@ -360,7 +389,33 @@ def user_for_api_token(token: str) -> User | None:
     for part, person_row in query.rows:
         key, *values = row[part]
         person_row.loaded(user, tuple(values) if key is not None else None)
-    return user
+    token_id, last_used_at = row[-2:]
+    stale = last_used_at if now - last_used_at > timedelta(minutes=1) else None
+    return ApiLogin(user, token_id, stale)
+
+
+def user_for_api_token(token: str) -> User | None:
+    """The active account a live API token belongs to, else None (see ``api_login``)."""
+    login = api_login(token)
+    return login.user if login is not None else None
+
+
+def touch_api_token(token_id: int, seen: datetime) -> None:
+    """Move a token's last use to ``seen`` (never backwards): the idle lifetime counts from there."""
+    db.session.execute(
+        update(ApiToken).where(ApiToken.id == token_id, ApiToken.last_used_at < seen).values(last_used_at=seen)
+    )
+
+
+def revoke_api_token(user: User, token_id: int) -> bool:
+    """End one live API token of ``user`` (the API's own token, or one chosen on the devices page). False when
+    ``user`` has no such live token (another person's token included)."""
+    result = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def active_consent(user_id: int, purpose: str) -> Consent | None:
