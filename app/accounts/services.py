@@ -360,11 +360,11 @@ def load_with_api_user(name: str, columns: Sequence[Any], loaded: PersonRowLoade
 @dataclass(frozen=True)
 class ApiLogin:
     """Who a live API token belongs to, which token it is, and whether its last use should be moved to now
-    (it is written at most once a minute, like a web session's)."""
+    (it is written at most once a minute, like a web session's ``last_seen_at``)."""
 
     user: User
     token_id: int
-    stale_since: datetime | None  # the token's last_used_at when it is more than a minute old, else None
+    last_use_stale: bool
 
 
 def api_login(token: str) -> ApiLogin | None:
@@ -390,14 +390,7 @@ def api_login(token: str) -> ApiLogin | None:
         key, *values = row[part]
         person_row.loaded(user, tuple(values) if key is not None else None)
     token_id, last_used_at = row[-2:]
-    stale = last_used_at if now - last_used_at > timedelta(minutes=1) else None
-    return ApiLogin(user, token_id, stale)
-
-
-def user_for_api_token(token: str) -> User | None:
-    """The active account a live API token belongs to, else None (see ``api_login``)."""
-    login = api_login(token)
-    return login.user if login is not None else None
+    return ApiLogin(user, token_id, last_use_stale=now - last_used_at > timedelta(minutes=1))
 
 
 def touch_api_token(token_id: int, seen: datetime) -> None:

@@ -47,7 +47,7 @@ def token_required(view: F) -> F:
             raise Unauthorized()
         g.api_user = login.user
         g.api_token_id = login.token_id
-        if login.stale_since is not None:
+        if login.last_use_stale:
             g.api_token_used = (login.token_id, clock.now())
         return view(*args, **kwargs)
 
