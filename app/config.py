@@ -34,6 +34,9 @@ def _instance_secret(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+MEMORY_STORAGE = "memory://"
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a startable app (e.g. production without SECRET_KEY)."""
 
@@ -58,6 +61,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
 
     redis_url = env.get("REDIS_URL") or None
+    storage_uri = env.get("RATELIMIT_STORAGE_URI") or redis_url or MEMORY_STORAGE
     config: dict[str, Any] = {
         "APP_ENV": app_env,
         "TESTING": False,
@@ -71,7 +75,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "REDIS_URL": redis_url,
         # Number of reverse proxies in front of the app (X-Forwarded-For/-Proto are trusted from that many hops).
         "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT", "0")),
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_URI": storage_uri,
+        # Memory storage counts in each process on its own (N gunicorn workers allow N times the limit):
+        # production accepts it only when this says so.
+        "RATELIMIT_ALLOW_PER_PROCESS_MEMORY": _bool(env.get("RATELIMIT_ALLOW_PER_PROCESS_MEMORY")),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
@@ -89,6 +96,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "REMEMBER_COOKIE_HTTPONLY": True,
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "120")),
         "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", "72")),
+        # API tokens die when unused this long, and this long after they were issued however much they are used.
+        "API_TOKEN_IDLE_DAYS": _int(env, "API_TOKEN_IDLE_DAYS", 30),
+        "API_TOKEN_ABSOLUTE_DAYS": _int(env, "API_TOKEN_ABSOLUTE_DAYS", 90),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "SERVER_BASE_URL": env.get("SERVER_BASE_URL", "http://127.0.0.1:5000"),
         "MAIL_SERVER": env.get("MAIL_SERVER", "127.0.0.1"),
@@ -121,4 +131,22 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "TRIP_ATTENDANCE_RETENTION_DAYS": _int(env, "TRIP_ATTENDANCE_RETENTION_DAYS", 90),
     }
     config.update(overrides)
+    if production:
+        check_rate_limit_storage(config)
     return config
+
+
+def check_rate_limit_storage(config: Mapping[str, Any]) -> None:
+    """In production rate limits must be counted in storage that every worker shares (Redis): with memory
+    storage each gunicorn worker counts on its own, so two workers let twice the allowed wrong logins through.
+    Memory storage is accepted only when RATELIMIT_ALLOW_PER_PROCESS_MEMORY says the per-process counting is
+    meant (one worker, or limits that may be multiplied)."""
+    if not config.get("RATELIMIT_ENABLED") or config.get("RATELIMIT_ALLOW_PER_PROCESS_MEMORY"):
+        return
+    if str(config.get("RATELIMIT_STORAGE_URI") or MEMORY_STORAGE).startswith(MEMORY_STORAGE):
+        raise ConfigError(
+            "APP_ENV=production needs rate-limit storage shared by every worker: set REDIS_URL (or "
+            "RATELIMIT_STORAGE_URI, e.g. redis://host:6379/0). With in-memory storage each gunicorn worker counts "
+            "login attempts on its own, per process, so the limits are multiplied by the number of workers. To run "
+            "with per-process counting anyway, set RATELIMIT_ALLOW_PER_PROCESS_MEMORY=1."
+        )

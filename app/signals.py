@@ -89,7 +89,8 @@ account_deleting = signal(
     trip attendance details...) with plain flushes, never a commit, and returns the number of rows it changed
     (or ``None``). It keeps the rows statistics read, without identifiers. After the signal the core sets every
     nullable foreign key to ``users.id`` to NULL, so a feature only handles free-text and JSON columns and
-    non-nullable references.""",
+    non-nullable references. The booking options a kind stores on registrations are not a receiver's business:
+    the kind's policy decides what of them stays (``KindPolicy.anonymised_options``).""",
 )
 
 privacy_retention = signal(

@@ -85,6 +85,10 @@ def app_environment(database_url: str, pool_size: int) -> dict[str, str]:
         }
     )
     env.pop("SCHEDULER_EMBEDDED", None)
+    # Without REDIS_URL the benchmark keeps per-process rate-limit counters, as it always measured (production
+    # refuses them unless told so).
+    if not env.get("REDIS_URL") and not env.get("RATELIMIT_STORAGE_URI"):
+        env["RATELIMIT_ALLOW_PER_PROCESS_MEMORY"] = "1"
     return env
 
 

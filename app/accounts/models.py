@@ -103,12 +103,15 @@ class LoginSession(Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_seen_at: Mapped[datetime] = mapped_column(default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # A summary of the browser's user agent ("Chrome · Android"), shown on the devices page; never the raw header.
+    device: Mapped[str] = mapped_column(String(80), default="", server_default="")
 
     user: Mapped[User] = relationship(lazy="joined")
 
 
 class ApiToken(Model):
-    """A bearer token for the JSON API; only its SHA-256 is stored."""
+    """A bearer token for the JSON API; only its SHA-256 is stored. It is alive until revoked, unused for
+    API_TOKEN_IDLE_DAYS or older than API_TOKEN_ABSOLUTE_DAYS."""
 
     __tablename__ = "api_tokens"
 
@@ -116,7 +119,10 @@ class ApiToken(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_used_at: Mapped[datetime] = mapped_column(default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # A summary of the client's user agent ("zhijia-android", "Chrome · Android").
+    device: Mapped[str] = mapped_column(String(80), default="", server_default="")
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -164,9 +164,10 @@ def authenticate(phone: str, password: str) -> User:
     return user
 
 
-def start_login_session(user: User) -> LoginSession:
-    """Every login gets a fresh, random server-side session id (the old cookie's session is never reused)."""
-    login_session = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id)
+def start_login_session(user: User, device: str = "") -> LoginSession:
+    """Every login gets a fresh, random server-side session id (the old cookie's session is never reused).
+    ``device`` is the summary of the browser's user agent (``sessions.device_summary``)."""
+    login_session = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id, device=device[:80])
     db.session.add(login_session)
     db.session.flush()
     user.login_session_id = login_session.id
@@ -221,9 +222,11 @@ def change_password(user: User, current_password: str, new_password: str) -> Log
         raise InvalidInput(fields={"current_password": [_("当前密码不正确。")]})
     if problem := password_problem(new_password):
         raise InvalidInput(fields={"new_password": [problem]})
+    this_session = db.session.get(LoginSession, user.login_session_id) if user.login_session_id else None
+    device = this_session.device if this_session is not None else ""
     user.password_hash = hash_password(new_password)
     revoke_all_sessions(user)
-    return start_login_session(user)
+    return start_login_session(user, device=device)
 
 
 def _sha256(token: str) -> str:
@@ -272,29 +275,75 @@ def reset_password(token: str, new_password: str) -> User:
     return user
 
 
-def issue_api_token(user: User) -> str:
-    """A new random bearer token for ``user``; the caller sees it once, the database keeps its hash."""
+def issue_api_token(user: User, device: str = "") -> str:
+    """A new random bearer token for ``user``; the caller sees it once, the database keeps its hash. ``device``
+    is the summary of the client's user agent (``sessions.device_summary``)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=_sha256(token)))
+    db.session.add(ApiToken(user_id=user.id, token_hash=_sha256(token), device=device[:80]))
     db.session.flush()
     return token
 
 
-# The person a token belongs to, with their profile (booking reads the gender and eligibility from it).
+# The person a token belongs to, with their profile (booking reads the gender and eligibility from it), and the
+# token's id and last use; a token unused for too long or issued too long ago is not found.
 _USER_FOR_TOKEN = (
-    select(User)
+    select(User, ApiToken.id, ApiToken.last_used_at)
     .join(ApiToken, ApiToken.user_id == User.id)
     .options(joinedload(User.profile))
-    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        ApiToken.last_used_at > bindparam("idle_after"),
+        ApiToken.created_at > bindparam("issued_after"),
+    )
 )
 
 
-def user_for_api_token(token: str) -> User | None:
-    """The active account a live (not revoked) API token belongs to, else None."""
-    user = db.session.scalars(_USER_FOR_TOKEN, {"token_hash": _sha256(token)}).unique().first()
-    if user is None or not user.is_active:
+@dataclass(frozen=True)
+class ApiLogin:
+    """Who a live API token belongs to, which token it is, and whether its last use should be moved to now
+    (it is written at most once a minute, like a web session's ``last_seen_at``)."""
+
+    user: User
+    token_id: int
+    last_use_stale: bool
+
+
+def api_login(token: str) -> ApiLogin | None:
+    """The active account a live API token belongs to, else None. A token is live until revoked, unused for
+    API_TOKEN_IDLE_DAYS or older than API_TOKEN_ABSOLUTE_DAYS (both refused like an unknown token)."""
+    now = clock.now()
+    config = current_app.config
+    parameters = {
+        "token_hash": _sha256(token),
+        "idle_after": now - timedelta(days=config["API_TOKEN_IDLE_DAYS"]),
+        "issued_after": now - timedelta(days=config["API_TOKEN_ABSOLUTE_DAYS"]),
+    }
+    row = db.session.execute(_USER_FOR_TOKEN, parameters).unique().first()
+    if row is None:
         return None
-    return user
+    user, token_id, last_used_at = row
+    if not user.is_active:
+        return None
+    return ApiLogin(user, token_id, last_use_stale=now - last_used_at > timedelta(minutes=1))
+
+
+def touch_api_token(token_id: int, seen: datetime) -> None:
+    """Move a token's last use to ``seen`` (never backwards): the idle lifetime counts from there."""
+    db.session.execute(
+        update(ApiToken).where(ApiToken.id == token_id, ApiToken.last_used_at < seen).values(last_used_at=seen)
+    )
+
+
+def revoke_api_token(user: User, token_id: int) -> bool:
+    """End one live API token of ``user`` (the API's own token, or one chosen on the devices page). False when
+    ``user`` has no such live token (another person's token included)."""
+    result = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def active_consent(user_id: int, purpose: str) -> Consent | None:

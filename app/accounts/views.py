@@ -12,7 +12,7 @@ from ..extensions import db, limiter
 from ..orgs.models import City, EnterpriseType, Industry
 from ..signals import password_reset_requested
 from ..web import safe_next
-from . import services
+from . import services, sessions
 from .forms import LoginForm, PasswordChangeForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 from .models import Gender, User
 
@@ -22,6 +22,11 @@ bp = Blueprint("accounts", __name__, url_prefix="/account")
 def me() -> User:
     """The logged-in user as the model object itself, never the ``current_user`` proxy."""
     return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def this_device() -> str:
+    """The requesting device as the devices page names it (a summary of the User-Agent header)."""
+    return sessions.device_summary(request.headers.get("User-Agent"))
 
 
 def _login_limit() -> str:
@@ -92,7 +97,7 @@ def register() -> str | Response:
             db.session.rollback()
             _show_field_errors(form, error)
         else:
-            login_session = services.start_login_session(user)
+            login_session = services.start_login_session(user, device=this_device())
             db.session.commit()
             user.login_session_id = login_session.id
             login_user(user)
@@ -114,7 +119,7 @@ def login() -> str | Response:
         except services.AuthenticationFailed as error:
             flash(error.message, "error")
         else:
-            services.start_login_session(user)
+            services.start_login_session(user, device=this_device())
             db.session.commit()
             login_user(user)
             return redirect(safe_next(request.args.get("next"), url_for("web.home")))

@@ -117,6 +117,13 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/tokens/current": {
+                "delete": {
+                    "summary": "Revoke the token this request carries (log the client out)",
+                    "security": bearer,
+                    "responses": {"204": {"description": "revoked"}, "401": _error("no token, or not a live one")},
+                }
+            },
             "/api/v1/events": {
                 "get": {
                     "summary": "Published upcoming events with their slots' availability",

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ..accounts import services as accounts
 from ..accounts.models import Gender, Role
+from ..accounts.sessions import device_summary
 from ..booking import services as booking
 from ..booking.models import Registration
 from ..errors import Busy, DomainError, InvalidInput
@@ -17,7 +18,7 @@ from ..events.models import Allocation, Event, WaitlistPolicy
 from ..extensions import csrf, db, limiter
 from ..orgs.models import City
 from ..orgs.services import get_by_code
-from .auth import api_user, token_required
+from .auth import api_token_id, api_user, token_required
 from .openapi import openapi_document
 from .parsing import Fields, json_body
 
@@ -124,9 +125,18 @@ def create_token() -> tuple[Response, int]:
     password = fields.string("password", max_length=128)
     fields.done()
     user = accounts.authenticate(phone or "", password or "")
-    token = accounts.issue_api_token(user)
+    token = accounts.issue_api_token(user, device=device_summary(request.headers.get("User-Agent")))
     db.session.commit()
     return jsonify({"token": token}), 201
+
+
+@bp.delete("/tokens/current")
+@token_required
+def revoke_current_token() -> tuple[str, int]:
+    """The client logs out: the token this request came with is refused from now on."""
+    accounts.revoke_api_token(api_user(), api_token_id())
+    db.session.commit()
+    return "", 204
 
 
 @bp.get("/events")

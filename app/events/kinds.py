@@ -96,6 +96,12 @@ class KindPolicy:
         """Extra (label, value) lines printed on the ticket."""
         return []
 
+    def anonymised_options(self, options: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The kind's deletion hook for booking options: what of ``options`` stays on a registration whose person
+        deleted their account. Only values the statistics read and that identify nobody may stay; the default
+        keeps nothing, since a kind's options may hold personal values (a mixer nickname)."""
+        return None
+
 
 _registry: dict[str, KindPolicy] = {}
 

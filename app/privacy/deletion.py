@@ -13,6 +13,9 @@ What happens, in one transaction (the view commits once):
    are still readable.
 5. Core rows: outbox messages lose their ``data``, their error text and their recipient; pending ones are
    skipped. Free-text reasons in the person's registration history are scrubbed of their phone, name and email.
+   The booking options of the person's registrations (JSON: a mixer nickname...) keep only what their kind's
+   policy says the statistics need (``KindPolicy.anonymised_options``; by default nothing). ``JSON_COLUMNS``
+   lists every JSON column of the schema and why none keeps a personal value (a test holds it complete).
    Then, in every table (core and features alike): rows with a non-nullable reference to ``users.id`` are
    deleted, as ON DELETE CASCADE would (login sessions, API tokens, reset tokens, the profile, inbox messages,
    notification preferences...), except the consent records; every nullable reference is set to NULL, as ON
@@ -37,6 +40,7 @@ from ..accounts.models import Consent, Role, User
 from ..booking import services as booking
 from ..booking.models import Registration, RegistrationHistory, Status
 from ..errors import DomainError, InvalidInput
+from ..events.kinds import policy_for
 from ..events.models import Event
 from ..extensions import db
 from ..outbox.models import OutboxMessage, OutboxStatus
@@ -47,6 +51,20 @@ log = logging.getLogger(__name__)
 DELETED_NAME = "已注销用户"
 # Tables whose rows referencing the person are kept (anonymous once the account row is emptied).
 KEEP_TABLES = frozenset({"users", "consents"})
+
+# Every JSON column of the schema, and why deletion leaves no personal value in it. A new JSON column needs its
+# line here (tests/privacy/test_deletion.py compares this with the schema).
+JSON_COLUMNS = {
+    "registrations.options": "the person's booking options: the kind's anonymised_options keeps what statistics read",
+    "outbox_messages.data": "the person's messages: emptied",
+    "audit_log.detail": "ids, counts and codes only (audit.record); the person's actor id is set to NULL",
+    "events.industry_ids": "event settings: industry ids",
+    "events.reminder_hours": "event settings: hours",
+    "slots.settings": "slot settings",
+    "trip_routes.itinerary": "route content written by organizers",
+    "trip_routes.industry_ids": "route settings: industry ids",
+    "trip_departures.tiers": "lottery settings: tier codes",
+}
 
 
 class StaffAccount(DomainError):
@@ -124,6 +142,22 @@ def delete_account(user: User, password: str) -> int:
     return changed
 
 
+def _anonymise_options(uid: int) -> int:
+    """The person's registrations keep only the booking options their kind's policy lets stay (statistics)."""
+    changed = 0
+    rows = db.session.execute(
+        select(Registration, Event.kind)
+        .join(Event, Event.id == Registration.event_id)
+        .where(Registration.user_id == uid, Registration.options.isnot(None))
+    )
+    for registration, kind in rows:
+        kept = policy_for(kind).anonymised_options(registration.options)
+        if kept != registration.options:
+            registration.options = kept
+            changed += 1
+    return changed
+
+
 def _wipe_core(user: User) -> int:
     uid = user.id
     needles = [value for value in (user.phone, user.email, user.name) if value and len(value) >= 2]
@@ -138,6 +172,7 @@ def _wipe_core(user: User) -> int:
         if message.status == OutboxStatus.PENDING:
             message.status = OutboxStatus.SKIPPED
         changed += 1
+    changed += _anonymise_options(uid)
     # Free text written about the person's registrations.
     if needles:
         history = db.session.scalars(

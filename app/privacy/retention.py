@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from ..accounts.models import ApiToken, Consent, LoginSession, PasswordResetToken
 from ..booking.models import Registration, RegistrationHistory
@@ -25,7 +25,8 @@ DEFAULTS: dict[str, int] = {
     "RETENTION_REGISTRATION_YEARS": 3,
     # Delivered, failed or skipped messages are deleted this many days after they were written.
     "RETENTION_OUTBOX_DAYS": 90,
-    # Ended login sessions, revoked API tokens and used or expired reset tokens are deleted after this many days.
+    # Ended login sessions, revoked or expired API tokens and used or expired reset tokens are deleted after this
+    # many days.
     "RETENTION_LOGIN_DAYS": 30,
     # Withdrawn consent records are deleted this many years after the withdrawal.
     "RETENTION_WITHDRAWN_CONSENT_YEARS": 3,
@@ -77,12 +78,23 @@ def delete_old_messages(now: datetime) -> int:
 
 def delete_old_logins(now: datetime) -> int:
     """Login sessions unused for RETENTION_LOGIN_DAYS (long dead: the absolute timeout is hours), API tokens
-    revoked that long ago and reset tokens expired that long ago are deleted."""
-    cutoff = now - timedelta(days=_setting("RETENTION_LOGIN_DAYS"))
+    revoked or expired (API_TOKEN_IDLE_DAYS unused, API_TOKEN_ABSOLUTE_DAYS old) that long ago and reset tokens
+    expired that long ago are deleted."""
+    kept = timedelta(days=_setting("RETENTION_LOGIN_DAYS"))
+    cutoff = now - kept
+    config = current_app.config
+    token_idle_cutoff = cutoff - timedelta(days=config["API_TOKEN_IDLE_DAYS"])
+    token_age_cutoff = cutoff - timedelta(days=config["API_TOKEN_ABSOLUTE_DAYS"])
     total = 0
     for statement in (
         delete(LoginSession).where(LoginSession.last_seen_at < cutoff),
-        delete(ApiToken).where(ApiToken.revoked_at < cutoff),
+        delete(ApiToken).where(
+            or_(
+                ApiToken.revoked_at < cutoff,
+                ApiToken.last_used_at < token_idle_cutoff,
+                ApiToken.created_at < token_age_cutoff,
+            )
+        ),
         delete(PasswordResetToken).where(PasswordResetToken.expires_at < cutoff),
     ):
         result = db.session.execute(statement.execution_options(synchronize_session=False))

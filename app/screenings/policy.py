@@ -35,6 +35,11 @@ class ScreeningPolicy(KindPolicy):
     def validate_options(self, user: User, slot: Slot, options: dict[str, Any] | None) -> dict[str, Any] | None:
         return eligibility.check_package(user, slot, options)
 
+    def anonymised_options(self, options: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The package stays on an anonymised booking: the two-cancer figures count it; it names nobody."""
+        package = (options or {}).get("package")
+        return {"package": package} if package in {p.value for p in eligibility.Package} else None
+
     def before_hold(self, registration: Registration, slot: Slot) -> None:
         eligibility.ensure_two_cancer_room(registration, slot)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from .factories import book, past_history
 NAME = "欧阳明珠"
 EMAIL = "ouyang.mingzhu@example.com"
 PHONE = "13979112345"
+NICKNAME = "赣江月光"  # the mixer nickname chosen at sign-up
 
 
 def registration_statistics() -> Counter:
@@ -86,11 +88,31 @@ def _login(app, user):
     return client
 
 
+def _mixer_footprint(person: User, organizer: User) -> None:
+    """A mixer the person signed up for with a nickname, attended (a badge) and left with a revealed pair."""
+    from app.mixers import services as mixers
+
+    from ..mixers import factories as mf
+
+    event = mf.make_mixer(title="青春有约·单身职工联谊会")
+    partner = factories.make_employee(gender="male", name="钱进")
+    mine = mf.attend(organizer, event, person, nickname=NICKNAME, share_contact=True)
+    theirs = mf.attend(organizer, event, partner, nickname="阿杰")
+    mf.open_window(event)
+    mf.pick(person, event, theirs.badge_no)
+    mf.pick(partner, event, mine.badge_no)
+    mf.after_window(event)
+    assert mixers.reveal(event.id, clock.now()) == 1
+    db.session.commit()
+
+
 def _full_footprint(person: User) -> None:
-    """A person who did everything: past events, a future booking, consents, messages, tokens, free text."""
+    """A person who did everything: past events, a mixer with a nickname and a pair, a future booking, consents,
+    messages, tokens, free text."""
     organizer = factories.make_organizer()
     past_history(person, organizer)
     accounts.grant_consent(person, MIXER_SIGNUP)
+    _mixer_footprint(person, organizer)
     enqueue(person, "booking_confirmed", "registration:x", data={"name": NAME, "phone": PHONE, "email": EMAIL})
     sent = OutboxMessage(
         user_id=person.id,
@@ -118,15 +140,17 @@ def test_deletion_removes_the_person_from_every_table_and_keeps_statistics(app, 
     _full_footprint(person)
     bystander = factories.make_employee(name="旁观者")
     client = _login(app, person)
-    assert find_everywhere([PHONE, NAME, EMAIL]), "the search finds the person before deletion"
+    found = find_everywhere([PHONE, NAME, EMAIL, NICKNAME])
+    assert f"registrations.options contains {NICKNAME!r}" in found, "the search reads JSON values"
     stats_before = registration_statistics()
     dashboard_before = dashboard_statistics()
     registrations_before = db.session.scalar(select(func.count()).select_from(Registration))
+    my_messages = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.user_id == person.id)).all()
 
     response = client.post("/privacy/delete", data={"password": factories.PASSWORD, "understood": "y"})
     assert response.status_code == 302
 
-    assert find_everywhere([PHONE, NAME, EMAIL]) == []
+    assert find_everywhere([PHONE, NAME, EMAIL, NICKNAME]) == []
     assert registration_statistics() == stats_before
     assert dashboard_statistics() == dashboard_before
     assert db.session.scalar(select(func.count()).select_from(Registration)) == registrations_before
@@ -141,7 +165,7 @@ def test_deletion_removes_the_person_from_every_table_and_keeps_statistics(app, 
         assert db.session.scalar(select(func.count()).select_from(model).where(model.user_id == person.id)) == 0
     consents = db.session.scalars(select(Consent).where(Consent.user_id == person.id)).all()
     assert consents and all(c.withdrawn_at is not None for c in consents)
-    messages = db.session.scalars(select(OutboxMessage)).all()
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(my_messages))).all()
     assert messages and all(m.user_id is None and m.data == {} for m in messages)
     assert all(m.status != OutboxStatus.PENDING for m in messages)
     # The bystander is untouched, the deleted person is logged out and cannot log in again.
@@ -231,3 +255,45 @@ def test_deleting_twice_is_refused_cleanly(person):
     with pytest.raises(DomainError):
         delete_account(person, factories.PASSWORD)
     assert db.session.get(User, person.id).name == "已注销用户"
+
+
+def test_anonymised_registrations_keep_only_the_options_statistics_read(app, person):
+    """The mixer registration loses its nickname (badge and pair stay, without it); the screening registration
+    keeps its package, which the two-cancer figures count."""
+    from app.mixers.models import MixerAttendee, MixerPair
+
+    from ..screenings import factories as sf
+
+    person.profile.birth_date = date(sf.VISIT_DAY.year - 38, 1, 10)  # two-cancer age (35–64), mixer age (22–40)
+    visit = sf.plan()
+    screening = sf.book(person, sf.slot_at(visit, "09:00"), package="two_cancer")
+    clock.set_now(visit.ends_at + timedelta(days=1))
+    organizer = factories.make_organizer()
+    _mixer_footprint(person, organizer)
+    mixer = db.session.scalars(
+        select(Registration).join(Event).where(Registration.user_id == person.id, Event.kind == "mixer")
+    ).one()
+    assert mixer.options == {"nickname": NICKNAME, "share_contact": True}
+
+    _login(app, person).post("/privacy/delete", data={"password": factories.PASSWORD, "understood": "y"})
+
+    db.session.refresh(mixer)
+    db.session.refresh(screening)
+    assert mixer.user_id is None and mixer.status == Status.ATTENDED and mixer.options is None
+    attendee = db.session.scalars(select(MixerAttendee).where(MixerAttendee.registration_id == mixer.id)).one()
+    assert attendee.nickname is None and attendee.badge_no == 1
+    assert db.session.scalar(select(func.count()).select_from(MixerPair)) == 1
+    assert screening.user_id is None and screening.options == {"package": "two_cancer"}
+
+
+def test_every_json_column_is_accounted_for_by_deletion():
+    """A JSON column added without a decision about the personal values it may hold fails here."""
+    from app.privacy.deletion import JSON_COLUMNS
+
+    schema = {
+        f"{table.name}.{column.name}"
+        for table in db.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, JSON)
+    }
+    assert schema == set(JSON_COLUMNS)

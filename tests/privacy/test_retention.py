@@ -116,6 +116,20 @@ def test_dead_logins_tokens_and_old_withdrawn_consents_deleted():
     assert _count(Consent) == 0
 
 
+def test_expired_api_tokens_are_deleted_once_dead_for_the_retention_period(app):
+    clock.set_now(T0)
+    person = factories.make_employee()
+    accounts.issue_api_token(person)
+    db.session.commit()
+    dead_at = T0 + timedelta(days=app.config["API_TOKEN_IDLE_DAYS"])  # never used: idle from the start
+    apply_retention(dead_at + timedelta(days=29))
+    db.session.commit()
+    assert _count(ApiToken) == 1
+    apply_retention(dead_at + timedelta(days=31))
+    db.session.commit()
+    assert _count(ApiToken) == 0
+
+
 def test_live_consent_and_live_session_are_never_deleted():
     clock.set_now(T0)
     person = factories.make_employee()

@@ -26,7 +26,9 @@ def test_session_cookie_is_httponly_and_samesite(app, employee):
 
 
 def test_session_cookie_is_secure_in_production(app, employee, tmp_path: Path):
-    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "x" * 40})
+    config = load_config(
+        tmp_path, {"APP_ENV": "production", "SECRET_KEY": "x" * 40, "RATELIMIT_ALLOW_PER_PROCESS_MEMORY": True}
+    )
     assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
     assert config["SESSION_COOKIE_HTTPONLY"] and config["SESSION_COOKIE_SAMESITE"] == "Lax"
     app.config["SESSION_COOKIE_SECURE"] = True
