@@ -37,17 +37,24 @@ def init_app(app: Flask) -> None:
     from blinker import signal
 
     from ..accounts.services import load_with_api_user, password_reset_requested
+    from ..accounts.verification import set_code_sender
     from ..booking.services import booking_requested
     from ..booking.states import registration_changed, registrations_changed
     from ..outbox import set_channel_resolver
     from ..web import register_nav, register_profile_link
     from . import (
+        codes,
         models,  # noqa: F401  (tables known to create_all and Alembic)
         services,
     )
     from .views import bp
 
     app.register_blueprint(bp)
+    set_code_sender(codes.send_code)
+    if app.config.get("APP_ENV") != "production" and app.config.get("SMS_BACKEND", "log") == "log":
+        from .dev_views import dev_bp
+
+        app.register_blueprint(dev_bp)
     register_nav(_inbox_nav)
     register_profile_link(_settings_link)
     set_channel_resolver(services.resolve_channels)
