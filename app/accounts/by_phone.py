@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from .. import clock
 from ..errors import InvalidInput
 from ..extensions import db
-from . import legal, services
 from ..orgs.models import Organization
+from . import legal, services
 from .models import User
 from .verification import CodeExpired, IssuedCode, Purpose, check_code, reserve_code
 

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -290,9 +290,13 @@ def check_code(purpose: Purpose, phone: str, candidate: str) -> None:
 def delete_old_codes(now: datetime) -> int:
     """Codes are deleted a day after they expired; counters of earlier days are deleted (retention)."""
     codes = db.session.execute(
-        VerificationCode.__table__.delete().where(VerificationCode.expires_at < now - timedelta(days=1))
+        delete(VerificationCode)
+        .where(VerificationCode.expires_at < now - timedelta(days=1))
+        .execution_options(synchronize_session=False)
     )
     counters = db.session.execute(
-        SmsSendCounter.__table__.delete().where(SmsSendCounter.day < now.date() - timedelta(days=1))
+        delete(SmsSendCounter)
+        .where(SmsSendCounter.day < now.date() - timedelta(days=1))
+        .execution_options(synchronize_session=False)
     )
     return (codes.rowcount or 0) + (counters.rowcount or 0)  # type: ignore[attr-defined]

@@ -11,11 +11,11 @@ from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..orgs.models import City, EnterpriseType, Industry
 from . import by_phone, legal, services
+from .forms import LoginForm, PasswordChangeForm, ProfileForm, ResetPasswordForm, ResetRequestForm
 from .legal_views import after_sign_in
+from .models import Gender, User
 from .phone_forms import CodeRegisterForm
 from .verification import CodeError, Purpose
-from .forms import LoginForm, PasswordChangeForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm
-from .models import Gender, User
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 

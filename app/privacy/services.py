@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import clock
-from ..accounts import services as accounts
 from ..accounts import legal
+from ..accounts import services as accounts
 from ..accounts.consents import PURPOSES, ConsentPurpose
 from ..accounts.models import ApiToken, Consent, LoginSession, User
 from ..booking.models import Registration
