@@ -294,3 +294,15 @@ def test_caps_hold_across_two_worker_processes(database_url):
     from_one_address = [flag for result in results for flag in result["sent"][:-1]]
     assert sum(from_one_address) == 5 and len(from_one_address) == 8
     assert sum(result["sent"][-1] for result in results) == 1, "one code for the shared number, not two"
+
+
+def test_a_password_lockout_does_not_block_the_code_route(client, employee):
+    for _ in range(10):
+        client.post("/account/login", data={"phone": employee.phone, "password": "wrong-password"})
+    locked = client.post("/account/login", data={"phone": employee.phone, "password": factories.PASSWORD})
+    assert locked.status_code == 429
+    assert "验证码已发送至" in send_code(client, "/account/login/code", {"phone": employee.phone}).get_data(
+        as_text=True
+    )
+    assert _login_by_code(client, employee.phone, last_code(employee.phone)).status_code == 302
+    assert _signed_in(client)
