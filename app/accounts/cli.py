@@ -75,4 +75,7 @@ def import_csv(csv_file: str, org_code: str | None) -> None:
     db.session.commit()
     click.echo(f"created {report.created}, updated {report.updated}")
     if report.needs_password:
-        click.echo(f"{len(report.needs_password)} account(s) without a password: they set one by password reset")
+        click.echo(
+            f"{len(report.needs_password)} account(s) without a password: each member activates theirs at "
+            "/account/activate with a code sent by SMS to their number"
+        )

@@ -43,7 +43,8 @@ def _enterprise_type(value: str) -> EnterpriseType | None:
 
 def import_members(text: str, organization: Organization | None = None) -> ImportReport:
     """Validate every row first; only when all are valid are accounts created (new phones) or their profiles
-    updated (known phones). Rows without a password get one through a reset link later."""
+    updated (known phones). Rows without a password are activated by their member with an SMS code
+    (``/account/activate``): no password is handed around."""
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if reader.fieldnames is None or [name.strip() for name in reader.fieldnames] != HEADER:

@@ -47,6 +47,8 @@ class User(UserMixin, Model):
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     deleted_at: Mapped[datetime | None] = mapped_column()
+    # When the person last proved by an SMS code that ``phone`` is theirs (NULL: never, e.g. an imported member).
+    phone_verified_at: Mapped[datetime | None] = mapped_column()
 
     organization: Mapped[Organization | None] = relationship()
     profile: Mapped[Profile | None] = relationship(

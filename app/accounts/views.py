@@ -11,10 +11,12 @@ from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..orgs.models import City, EnterpriseType, Industry
 from ..signals import password_reset_requested
-from ..web import safe_next
-from . import services, sessions
-from .forms import LoginForm, PasswordChangeForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from . import by_phone, legal, services, sessions
+from .forms import LoginForm, PasswordChangeForm, ProfileForm, ResetPasswordForm, ResetRequestForm
+from .legal_views import after_sign_in
 from .models import Gender, User
+from .phone_forms import CodeRegisterForm
+from .verification import CodeError, Purpose
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -78,21 +80,38 @@ def _show_field_errors(form: ProfileForm | PasswordChangeForm | ResetPasswordFor
 @limiter.limit("20 per hour", methods=["POST"], deduct_when=lambda r: r.status_code == 302)
 @limiter.limit("60 per hour", methods=["POST"], deduct_when=_failed)  # probing which phones are registered
 def register() -> str | Response:
+    """Register with a verified number: "获取验证码" sends a code (the page comes back filled in), then the
+    code, the profile and the acceptance of the documents create the account."""
+    from .phone_views import code_refused, send_code, sending
+
     if current_user.is_authenticated:
         return redirect(url_for("web.home"))
-    form = RegisterForm()
-    if form.validate_on_submit():
+    form = CodeRegisterForm()
+    if request.method == "GET":
+        form.show_versions(legal.current_versions())
+    if sending(form):
+        send_code(Purpose.REGISTER, form, form.phone)
+    elif form.validate_on_submit():
         try:
-            user = services.register_employee(
+            user = by_phone.register_with_code(
                 phone=form.phone.data or "",
-                password=form.password.data,
+                code=form.code.data or "",
+                password=form.password.data or "",
                 name=form.name.data or "",
                 email=form.email.data,
                 profile=profile_data(form),
+                documents=form.shown_versions(),
                 locale=str(request.cookies.get("lang") or "zh_CN"),
             )
         except services.PhoneTaken as error:
+            db.session.rollback()
             form.phone.errors = [*form.phone.errors, error.message]
+        except CodeError as error:
+            code_refused(form, error)
+        except legal.DocumentsChanged as error:
+            db.session.rollback()
+            form.show_versions(legal.current_versions())
+            form.accept_documents.errors = [error.message]
         except InvalidInput as error:
             db.session.rollback()
             _show_field_errors(form, error)
@@ -103,7 +122,7 @@ def register() -> str | Response:
             login_user(user)
             flash(_("注册成功，欢迎来到职工之家！"), "success")
             return redirect(url_for("web.home"))
-    return render_template("accounts/register.html", form=form)
+    return render_template("accounts/register.html", form=form, documents=legal.DOCUMENTS)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -122,7 +141,7 @@ def login() -> str | Response:
             services.start_login_session(user, device=this_device())
             db.session.commit()
             login_user(user)
-            return redirect(safe_next(request.args.get("next"), url_for("web.home")))
+            return after_sign_in(user, request.args.get("next"))
     return render_template("accounts/login.html", form=form)
 
 

@@ -34,6 +34,7 @@ def _settings_link(user: Any) -> Any:
 def init_app(app: Flask) -> None:
     """Register the blueprint, nav entries, the outbox channel resolver and the signal receivers (connecting
     the same function twice is a no-op, so create_app may run many times)."""
+    from ..accounts.verification import set_code_sender
     from ..outbox import set_channel_resolver
     from ..signals import (
         account_deleting,
@@ -46,12 +47,18 @@ def init_app(app: Flask) -> None:
     )
     from ..web import register_nav, register_profile_link
     from . import (
+        codes,
         models,  # noqa: F401  (tables known to create_all and Alembic)
         services,
     )
     from .views import bp
 
     app.register_blueprint(bp)
+    set_code_sender(codes.send_code)
+    if app.config.get("APP_ENV") != "production" and app.config.get("SMS_BACKEND", "log") == "log":
+        from .dev_views import dev_bp
+
+        app.register_blueprint(dev_bp)
     register_nav(_inbox_nav)
     register_profile_link(_settings_link)
     set_channel_resolver(services.resolve_channels)

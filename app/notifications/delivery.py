@@ -297,6 +297,7 @@ def send_prepared(item: Prepared, owner: str, channels: dict[str, Channel], repo
     """Send one prepared row with no transaction open, then mark it sent — the same statement releases the
     lease, so the row is never free while it is unmarked. A lease about to run out is renewed first."""
     message_id = item.envelope.outbox_id
+    assert message_id is not None  # envelopes made by a tick always carry their outbox row
     if clock.now() >= item.lease_until - timedelta(seconds=LEASE_MARGIN_SECONDS):
         renewed = _renew(message_id, owner)
         if renewed is None:

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
 from ..accounts.models import ApiToken, Consent, LoginSession, PasswordResetToken
+from ..accounts.verification import delete_old_codes
 from ..booking.models import Registration, RegistrationHistory
 from ..events.models import Event
 from ..extensions import db
@@ -118,6 +119,7 @@ def apply_retention(now: datetime) -> int:
     total += delete_old_messages(now)
     total += delete_old_logins(now)
     total += delete_old_consents(now)
+    total += delete_old_codes(now)
     for _receiver, result in privacy_retention.send(now):
         total += int(result or 0)
     db.session.flush()

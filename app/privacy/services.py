@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import clock
+from ..accounts import legal
 from ..accounts import services as accounts
 from ..accounts.consents import PURPOSES, ConsentPurpose
 from ..accounts.models import ApiToken, Consent, LoginSession, User
@@ -108,6 +109,7 @@ def _account_section(user: User) -> dict[str, Any]:
         "organization": user.organization.name if user.organization else None,
         "locale": user.locale,
         "created_at": user.created_at,
+        "phone_verified_at": user.phone_verified_at,
     }
 
 
@@ -186,6 +188,19 @@ def _consents_section(user: User) -> list[dict[str, Any]]:
     ]
 
 
+def _documents_section(user: User) -> list[dict[str, Any]]:
+    """Which version of the privacy policy and of the user agreement the person accepted, and when."""
+    return [
+        {
+            "document": row.document,
+            "title": str(legal.DOCUMENTS[row.document].title) if row.document in legal.DOCUMENTS else row.document,
+            "version": row.version,
+            "accepted_at": row.accepted_at,
+        }
+        for row in legal.acceptance_history(user.id)
+    ]
+
+
 def _messages_section(user: User) -> list[dict[str, Any]]:
     rows = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.user_id == user.id).order_by(OutboxMessage.created_at)
@@ -231,7 +246,7 @@ def _inbox_section(user: User) -> list[dict[str, Any]] | None:
     return [dict(row._mapping) for row in rows]
 
 
-CORE_SECTIONS = ("account", "profile", "registrations", "consents", "messages", "logins")
+CORE_SECTIONS = ("account", "profile", "registrations", "consents", "documents", "messages", "logins")
 
 
 def export_data(user: User) -> dict[str, Any]:
@@ -245,10 +260,11 @@ def export_data(user: User) -> dict[str, Any]:
         "profile": _profile_section(user),
         "registrations": _registrations_section(user),
         "consents": _consents_section(user),
+        "documents": _documents_section(user),
         "messages": _messages_section(user),
         "logins": _logins_section(user),
     }
-    titles: dict[str, str] = {}
+    titles: dict[str, str] = {"documents": _("同意的用户协议与隐私政策版本")}
     for _receiver, result in privacy_export.send(user):
         if not result:
             continue

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..accounts import legal
 from ..errors import DomainError, InvalidInput
 from ..extensions import db, limiter
 from . import deletion, services
@@ -31,6 +32,7 @@ def consents() -> str:
     return render_template(
         "privacy/consents.html",
         states=services.consent_overview(_me()),
+        documents=legal.acceptance_overview(_me()),
         grant_form=GrantForm(),
         withdraw_form=WithdrawForm(),
     )

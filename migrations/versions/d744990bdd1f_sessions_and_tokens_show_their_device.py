@@ -4,7 +4,7 @@
 ``api_tokens.last_used_at`` carries the idle timeout (filled with ``created_at`` for the tokens already issued).
 
 Revision ID: d744990bdd1f
-Revises: 5c0e8dff83bd
+Revises: 7a3c91e4d2b8
 Create Date: 2026-12-04 17:20:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd744990bdd1f'
-down_revision = '5c0e8dff83bd'
+down_revision = '7a3c91e4d2b8'
 branch_labels = None
 depends_on = None
 

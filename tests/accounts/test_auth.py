@@ -2,6 +2,7 @@ from app.accounts.models import Role, User
 from app.extensions import db
 
 from .. import factories
+from ..sms_codes import codes_sent_to, send_code, with_code
 
 REGISTRATION = {
     "phone": "13912345678",
@@ -21,7 +22,7 @@ REGISTRATION = {
 
 
 def test_register_creates_employee_and_logs_in(client):
-    response = client.post("/account/register", data=REGISTRATION)
+    response = client.post("/account/register", data=with_code(client, REGISTRATION))
     assert response.status_code == 302
     user = db.session.scalar(db.select(User).where(User.phone == "13912345678"))
     assert user is not None and user.role == Role.EMPLOYEE
@@ -32,7 +33,7 @@ def test_register_creates_employee_and_logs_in(client):
 
 
 def test_register_ignores_role_field(client):
-    client.post("/account/register", data={**REGISTRATION, "role": "admin", "organization_id": "1"})
+    client.post("/account/register", data={**with_code(client, REGISTRATION), "role": "admin", "organization_id": "1"})
     user = db.session.scalar(db.select(User).where(User.phone == "13912345678"))
     assert user.role == Role.EMPLOYEE and user.organization_id is None
 
@@ -52,15 +53,17 @@ def test_register_reports_every_bad_field_in_chinese(client):
 
 def test_common_password_refused(client):
     response = client.post(
-        "/account/register", data={**REGISTRATION, "password": "password123", "password_confirm": "password123"}
+        "/account/register",
+        data={**with_code(client, REGISTRATION), "password": "password123", "password_confirm": "password123"},
     )
     assert "这个密码太常见" in response.get_data(as_text=True)
     assert db.session.scalar(db.select(User).where(User.phone == REGISTRATION["phone"])) is None
 
 
-def test_duplicate_phone_refused(client, employee):
-    response = client.post("/account/register", data={**REGISTRATION, "phone": employee.phone})
+def test_duplicate_phone_refused_before_any_code_is_sent(client, employee):
+    response = send_code(client, "/account/register", {**REGISTRATION, "phone": employee.phone})
     assert "该手机号已注册。" in response.get_data(as_text=True)
+    assert codes_sent_to(employee.phone) == 0
 
 
 def test_login_wrong_password_says_so_without_naming_field(client, employee):

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.extensions import db
 from tests import factories
+from tests.sms_codes import last_code
 
 from .conftest import (
     assert_accessible,
@@ -70,7 +71,11 @@ def test_register_login_edit_profile_and_switch_language(page: Page) -> None:
     page.get_by_role("link", name="注册", exact=True).click()
     expect(page.get_by_role("heading", name="注册职工账号")).to_be_visible()
     _check(page)
+    # The number is proved first: the code goes to it, the page comes back with the number filled in.
     page.get_by_label("手机号").fill(PHONE)
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.get_by_text("验证码已发送至 139****5678")).to_be_visible()
+    page.get_by_label("短信验证码").fill(last_code(PHONE))
     page.get_by_label("设置密码（至少 8 位）").fill(PASSWORD)
     page.get_by_label("再次输入密码").fill("not-the-same-password")
     page.get_by_label("真实姓名").fill("李秀英")
@@ -80,6 +85,7 @@ def test_register_login_edit_profile_and_switch_language(page: Page) -> None:
     page.get_by_label("工作单位").fill("九江石化设备有限公司")
     page.get_by_label("单位类型").select_option("non_public")
     page.get_by_label("我是一线职工").check()
+    page.get_by_label("我已阅读并同意").check()
     page.get_by_role("button", name="注册", exact=True).click()
     # A mistake is explained next to its field, in Chinese, and nothing is created.
     expect(page.get_by_text("两次输入的密码不一致。")).to_be_visible()

@@ -58,9 +58,17 @@ def test_gateway_backend_by_configuration_delivers_and_retries_on_errors(app, ga
 
 
 def test_gateway_unreachable_is_a_delivery_error():
-    from app.notifications.channels.sms import GatewaySmsChannel as Channel
+    from app.notifications.channels import Envelope
+    from app.notifications.messages import Rendered
 
+    envelope = Envelope(
+        outbox_id=1,
+        kind="generic",
+        user=None,
+        email=None,
+        phone="13800000000",
+        rendered=Rendered(subject="x", text="x", html="", link=None),
+        message_id="m",
+    )
     with pytest.raises(DeliveryError):
-        Channel("http://127.0.0.1:1/sms", timeout=2).send(
-            type("E", (), {"phone": "13800000000", "rendered": type("R", (), {"subject": "x"})(), "message_id": "m"})()
-        )
+        GatewaySmsChannel("http://127.0.0.1:1/sms", timeout=2).send(envelope)

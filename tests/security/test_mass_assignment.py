@@ -13,6 +13,7 @@ from app.extensions import db
 from app.orgs.services import get_by_code
 
 from .. import factories
+from ..sms_codes import with_code
 from .world import build_world, fill, rules
 
 SKIP = {"accounts.logout", "web.switch_language", "privacy.delete"}
@@ -108,7 +109,7 @@ def test_registration_ignores_role_and_organization(client):
         "is_active_account": "",
         "deleted_at": "2020-01-01",
     }
-    assert client.post("/account/register", data=data).status_code == 302
+    assert client.post("/account/register", data={**with_code(client, data), **data}).status_code == 302
     user = db.session.scalar(select(User).where(User.phone == "13912399999"))
     assert user.role == Role.EMPLOYEE and user.organization_id is None
     assert not user.profile.model_worker and user.deleted_at is None and user.is_active_account

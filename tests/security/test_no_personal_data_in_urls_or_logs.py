@@ -13,6 +13,7 @@ from app.extensions import db
 from app.tasks import registered_tasks
 
 from .. import factories
+from ..sms_codes import with_code
 
 NAME = "司马青云"
 PHONE = "13687654321"
@@ -52,19 +53,22 @@ def test_booking_journey_leaks_nothing(app, caplog):
     visit(
         "POST",
         "/account/register",
-        data={
-            "phone": PHONE,
-            "password": "ganjiang-river-7",
-            "password_confirm": "ganjiang-river-7",
-            "name": NAME,
-            "gender": "female",
-            "birth_date": "1993-07-08",
-            "city": "jingdezhen",
-            "employer": "景德镇瓷厂",
-            "enterprise_type": "state_owned",
-            "industry": "",
-            "email": EMAIL,
-        },
+        data=with_code(
+            client,
+            {
+                "phone": PHONE,
+                "password": "ganjiang-river-7",
+                "password_confirm": "ganjiang-river-7",
+                "name": NAME,
+                "gender": "female",
+                "birth_date": "1993-07-08",
+                "city": "jingdezhen",
+                "employer": "景德镇瓷厂",
+                "enterprise_type": "state_owned",
+                "industry": "",
+                "email": EMAIL,
+            },
+        ),
     )
     user = db.session.scalar(db.select(User).where(User.phone == PHONE))
     assert user is not None

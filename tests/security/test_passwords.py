@@ -9,6 +9,7 @@ from app.accounts.models import User
 from app.extensions import db
 
 from .. import factories
+from ..sms_codes import with_code
 
 FORM = {
     "phone": "13912340000",
@@ -24,7 +25,9 @@ FORM = {
 
 @pytest.mark.parametrize("password", ["short7!", "password", "12345678", "qwertyuiop", "aaaaaaaaaa", "ababababab"])
 def test_short_or_common_passwords_refused_at_registration(client, password):
-    response = client.post("/account/register", data={**FORM, "password": password, "password_confirm": password})
+    response = client.post(
+        "/account/register", data={**with_code(client, FORM), "password": password, "password_confirm": password}
+    )
     assert response.status_code == 200
     assert db.session.scalar(db.select(User).where(User.phone == FORM["phone"])) is None
 
@@ -53,7 +56,8 @@ def test_good_password_accepted_and_hashed_with_scrypt_by_default(app, client):
     method = app.config.pop("PASSWORD_HASH_METHOD")
     try:
         response = client.post(
-            "/account/register", data={**FORM, "password": "ganjiang-river-7", "password_confirm": "ganjiang-river-7"}
+            "/account/register",
+            data={**with_code(client, FORM), "password": "ganjiang-river-7", "password_confirm": "ganjiang-river-7"},
         )
         assert response.status_code == 302
     finally:

@@ -10,7 +10,7 @@ transaction that marks the row sent (see ``delivery``), so it never needs a retr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ...accounts.models import User
@@ -21,15 +21,30 @@ class DeliveryError(Exception):
     """The channel could not deliver now (server down, refused, timeout); the row is retried with backoff."""
 
 
+class Refused(DeliveryError):
+    """The provider answered and refused this message: ``reason`` is ``invalid_number``, ``quota`` or
+    ``refused``; ``provider_code`` is the provider's own code (safe to log: no number, no text)."""
+
+    def __init__(self, reason: str, provider_code: str = "") -> None:
+        super().__init__(f"refused ({reason}): {provider_code}"[:500])
+        self.reason = reason
+        self.provider_code = provider_code
+
+
 @dataclass
 class Envelope:
-    outbox_id: int
+    """One message for one channel. ``outbox_id`` and ``user`` are None for a verification code, which is sent
+    at once to a number that may not have an account yet; ``params`` are a template's values for SMS gateways
+    (e.g. ``{"code": "123456"}``)."""
+
+    outbox_id: int | None
     kind: str
-    user: User
+    user: User | None
     email: str | None
     phone: str | None
     rendered: Rendered
     message_id: str
+    params: dict[str, str] = field(default_factory=dict)
 
 
 class Channel(Protocol):
@@ -50,4 +65,4 @@ def build_channels(config: dict[str, Any]) -> dict[str, Channel]:
     return {"email": EmailChannel(config), "sms": sms_channel(config)}
 
 
-__all__ = ["Channel", "DeliveryError", "Envelope", "build_channels"]
+__all__ = ["Channel", "DeliveryError", "Envelope", "Refused", "build_channels"]

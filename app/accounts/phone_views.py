@@ -1,0 +1,181 @@
+"""Pages of accounts by phone: sign in by code, reset by code, activate an imported account, change one's number.
+(Registration with a code is ``views.register``.) Each page has a "获取验证码" button (``action=send``) that sends
+a code and shows the same page again, and a submit button that checks the code. Thin: parse, call, commit."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required, login_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import Field
+
+from ..errors import InvalidInput
+from ..extensions import db, limiter
+from . import by_phone, legal, services, verification
+from .legal_views import after_sign_in
+from .phone_forms import ActivateForm, ChangePhoneForm, CodeLoginForm, CodeResetForm
+from .verification import Purpose
+from .views import bp, me, this_device
+
+
+def sending(form: FlaskForm) -> bool:
+    """The person pressed "获取验证码" rather than the form's submit button."""
+    return request.method == "POST" and request.form.get("action") == "send" and form.is_submitted()
+
+
+def send_code(purpose: Purpose, form: FlaskForm, phone_field: Field) -> bool:
+    """Send a code for ``purpose`` to the number in ``phone_field``; any refusal is shown on that field. The
+    reservation is committed before the SMS leaves (no transaction is open during the gateway's round trip);
+    a failed SMS voids its code."""
+    if not phone_field.validate(form):
+        return False
+    try:
+        issued = by_phone.request_code(purpose, phone_field.data or "", address=request.remote_addr)
+    except (verification.CodeError, services.PhoneTaken) as error:
+        db.session.rollback()
+        phone_field.errors = [*phone_field.errors, error.message]
+        return False
+    except InvalidInput as error:
+        db.session.rollback()
+        phone_field.errors = [*phone_field.errors, *[m for ms in error.fields.values() for m in ms]]
+        return False
+    db.session.commit()
+    try:
+        verification.deliver(issued)
+    except verification.CodeNotSent as error:
+        verification.void_code(issued)
+        db.session.commit()
+        phone_field.errors = [*phone_field.errors, error.message]
+        return False
+    flash(_("验证码已发送至 %(phone)s，5 分钟内有效。", phone=_masked(issued.phone)), "success")
+    return True
+
+
+def _masked(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:]
+
+
+def code_refused(form: FlaskForm, error: verification.CodeError) -> None:
+    """Show a refused code on the code field. A wrong guess is committed: the attempt counts."""
+    if isinstance(error, verification.WrongCode):
+        db.session.commit()
+    else:
+        db.session.rollback()
+    field = form.code  # type: ignore[attr-defined]
+    field.errors = [*field.errors, error.message]
+
+
+def field_errors(form: FlaskForm, error: InvalidInput) -> None:
+    db.session.rollback()
+    for name, messages in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+        else:
+            for message in messages:
+                flash(message, "error")
+    if not error.fields:
+        flash(error.message, "error")
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit("60 per hour", methods=["POST"])
+def login_code() -> str | Response:
+    """Sign in with a code: a second way in, with its own limits (a password lockout does not apply here)."""
+    form = CodeLoginForm()
+    if sending(form):
+        send_code(Purpose.LOGIN, form, form.phone)
+    elif form.validate_on_submit():
+        try:
+            user = by_phone.login_with_code(form.phone.data or "", form.code.data or "", this_device())
+        except verification.CodeError as error:
+            code_refused(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            return after_sign_in(user, request.args.get("next"))
+    return render_template("accounts/login_code.html", form=form)
+
+
+@bp.route("/reset/code", methods=["GET", "POST"])
+@limiter.limit("60 per hour", methods=["POST"])
+def reset_code() -> str | Response:
+    """Reset a forgotten password with a code sent to the number (no email needed)."""
+    form = CodeResetForm()
+    if sending(form):
+        send_code(Purpose.RESET, form, form.phone)
+    elif form.validate_on_submit():
+        try:
+            by_phone.reset_password_with_code(form.phone.data or "", form.code.data or "", form.password.data or "")
+        except verification.CodeError as error:
+            code_refused(form, error)
+        except InvalidInput as error:
+            field_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("密码已重置，请用新密码登录。"), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_code.html", form=form)
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+@limiter.limit("60 per hour", methods=["POST"])
+def activate() -> str | Response:
+    """An imported member activates their account: code, own password, the documents; then signed in."""
+    form = ActivateForm()
+    if request.method == "GET":
+        form.show_versions(legal.current_versions())
+    if sending(form):
+        send_code(Purpose.ACTIVATE, form, form.phone)
+    elif form.validate_on_submit():
+        try:
+            user = by_phone.activate_with_code(
+                form.phone.data or "",
+                form.code.data or "",
+                form.password.data or "",
+                form.shown_versions(),
+                this_device(),
+            )
+        except verification.CodeError as error:
+            code_refused(form, error)
+        except legal.DocumentsChanged as error:
+            db.session.rollback()
+            form.show_versions(legal.current_versions())
+            form.accept_documents.errors = [error.message]
+        except InvalidInput as error:
+            field_errors(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("账号已激活，欢迎来到职工之家！"), "success")
+            return redirect(url_for("web.home"))
+    return render_template("accounts/activate.html", form=form, documents=legal.DOCUMENTS)
+
+
+@bp.route("/phone", methods=["GET", "POST"])
+@login_required
+@limiter.limit("30 per hour", methods=["POST"])
+def change_phone() -> str | Response:
+    """Change one's number: the new number is proved by a code sent to it."""
+    form = ChangePhoneForm()
+    if sending(form):
+        send_code(Purpose.CHANGE_PHONE, form, form.new_phone)
+    elif form.validate_on_submit():
+        user = me()
+        try:
+            by_phone.change_phone_with_code(user, form.new_phone.data or "", form.code.data or "", this_device())
+        except verification.CodeError as error:
+            code_refused(form, error)
+        except services.PhoneTaken as error:
+            db.session.rollback()
+            form.new_phone.errors = [*form.new_phone.errors, error.message]
+        except InvalidInput as error:
+            field_errors(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("手机号已更换，其他设备上的登录已退出。"), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/change_phone.html", form=form, user=me())
