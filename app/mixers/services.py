@@ -129,6 +129,14 @@ class SettingsData:
     other_gender_only: bool = True
 
 
+def _pick_window_end(ends_at: datetime) -> datetime:
+    """Picks close DEFAULT_PICK_WINDOW after the mixer ends; a mixer ending at the calendar's end (a row from
+    before the date rule) closes them at its last moment instead of overflowing."""
+    if ends_at > datetime.max - DEFAULT_PICK_WINDOW:
+        return datetime.max.replace(microsecond=0)
+    return ends_at + DEFAULT_PICK_WINDOW
+
+
 def settings_for(event_id: int) -> MixerSettings | None:
     return db.session.get(MixerSettings, event_id)
 
@@ -140,7 +148,7 @@ def ensure_settings(event: Event) -> MixerSettings:
     if settings is None:
         settings = MixerSettings(
             event_id=event.id,
-            pick_closes_at=event.ends_at + DEFAULT_PICK_WINDOW,
+            pick_closes_at=_pick_window_end(event.ends_at),
             max_picks=DEFAULT_MAX_PICKS,
             other_gender_only=True,
         )
@@ -183,10 +191,13 @@ def is_revealed(event_id: int) -> bool:
 
 
 def validate_settings(event_starts_at: datetime, data: SettingsData) -> dict[str, list[str]]:
-    """The pick window closes after the mixer starts; 1 ≤ K ≤ 50."""
+    """The pick window closes after the mixer starts, inside the dates events may take; 1 ≤ K ≤ 50."""
     errors: dict[str, list[str]] = {}
     if data.pick_closes_at <= event_starts_at:
         errors["pick_closes_at"] = [_("心动卡截止时间必须晚于活动开始时间。")]
+    problem = events.date_problem(data.pick_closes_at)
+    if problem:
+        errors.setdefault("pick_closes_at", []).append(problem)
     if not 1 <= data.max_picks <= 50:
         errors["max_picks"] = [_("每人可选人数需在 1 到 50 之间。")]
     return errors

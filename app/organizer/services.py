@@ -27,7 +27,14 @@ from ..booking.models import ACTIVE, HOLDING, Registration, Status
 from ..errors import DomainError, Forbidden, InvalidInput, NotFound
 from ..events.kinds import policy_for
 from ..events.models import Event, Slot
-from ..events.services import EventData, SlotData, create_event, managed_event, validate_event
+from ..events.services import (
+    EventData,
+    SlotData,
+    create_event,
+    date_range,
+    managed_event,
+    validate_event,
+)
 from ..extensions import db
 from ..orgs.models import Organization
 from ..orgs.scope import manages, require_manages, scope_condition
@@ -341,11 +348,24 @@ def _tell_cancelled(person: User, event: Event, reason: str) -> None:
 
 def duplicate_event(actor: User, event: Event, shift_days: int = 7, ip: str | None = None) -> Event:
     """Copy an event of the actor's subtree as a draft for the next one: same settings and slots (no
-    registrations), every time moved by ``shift_days`` days, unpublished until the organizer publishes it."""
+    registrations), every time moved by ``shift_days`` days, unpublished until the organizer publishes it. The
+    moved dates must stay inside the dates events may take (``events.date_range``)."""
     require_manages(actor, event.organization)
     if not -3650 <= shift_days <= 3650:
         raise InvalidInput(_("平移天数需在 -3650 到 3650 之间。"), fields={"shift_days": [_("天数无效。")]})
     delta = timedelta(days=shift_days)
+    earliest, latest = date_range()
+    dates = [event.starts_at, event.ends_at, event.signup_opens_at, event.signup_closes_at, event.cancel_deadline]
+    for slot in event.slots:
+        dates += [slot.starts_at, slot.ends_at, slot.signup_opens_at, slot.signup_closes_at]
+    # Compared before adding, so a row from before the date rule cannot overflow the calendar here.
+    if any(value is not None and not earliest - delta <= value <= latest - delta for value in dates):
+        message = _(
+            "顺延后的日期需在 %(first)s 至 %(last)s 之间。",
+            first=earliest.date().isoformat(),
+            last=latest.date().isoformat(),
+        )
+        raise InvalidInput(message, fields={"shift_days": [message]})
 
     def moved(value: datetime | None) -> datetime | None:
         return value + delta if value is not None else None

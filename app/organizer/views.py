@@ -291,7 +291,12 @@ def duplicate(event_id: int) -> Response:
     if not form.validate():
         _flash_form_errors(form)
         return redirect(url_for("organizer.event", event_id=event_id))  # type: ignore[return-value]
-    copy = services.duplicate_event(me(), found, form.shift_days.data or 7, ip())
+    try:
+        copy = services.duplicate_event(me(), found, form.shift_days.data or 7, ip())
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("organizer.event", event_id=event_id))  # type: ignore[return-value]
     db.session.commit()
     flash(_("已复制为新的草稿活动，请检查时间后发布。"), "success")
     return redirect(url_for("organizer.edit_event", event_id=copy.id))  # type: ignore[return-value]
