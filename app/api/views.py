@@ -288,8 +288,11 @@ def create_event() -> tuple[Response, int]:
     slots: list[events.SlotData] = []
     if not isinstance(raw_slots, list) or not raw_slots:
         fields.error("slots", _("至少需要一个场次。"))
+    elif len(raw_slots) > events.MAX_SLOTS:
+        too_many = _("一个活动最多 %(n)d 个场次（收到 %(got)d 个）。", n=events.MAX_SLOTS, got=len(raw_slots))
+        fields.error("slots", too_many)
     else:
-        for index, raw in enumerate(raw_slots[:500]):
+        for index, raw in enumerate(raw_slots):
             slot = _slot_data(raw, index, fields)
             if slot is not None:
                 slots.append(slot)

@@ -26,10 +26,14 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from ..accounts.models import Gender
 from ..events.models import Allocation, Event, Slot, WaitlistPolicy
-from ..events.services import EventData, SlotData
+from ..events.services import MAX_SLOTS, EventData, SlotData
 from ..orgs.models import City, Organization
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
+SPARE_SLOT_ROWS = 2  # empty rows the pages add under an event's slots
+# One row more than the pages can show, so that a form posting more slots than an event may have reaches the
+# rule (and its message) instead of being cut short silently by the list.
+SLOT_ROWS = MAX_SLOTS + SPARE_SLOT_ROWS + 1
 
 WAITLIST_LABELS = {
     WaitlistPolicy.OFFER: _l("候补：有空位时通知确认"),
@@ -153,7 +157,7 @@ class EventForm(FlaskForm):
     subtree_only = BooleanField(_l("仅限主办工会所属单位的职工"))
     allow_multiple_slots = BooleanField(_l("允许同一人报名多个场次"))
     published = BooleanField(_l("保存后立即发布"))
-    slots = FieldList(FormField(SlotForm), min_entries=1, max_entries=60)
+    slots = FieldList(FormField(SlotForm), min_entries=1, max_entries=SLOT_ROWS)
 
     def setup(
         self,
@@ -166,8 +170,12 @@ class EventForm(FlaskForm):
         self.organization.choices = [SelectChoice(org.id, org.name) for org in organizations]
         self.city.choices = [SelectChoice(city.id, city.name) for city in cities]
         for _spare in range(spare_slots):
-            if len(self.slots.entries) < (self.slots.max_entries or 60):
-                self.slots.append_entry()
+            self.add_spare_row()
+
+    def add_spare_row(self) -> None:
+        """An empty row for one more slot, while the event may still have one."""
+        if len(self.slots.entries) < MAX_SLOTS:
+            self.slots.append_entry()
 
     def fill_from(self, event: Event) -> None:
         self.kind.data = event.kind

@@ -29,6 +29,7 @@ from ..orgs.models import City, Organization
 from ..orgs.services import all_cities
 from . import exports, services
 from .forms import (
+    SPARE_SLOT_ROWS,
     AddPersonForm,
     BulkTagForm,
     CheckinForm,
@@ -156,8 +157,8 @@ def new_event() -> Any:
         home = me().organization
         if home is not None and home.city_id:
             form.city.data = home.city_id
-        for _spare in range(2):
-            form.slots.append_entry()
+        for _spare in range(SPARE_SLOT_ROWS):
+            form.add_spare_row()
         return _render_event_form(form, None)
     if not form.validate():
         return _render_event_form(form, None, 422)
@@ -209,7 +210,7 @@ def edit_event(event_id: int) -> Any:
     form.kind.render_kw = {"disabled": True}
     if request.method == "GET":
         form.fill_from(found)
-        form.slots.append_entry()
+        form.add_spare_row()
         return _render_event_form(form, found)
     form.kind.data = found.kind
     if not form.validate():
