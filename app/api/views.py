@@ -119,7 +119,7 @@ def _login_limit() -> str:
 def create_token() -> tuple[Response, int]:
     fields = Fields(json_body())
     phone = fields.string("phone", max_length=20)
-    password = fields.string("password", max_length=128)
+    password = fields.secret("password", max_length=128)
     fields.done()
     user = accounts.authenticate(phone or "", password or "")
     token = accounts.issue_api_token(user)
@@ -220,6 +220,7 @@ def _slot_data(raw: Any, index: int, fields: Fields) -> events.SlotData | None:
     starts = sub.datetime("starts_at")
     ends = sub.datetime("ends_at")
     capacity = sub.integer("capacity")
+    label = sub.string("label", required=False, max_length=120)
     waitlist = sub.string("waitlist", required=False, max_length=10) or "offer"
     allocation = sub.string("allocation", required=False, max_length=12) or "first_come"
     quota = raw.get("gender_quota")
@@ -251,7 +252,7 @@ def _slot_data(raw: Any, index: int, fields: Fields) -> events.SlotData | None:
         quota_male=male,
         waitlist_policy=WaitlistPolicy(waitlist),
         allocation=Allocation(allocation),
-        label=str(raw.get("label") or "")[:120],
+        label=label or "",
     )
 
 
@@ -271,7 +272,7 @@ def create_event() -> tuple[Response, int]:
     opens = fields.datetime("signup_opens_at")
     closes = fields.datetime("signup_closes_at")
     cancel_deadline = fields.datetime("cancel_deadline", required=False)
-    description = fields.string("description", required=False, max_length=5000) or ""
+    description = fields.string("description", required=False, max_length=5000, multiline=True) or ""
     venue = fields.string("venue", required=False, max_length=200) or ""
     min_age = fields.integer("min_age", required=False, maximum=120)
     max_age = fields.integer("max_age", required=False, maximum=120)

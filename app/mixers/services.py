@@ -26,6 +26,7 @@ from ..errors import DomainError, InvalidInput, NotFound
 from ..events import services as events
 from ..events.models import Event, Slot
 from ..extensions import db
+from ..freetext import TextRefused, clean_text
 from ..orgs.scope import require_manages
 from .models import (
     FollowupAnswer,
@@ -39,7 +40,7 @@ from .models import (
     OutcomeKind,
     PairSource,
 )
-from .policy import CONTACT_MAX, clean_nickname
+from .policy import CONTACT_MAX, NICKNAME_MAX, clean_nickname
 
 KIND = "mixer"
 # Counts about picking are shown to organizers only for mixers at least this large (no count small enough to
@@ -297,6 +298,15 @@ def check_in(
     return attendee
 
 
+def _signup_nickname(raw: object) -> str | None:
+    """The nickname chosen at sign-up, if it still passes the free-text rule: one stored before the rule (a NUL
+    byte, a line break) is left out, so the person is checked in and picks a nickname on their card page."""
+    try:
+        return clean_text(raw, max_length=NICKNAME_MAX) or None
+    except TextRefused:
+        return None
+
+
 def _give_badge(event: Event, registration: Registration) -> MixerAttendee:
     """The next badge number of this mixer for a checked-in registrant, with the nickname chosen at sign-up.
     Runs while the booking engine holds the slot's lock, so numbers are handed out one at a time."""
@@ -314,7 +324,7 @@ def _give_badge(event: Event, registration: Registration) -> MixerAttendee:
         registration_id=registration.id,
         badge_no=(last or 0) + 1,
         gender=registration.gender,
-        nickname=options.get("nickname") or None,
+        nickname=_signup_nickname(options.get("nickname")),
         share_contact=bool(options.get("share_contact")),
         checked_in_at=clock.now(),
     )
@@ -370,10 +380,10 @@ def update_card_profile(
         raise AlreadyRevealed()
     attendee.nickname = clean_nickname(nickname, user.name, required=True)
     attendee.share_contact = share_contact
-    text = " ".join(str(contact or "").split())
-    if len(text) > CONTACT_MAX:
-        message = _("联系方式不超过 %(n)d 个字。", n=CONTACT_MAX)
-        raise InvalidInput(message, fields={"contact": [message]})
+    try:
+        text = " ".join(clean_text(contact or "", max_length=CONTACT_MAX).split())
+    except TextRefused as refused:
+        raise InvalidInput(refused.message, fields={"contact": [refused.message]}) from None
     attendee.contact = text or None
     db.session.flush()
     return attendee

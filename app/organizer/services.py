@@ -36,6 +36,7 @@ from ..events.services import (
     validate_event,
 )
 from ..extensions import db
+from ..freetext import TextRefused, clean_text, text_problem
 from ..orgs.models import Organization
 from ..orgs.scope import manages, require_manages, scope_condition
 from .models import CheckinScan, RosterTag
@@ -303,7 +304,7 @@ def cancel_event(actor: User, event: Event, reason: str, ip: str | None = None) 
         db.session.refresh(registration)
         if registration.status not in ACTIVE or registration.status in (Status.ATTENDED, Status.NO_SHOW):
             continue
-        booking.cancel(registration, actor=actor, reason=reason[:200], by_organizer=True)
+        booking.cancel(registration, actor=actor, reason=reason, by_organizer=True)
         cancelled += 1
         if registration.user_id is None:
             continue
@@ -543,10 +544,10 @@ def approve(actor: User, registration: Registration, ip: str | None = None) -> S
 def reject(actor: User, registration: Registration, reason: str, ip: str | None = None) -> None:
     """Reject a pending or waitlisted request; a reason is required because the person will see it."""
     require_manages(actor, registration.slot.event.organization)
-    reason = (reason or "").strip()
+    reason = _reason_text(reason)
     if not reason:
         raise InvalidInput(_("请填写不通过的原因。"), fields={"reason": [_("请填写不通过的原因。")]})
-    booking.reject(registration, actor=actor, reason=reason[:200])
+    booking.reject(registration, actor=actor, reason=reason)
     audit.record(actor, "registration.reject", "registration", registration.id, None, ip)
 
 
@@ -560,10 +561,10 @@ def promote(actor: User, registration: Registration, ip: str | None = None) -> N
 def cancel_registration(actor: User, registration: Registration, reason: str, ip: str | None = None) -> None:
     """An organizer cancels one person's registration (also after the cancellation deadline), with a reason."""
     require_manages(actor, registration.slot.event.organization)
-    reason = (reason or "").strip()
+    reason = _reason_text(reason)
     if not reason:
         raise InvalidInput(_("请填写取消原因。"), fields={"reason": [_("请填写取消原因。")]})
-    booking.cancel(registration, actor=actor, reason=reason[:200], by_organizer=True)
+    booking.cancel(registration, actor=actor, reason=reason, by_organizer=True)
     audit.record(actor, "registration.cancel", "registration", registration.id, None, ip)
 
 
@@ -597,9 +598,20 @@ def add_person(actor: User, event: Event, slot_id: int, phone: str, ip: str | No
     return registration
 
 
+def _reason_text(reason: str) -> str:
+    """A reason the person will read: free text under the app's rule (one line, at most 200 characters)."""
+    try:
+        return clean_text(reason or "", max_length=200)
+    except TextRefused as refused:
+        raise InvalidInput(refused.message, fields={"reason": [refused.message]}) from None
+
+
 def _clean_label(label: str) -> str:
-    label = re.sub(r"\s+", " ", (label or "").strip())
-    if not label or len(label) > MAX_TAG_LENGTH:
+    try:
+        label = re.sub(r"\s+", " ", clean_text(label or "", max_length=MAX_TAG_LENGTH))
+    except TextRefused as refused:
+        raise InvalidInput(refused.message, fields={"label": [refused.message]}) from None
+    if not label:
         raise InvalidInput(
             _("标签不能为空，且不超过 %(n)d 个字。", n=MAX_TAG_LENGTH),
             fields={"label": [_("标签不能为空，且不超过 %(n)d 个字。", n=MAX_TAG_LENGTH)]},
@@ -806,7 +818,7 @@ def scan(
         code = code.rstrip("/").rsplit("/", 1)[-1]
     registration: Registration | None = None
     if code:
-        if len(code) <= 64:
+        if text_problem(code, max_length=64) is None:  # a code no ticket can have is simply not found
             registration = db.session.scalar(select(Registration).where(Registration.ticket_code == code))
     elif registration_id is not None:
         registration = db.session.get(Registration, registration_id)
@@ -841,7 +853,7 @@ def search_attendees(actor: User, event: Event, text: str, limit: int = 10) -> l
     """Find people of this event by name or by (part of) their phone number, for check-in without a ticket."""
     require_manages(actor, event.organization)
     text = (text or "").strip()
-    if len(text) < 2:
+    if len(text) < 2 or text_problem(text, max_length=40) is not None:
         return []
     rows = roster(actor, event, RosterFilter(q=text), limit=limit)
     return [row.registration for row in rows]
