@@ -207,3 +207,28 @@ def test_one_far_dated_event_does_not_stop_the_statistics_of_the_province(admin_
         figures = stats.compute(stats.make_filters(stats.province_org(), year=NOW.year))
         assert figures.raw["all"]["signups"] == 2
         assert "年份错误的活动" not in admin_client.get("/admin/system/").get_data(as_text=True)
+
+
+def test_a_screening_visit_on_the_last_day_of_the_calendar_is_refused_on_its_day():
+    from datetime import date, time
+
+    from app.errors import InvalidInput
+    from tests.screenings.factories import plan
+
+    with pytest.raises(InvalidInput) as refused:
+        plan(day=date(9999, 12, 31), start=time(22, 0), end=time(23, 59), interval=30)
+    assert "day" in refused.value.fields and "日期需在" in refused.value.fields["day"][0]
+    assert _count_events() == 0
+
+
+def test_a_trip_departure_on_the_last_day_of_the_calendar_is_refused_on_its_date():
+    from datetime import date
+
+    from app.errors import InvalidInput
+    from tests.trips.factories import make_departure, make_route
+
+    route = make_route()
+    with pytest.raises(InvalidInput) as refused:
+        make_departure(route, starts_on=date(9999, 12, 31))
+    assert "starts_on" in refused.value.fields and "日期需在" in refused.value.fields["starts_on"][0]
+    assert _count_events() == 0
