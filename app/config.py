@@ -128,6 +128,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "BOOKING_LOCKING": True,
         "STATS_SUPPRESSION_THRESHOLD": int(env.get("STATS_SUPPRESSION_THRESHOLD", "5")),
         "TRIP_YEARLY_TARGET": int(env.get("TRIP_YEARLY_TARGET", "10000")),
+        # Dates of events, slots and windows: from 1 January of EVENT_EARLIEST_YEAR (past events may be recorded)
+        # to EVENT_MAX_YEARS_AHEAD years after now; a date outside is a typing mistake or a hostile one.
+        "EVENT_EARLIEST_YEAR": _int(env, "EVENT_EARLIEST_YEAR", 2000),
+        "EVENT_MAX_YEARS_AHEAD": _int(env, "EVENT_MAX_YEARS_AHEAD", 5),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         # Outbox delivery (notifications) and the scheduler.
         "NOTIFY_LEASE_SECONDS": _int(env, "NOTIFY_LEASE_SECONDS", 300),

@@ -17,14 +17,22 @@ class Task:
     name: str
     func: Callable[[datetime], int]
     every_seconds: int
+    # What the task's last runs had to leave out (one line each, in the user's language), for the system page.
+    problems: Callable[[], list[str]] | None = None
 
 
 _tasks: dict[str, Task] = {}
 
 
-def register_task(name: str, func: Callable[[datetime], int], every_seconds: int = 60) -> None:
-    """Register (or replace) the task ``name``; registering again with the same name is harmless."""
-    _tasks[name] = Task(name, func, every_seconds)
+def register_task(
+    name: str,
+    func: Callable[[datetime], int],
+    every_seconds: int = 60,
+    problems: Callable[[], list[str]] | None = None,
+) -> None:
+    """Register (or replace) the task ``name``; registering again with the same name is harmless. ``problems``
+    lists what the task skipped so that the rest could be done (shown to admins on the system page)."""
+    _tasks[name] = Task(name, func, every_seconds, problems)
 
 
 def registered_tasks() -> list[Task]:

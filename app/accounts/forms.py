@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
 
 from .. import clock
+from ..freetext import AppForm
 from ..orgs.models import EnterpriseType
 from ..orgs.services import all_cities, all_industries
 
@@ -41,7 +41,7 @@ def _phone_field() -> TelField:
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     phone = _phone_field()
     password = PasswordField(
         _l("密码"),
@@ -50,7 +50,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(AppForm):
     name = StringField(
         _l("真实姓名"),
         validators=[DataRequired(_l("请输入姓名。")), Length(max=60, message=_l("姓名不能超过 60 个字符。"))],
@@ -120,7 +120,7 @@ class RegisterForm(ProfileForm):
     )
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(AppForm):
     current_password = PasswordField(
         _l("当前密码"),
         validators=[DataRequired(_l("请输入当前密码。"))],
@@ -144,11 +144,11 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(AppForm):
     phone = _phone_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AppForm):
     password = PasswordField(
         _l("新密码（至少 8 位）"),
         validators=[

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import select
 
 from ..extensions import db
+from ..freetext import text_problem
 from ..orgs.models import EnterpriseType, Organization
 from ..orgs.reference import ENTERPRISE_TYPE_LABELS
 from ..orgs.services import city_by_name, industry_by_name
@@ -63,6 +64,9 @@ def import_members(text: str, organization: Organization | None = None) -> Impor
         seen.setdefault(phone, line_no)
         if not row["name"] or len(row["name"]) > 60:
             problems.append("name is empty or longer than 60 characters")
+        for column, longest in (("name", 60), ("employer", 120), ("member_no", 40), ("email", 254)):
+            if text_problem(row[column], max_length=longest) is not None:
+                problems.append(f"{column} holds a control character (line break, tab, NUL...)")
         gender = row["gender"].lower()
         if gender not in {"female", "male"}:
             problems.append(f"gender {row['gender']!r} must be female or male")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..events.services import MAX_SLOTS
+
 
 def _error(description: str) -> dict[str, Any]:
     return {
@@ -137,8 +139,30 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "post": {
                     "summary": "Create and publish an event (organizer or admin, within their scope)",
+                    "description": (
+                        f"At most {MAX_SLOTS} slots: a longer list is refused with 422 (nothing is kept). Dates "
+                        "lie between 1 January of EVENT_EARLIEST_YEAR and EVENT_MAX_YEARS_AHEAD years from now. "
+                        "Text is trimmed; control characters are refused (line breaks only in description)."
+                    ),
                     "security": bearer,
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "slots": {
+                                            "type": "array",
+                                            "minItems": 1,
+                                            "maxItems": MAX_SLOTS,
+                                            "items": {"type": "object"},
+                                        }
+                                    },
+                                }
+                            }
+                        },
+                    },
                     "responses": {
                         "201": {"description": "created"},
                         "401": _error("no token"),

@@ -9,6 +9,7 @@ from flask import request
 from flask_babel import gettext as _
 
 from ..errors import InvalidInput
+from ..freetext import TextRefused, clean_text
 
 
 def json_body() -> dict[str, Any]:
@@ -28,14 +29,29 @@ class Fields:
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
 
-    def string(self, name: str, *, required: bool = True, max_length: int = 200) -> str | None:
+    def string(self, name: str, *, required: bool = True, max_length: int = 200, multiline: bool = False) -> str | None:
+        """The field's text under the app's one free-text rule (``freetext.clean_text``: trimmed, no control
+        characters, at most ``max_length``); blank counts as missing."""
         value = self.data.get(name)
         if value is None:
             if required:
                 self.error(name, _("必填。"))
             return None
-        if not isinstance(value, str) or len(value) > max_length or "\x00" in value:
-            self.error(name, _("必须是不超过 %(n)d 个字符的文本。", n=max_length))
+        try:
+            text = clean_text(value, max_length=max_length, multiline=multiline)
+        except TextRefused as refused:
+            self.error(name, refused.message)
+            return None
+        if not text and required:
+            self.error(name, _("必填。"))
+            return None
+        return text
+
+    def secret(self, name: str, *, max_length: int = 128) -> str | None:
+        """A password, as typed: never trimmed or otherwise changed (the web login takes it the same way)."""
+        value = self.data.get(name)
+        if not isinstance(value, str) or not value or len(value) > max_length:
+            self.error(name, _("必填。") if value is None else _("不能超过 %(n)d 个字。", n=max_length))
             return None
         return value
 

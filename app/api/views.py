@@ -122,7 +122,7 @@ def _login_limit() -> str:
 def create_token() -> tuple[Response, int]:
     fields = Fields(json_body())
     phone = fields.string("phone", max_length=20)
-    password = fields.string("password", max_length=128)
+    password = fields.secret("password", max_length=128)
     fields.done()
     user = accounts.authenticate(phone or "", password or "")
     token = accounts.issue_api_token(user, device=device_summary(request.headers.get("User-Agent")))
@@ -228,6 +228,7 @@ def _slot_data(raw: Any, index: int, fields: Fields) -> events.SlotData | None:
     starts = sub.datetime("starts_at")
     ends = sub.datetime("ends_at")
     capacity = sub.integer("capacity")
+    label = sub.string("label", required=False, max_length=120)
     waitlist = sub.string("waitlist", required=False, max_length=10) or "offer"
     allocation = sub.string("allocation", required=False, max_length=12) or "first_come"
     quota = raw.get("gender_quota")
@@ -259,7 +260,7 @@ def _slot_data(raw: Any, index: int, fields: Fields) -> events.SlotData | None:
         quota_male=male,
         waitlist_policy=WaitlistPolicy(waitlist),
         allocation=Allocation(allocation),
-        label=str(raw.get("label") or "")[:120],
+        label=label or "",
     )
 
 
@@ -279,7 +280,7 @@ def create_event() -> tuple[Response, int]:
     opens = fields.datetime("signup_opens_at")
     closes = fields.datetime("signup_closes_at")
     cancel_deadline = fields.datetime("cancel_deadline", required=False)
-    description = fields.string("description", required=False, max_length=5000) or ""
+    description = fields.string("description", required=False, max_length=5000, multiline=True) or ""
     venue = fields.string("venue", required=False, max_length=200) or ""
     min_age = fields.integer("min_age", required=False, maximum=120)
     max_age = fields.integer("max_age", required=False, maximum=120)
@@ -296,8 +297,11 @@ def create_event() -> tuple[Response, int]:
     slots: list[events.SlotData] = []
     if not isinstance(raw_slots, list) or not raw_slots:
         fields.error("slots", _("至少需要一个场次。"))
+    elif len(raw_slots) > events.MAX_SLOTS:
+        too_many = _("一个活动最多 %(n)d 个场次（收到 %(got)d 个）。", n=events.MAX_SLOTS, got=len(raw_slots))
+        fields.error("slots", too_many)
     else:
-        for index, raw in enumerate(raw_slots[:500]):
+        for index, raw in enumerate(raw_slots):
             slot = _slot_data(raw, index, fields)
             if slot is not None:
                 slots.append(slot)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select
 
@@ -60,12 +61,46 @@ class EventData:
     slots: list[SlotData] = field(default_factory=list)
 
 
+MAX_SLOTS = 500  # slots of one event (the screening grid makes up to 200; the API and the form take up to this)
+
+
+def date_range() -> tuple[datetime, datetime]:
+    """The dates an event, a slot or a window may take: from 1 January of EVENT_EARLIEST_YEAR to
+    EVENT_MAX_YEARS_AHEAD years after now (settings). Beyond, a date is a typing mistake — and one near the end
+    of the calendar breaks every date sum made from it (reminders, pick windows, monthly statistics)."""
+    config = current_app.config
+    now = clock.now()
+    earliest = datetime(max(int(config.get("EVENT_EARLIEST_YEAR", 2000)), 1), 1, 1)
+    year = min(now.year + int(config.get("EVENT_MAX_YEARS_AHEAD", 5)), 9998)
+    day = 28 if (now.month, now.day) == (2, 29) else now.day
+    return earliest, now.replace(year=year, day=day, hour=23, minute=59, second=59)
+
+
+def date_problem(moment: datetime | None) -> str | None:
+    """The message for a date outside ``date_range()``, or None when it is inside (or absent)."""
+    if moment is None:
+        return None
+    earliest, latest = date_range()
+    if earliest <= moment <= latest:
+        return None
+    return _("日期需在 %(first)s 至 %(last)s 之间。", first=earliest.date().isoformat(), last=latest.date().isoformat())
+
+
 def validate_event(data: EventData) -> dict[str, list[str]]:
-    """Field errors for an event: a known kind, a title, times in order, sane ages and capacities."""
+    """Field errors for an event: a known kind, a title, times in order and inside ``date_range()``, sane ages
+    and capacities, at most MAX_SLOTS slots."""
     errors: dict[str, list[str]] = {}
 
     def add(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
+        if message not in errors.get(name, []):
+            errors.setdefault(name, []).append(message)
+
+    for name in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at", "cancel_deadline"):
+        problem = date_problem(getattr(data, name))
+        if problem:
+            add(name, problem)
+    if len(data.slots) > MAX_SLOTS:
+        add("slots", _("一个活动最多 %(n)d 个场次。", n=MAX_SLOTS))
 
     if data.kind not in registered_kinds():
         add("kind", _("未知的活动类型。"))
@@ -83,6 +118,10 @@ def validate_event(data: EventData) -> dict[str, list[str]]:
         add("slots", _("至少需要一个可预约的场次。"))
     for index, slot in enumerate(data.slots):
         key = f"slots[{index}]"
+        for moment in (slot.starts_at, slot.ends_at, slot.signup_opens_at, slot.signup_closes_at):
+            problem = date_problem(moment)
+            if problem:
+                add(key, problem)
         if slot.capacity < 0 or slot.capacity > 100_000:
             add(key, _("名额需在 0 到 100000 之间。"))
         if slot.ends_at <= slot.starts_at:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -18,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..freetext import AppForm
 from .models import FollowupAnswer, FollowupStage
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -28,7 +28,7 @@ def _dt(label: object, required: bool = True) -> DateTimeLocalField:
     return DateTimeLocalField(label, format=DT_FORMAT, validators=validators)
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(AppForm):
     pick_closes_at = _dt(_l("心动卡截止时间"))
     max_picks = IntegerField(
         _l("每人最多可选人数"),
@@ -61,7 +61,7 @@ class MixerForm(SettingsForm):
     industry_ids = SelectMultipleField(_l("仅限以下产业链（不选则不限）"), choices=[], coerce=int, validate_choice=True)
 
 
-class CardProfileForm(FlaskForm):
+class CardProfileForm(AppForm):
     nickname = StringField(
         _l("联谊昵称（其他嘉宾只看到昵称和胸牌号）"),
         validators=[DataRequired(_l("请填写昵称。")), Length(max=12, message=_l("昵称不超过 12 个字。"))],
@@ -70,16 +70,16 @@ class CardProfileForm(FlaskForm):
     contact = StringField(_l("联系方式（如微信号；不填则使用手机号）"), validators=[Optional(), Length(max=60)])
 
 
-class PicksForm(FlaskForm):
+class PicksForm(AppForm):
     badge = SelectMultipleField(_l("心动对象"), coerce=int, validate_choice=False)
 
 
-class CheckinForm(FlaskForm):
+class CheckinForm(AppForm):
     registration_id = HiddenField()
     ticket_code = StringField(_l("电子票码"), validators=[Optional(), Length(max=64)])
 
 
-class PaperPairForm(FlaskForm):
+class PaperPairForm(AppForm):
     badge_a = IntegerField(
         _l("胸牌号甲"),
         validators=[InputRequired(_l("请填写胸牌号。")), NumberRange(1, 100000)],
@@ -104,7 +104,7 @@ STAGE_LABELS = {
 }
 
 
-class FollowupForm(FlaskForm):
+class FollowupForm(AppForm):
     stage = HiddenField(validators=[DataRequired()])
     answer = RadioField(
         _l("你们现在的情况"),

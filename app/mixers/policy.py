@@ -14,6 +14,7 @@ from ..accounts.models import User
 from ..errors import InvalidInput
 from ..events.kinds import KindPolicy
 from ..extensions import db
+from ..freetext import TextRefused, clean_text
 
 if TYPE_CHECKING:
     from ..booking.models import Registration
@@ -25,15 +26,16 @@ CONTACT_MAX = 60
 
 
 def clean_nickname(raw: object, real_name: str | None, *, required: bool) -> str | None:
-    """A nickname is 1–12 characters, has no line breaks and is not the person's real name."""
-    text = " ".join(str(raw or "").split())
+    """A nickname is free text under the app's rule (``freetext.clean_text``: one line, no control characters,
+    1–12 characters), its inner spaces collapsed, and not the person's real name."""
+    try:
+        text = " ".join(clean_text("" if raw is None else raw, max_length=NICKNAME_MAX).split())
+    except TextRefused as refused:
+        raise InvalidInput(refused.message, fields={"nickname": [refused.message]}) from None
     if not text:
         if required:
             raise InvalidInput(_("请填写昵称。"), fields={"nickname": [_("请填写昵称。")]})
         return None
-    if len(text) > NICKNAME_MAX:
-        message = _("昵称不超过 %(n)d 个字。", n=NICKNAME_MAX)
-        raise InvalidInput(message, fields={"nickname": [message]})
     if real_name and text.replace(" ", "") == real_name.replace(" ", ""):
         message = _("为保护隐私，昵称不能使用真实姓名。")
         raise InvalidInput(message, fields={"nickname": [message]})

@@ -25,6 +25,7 @@ from ..errors import DomainError, InvalidInput, NotFound
 from ..events import services as events
 from ..events.models import Event
 from ..extensions import db
+from ..freetext import TextRefused, clean_text
 from ..orgs.scope import require_manages
 from .models import (
     FollowupAnswer,
@@ -38,7 +39,7 @@ from .models import (
     OutcomeKind,
     PairSource,
 )
-from .policy import CONTACT_MAX, clean_nickname
+from .policy import CONTACT_MAX, NICKNAME_MAX, clean_nickname
 
 KIND = "mixer"
 # Counts about picking are shown to organizers only for mixers at least this large (no count small enough to
@@ -128,6 +129,14 @@ class SettingsData:
     other_gender_only: bool = True
 
 
+def _pick_window_end(ends_at: datetime) -> datetime:
+    """Picks close DEFAULT_PICK_WINDOW after the mixer ends; a mixer ending at the calendar's end (a row from
+    before the date rule) closes them at its last moment instead of overflowing."""
+    if ends_at > datetime.max - DEFAULT_PICK_WINDOW:
+        return datetime.max.replace(microsecond=0)
+    return ends_at + DEFAULT_PICK_WINDOW
+
+
 def settings_for(event_id: int) -> MixerSettings | None:
     return db.session.get(MixerSettings, event_id)
 
@@ -139,7 +148,7 @@ def ensure_settings(event: Event) -> MixerSettings:
     if settings is None:
         settings = MixerSettings(
             event_id=event.id,
-            pick_closes_at=event.ends_at + DEFAULT_PICK_WINDOW,
+            pick_closes_at=_pick_window_end(event.ends_at),
             max_picks=DEFAULT_MAX_PICKS,
             other_gender_only=True,
         )
@@ -182,10 +191,13 @@ def is_revealed(event_id: int) -> bool:
 
 
 def validate_settings(event_starts_at: datetime, data: SettingsData) -> dict[str, list[str]]:
-    """The pick window closes after the mixer starts; 1 ≤ K ≤ 50."""
+    """The pick window closes after the mixer starts, inside the dates events may take; 1 ≤ K ≤ 50."""
     errors: dict[str, list[str]] = {}
     if data.pick_closes_at <= event_starts_at:
         errors["pick_closes_at"] = [_("心动卡截止时间必须晚于活动开始时间。")]
+    problem = events.date_problem(data.pick_closes_at)
+    if problem:
+        errors.setdefault("pick_closes_at", []).append(problem)
     if not 1 <= data.max_picks <= 50:
         errors["max_picks"] = [_("每人可选人数需在 1 到 50 之间。")]
     return errors
@@ -285,6 +297,15 @@ def check_in(
     return attendee
 
 
+def _signup_nickname(raw: object) -> str | None:
+    """The nickname chosen at sign-up, if it still passes the free-text rule: one stored before the rule (a NUL
+    byte, a line break) is left out, so the person is checked in and picks a nickname on their card page."""
+    try:
+        return clean_text(raw, max_length=NICKNAME_MAX) or None
+    except TextRefused:
+        return None
+
+
 def _give_badge(event: Event, registration: Registration) -> MixerAttendee:
     """The next badge number of this mixer for a checked-in registrant, with the nickname chosen at sign-up.
     Runs while the booking engine holds the slot's lock, so numbers are handed out one at a time."""
@@ -302,7 +323,7 @@ def _give_badge(event: Event, registration: Registration) -> MixerAttendee:
         registration_id=registration.id,
         badge_no=(last or 0) + 1,
         gender=registration.gender,
-        nickname=options.get("nickname") or None,
+        nickname=_signup_nickname(options.get("nickname")),
         share_contact=bool(options.get("share_contact")),
         checked_in_at=clock.now(),
     )
@@ -347,10 +368,10 @@ def update_card_profile(
         raise AlreadyRevealed()
     attendee.nickname = clean_nickname(nickname, user.name, required=True)
     attendee.share_contact = share_contact
-    text = " ".join(str(contact or "").split())
-    if len(text) > CONTACT_MAX:
-        message = _("联系方式不超过 %(n)d 个字。", n=CONTACT_MAX)
-        raise InvalidInput(message, fields={"contact": [message]})
+    try:
+        text = " ".join(clean_text(contact or "", max_length=CONTACT_MAX).split())
+    except TextRefused as refused:
+        raise InvalidInput(refused.message, fields={"contact": [refused.message]}) from None
     attendee.contact = text or None
     db.session.flush()
     return attendee

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
+from ..freetext import AppForm
 
-class PreferencesForm(FlaskForm):
+
+class PreferencesForm(AppForm):
     email = BooleanField(_l("通过电子邮件接收通知"))
     sms = BooleanField(_l("通过短信接收通知"))

@@ -6,13 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from flask_wtf.i18n import translations as wtf_translations
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -26,10 +23,15 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from ..accounts.models import Gender
 from ..events.models import Allocation, Event, Slot, WaitlistPolicy
-from ..events.services import EventData, SlotData
+from ..events.services import MAX_SLOTS, EventData, SlotData
+from ..freetext import AppForm, AppSubform
 from ..orgs.models import City, Organization
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
+SPARE_SLOT_ROWS = 2  # empty rows the pages add under an event's slots
+# One row more than the pages can show, so that a form posting more slots than an event may have reaches the
+# rule (and its message) instead of being cut short silently by the list.
+SLOT_ROWS = MAX_SLOTS + SPARE_SLOT_ROWS + 1
 
 WAITLIST_LABELS = {
     WaitlistPolicy.OFFER: _l("候补：有空位时通知确认"),
@@ -54,13 +56,8 @@ def _count(label: Any, maximum: int = 100_000) -> IntegerField:
     )
 
 
-class SlotForm(Form):
+class SlotForm(AppSubform):
     """One bookable slot. A row left completely empty is ignored (so the form can offer spare rows)."""
-
-    class Meta:
-        # A plain WTForms subform: give it Flask-WTF's translations so its own messages are Chinese too.
-        def get_translations(self, form: Any) -> Any:
-            return wtf_translations
 
     slot_id = HiddenField()
     label = StringField(_l("场次名称"), validators=[Optional(), Length(max=120)])
@@ -118,7 +115,7 @@ class SlotForm(Form):
         self.max_waitlist.data = slot.max_waitlist
 
 
-class EventForm(FlaskForm):
+class EventForm(AppForm):
     kind = SelectField(_l("活动类型"), validators=[DataRequired(_l("请选择活动类型。"))])
     title = StringField(
         _l("活动标题"),
@@ -153,7 +150,7 @@ class EventForm(FlaskForm):
     subtree_only = BooleanField(_l("仅限主办工会所属单位的职工"))
     allow_multiple_slots = BooleanField(_l("允许同一人报名多个场次"))
     published = BooleanField(_l("保存后立即发布"))
-    slots = FieldList(FormField(SlotForm), min_entries=1, max_entries=60)
+    slots = FieldList(FormField(SlotForm), min_entries=1, max_entries=SLOT_ROWS)
 
     def setup(
         self,
@@ -166,8 +163,12 @@ class EventForm(FlaskForm):
         self.organization.choices = [SelectChoice(org.id, org.name) for org in organizations]
         self.city.choices = [SelectChoice(city.id, city.name) for city in cities]
         for _spare in range(spare_slots):
-            if len(self.slots.entries) < (self.slots.max_entries or 60):
-                self.slots.append_entry()
+            self.add_spare_row()
+
+    def add_spare_row(self) -> None:
+        """An empty row for one more slot, while the event may still have one."""
+        if len(self.slots.entries) < MAX_SLOTS:
+            self.slots.append_entry()
 
     def fill_from(self, event: Event) -> None:
         self.kind.data = event.kind
@@ -240,13 +241,13 @@ class EventForm(FlaskForm):
         )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(AppForm):
     reason = StringField(
         _l("原因"), validators=[DataRequired(_l("请填写原因。")), Length(max=200, message=_l("原因不超过 200 个字。"))]
     )
 
 
-class DuplicateForm(FlaskForm):
+class DuplicateForm(AppForm):
     shift_days = IntegerField(
         _l("新活动的时间顺延（天）"),
         default=7,
@@ -257,7 +258,7 @@ class DuplicateForm(FlaskForm):
     )
 
 
-class AddPersonForm(FlaskForm):
+class AddPersonForm(AppForm):
     slot = SelectField(_l("场次"), coerce=int)
     phone = TelField(
         _l("职工手机号"),
@@ -269,17 +270,17 @@ class AddPersonForm(FlaskForm):
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(AppForm):
     slot = SelectField(_l("移到场次"), coerce=int)
 
 
-class TagForm(FlaskForm):
+class TagForm(AppForm):
     label = StringField(
         _l("标签"), validators=[DataRequired(_l("请填写标签。")), Length(max=20, message=_l("标签不超过 20 个字。"))]
     )
 
 
-class MessageForm(FlaskForm):
+class MessageForm(AppForm):
     scope = SelectField(
         _l("发送给"),
         choices=[
@@ -299,14 +300,14 @@ class MessageForm(FlaskForm):
     nonce = HiddenField()
 
 
-class BulkTagForm(FlaskForm):
+class BulkTagForm(AppForm):
     label = StringField(
         _l("给勾选的人员加标签"),
         validators=[DataRequired(_l("请填写标签。")), Length(max=20, message=_l("标签不超过 20 个字。"))],
     )
 
 
-class CheckinForm(FlaskForm):
+class CheckinForm(AppForm):
     """The no-JavaScript fallback of the check-in page: type the ticket code."""
 
     code = StringField(_l("票码"), validators=[DataRequired(_l("请输入票码。")), Length(max=200)])

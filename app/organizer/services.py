@@ -26,8 +26,16 @@ from ..booking.models import ACTIVE, HOLDING, Registration, Status
 from ..errors import DomainError, Forbidden, InvalidInput, NotFound
 from ..events.kinds import policy_for
 from ..events.models import Event, Slot
-from ..events.services import EventData, SlotData, create_event, managed_event, validate_event
+from ..events.services import (
+    EventData,
+    SlotData,
+    create_event,
+    date_range,
+    managed_event,
+    validate_event,
+)
 from ..extensions import db
+from ..freetext import TextRefused, clean_text, text_problem
 from ..orgs.models import Organization
 from ..orgs.scope import manages, require_manages, scope_condition
 from ..signals import event_times_changed
@@ -293,7 +301,7 @@ def cancel_event(actor: User, event: Event, reason: str, ip: str | None = None) 
         db.session.refresh(registration)
         if registration.status not in ACTIVE or registration.status in (Status.ATTENDED, Status.NO_SHOW):
             continue
-        booking.cancel(registration, actor=actor, reason=reason[:200], by_organizer=True)
+        booking.cancel(registration, actor=actor, reason=reason, by_organizer=True)
         cancelled += 1
         if registration.user_id is None:
             continue
@@ -338,11 +346,24 @@ def _tell_cancelled(person: User, event: Event, reason: str) -> None:
 
 def duplicate_event(actor: User, event: Event, shift_days: int = 7, ip: str | None = None) -> Event:
     """Copy an event of the actor's subtree as a draft for the next one: same settings and slots (no
-    registrations), every time moved by ``shift_days`` days, unpublished until the organizer publishes it."""
+    registrations), every time moved by ``shift_days`` days, unpublished until the organizer publishes it. The
+    moved dates must stay inside the dates events may take (``events.date_range``)."""
     require_manages(actor, event.organization)
     if not -3650 <= shift_days <= 3650:
         raise InvalidInput(_("平移天数需在 -3650 到 3650 之间。"), fields={"shift_days": [_("天数无效。")]})
     delta = timedelta(days=shift_days)
+    earliest, latest = date_range()
+    dates = [event.starts_at, event.ends_at, event.signup_opens_at, event.signup_closes_at, event.cancel_deadline]
+    for slot in event.slots:
+        dates += [slot.starts_at, slot.ends_at, slot.signup_opens_at, slot.signup_closes_at]
+    # Compared before adding, so a row from before the date rule cannot overflow the calendar here.
+    if any(value is not None and not earliest - delta <= value <= latest - delta for value in dates):
+        message = _(
+            "顺延后的日期需在 %(first)s 至 %(last)s 之间。",
+            first=earliest.date().isoformat(),
+            last=latest.date().isoformat(),
+        )
+        raise InvalidInput(message, fields={"shift_days": [message]})
 
     def moved(value: datetime | None) -> datetime | None:
         return value + delta if value is not None else None
@@ -520,10 +541,10 @@ def approve(actor: User, registration: Registration, ip: str | None = None) -> S
 def reject(actor: User, registration: Registration, reason: str, ip: str | None = None) -> None:
     """Reject a pending or waitlisted request; a reason is required because the person will see it."""
     require_manages(actor, registration.slot.event.organization)
-    reason = (reason or "").strip()
+    reason = _reason_text(reason)
     if not reason:
         raise InvalidInput(_("请填写不通过的原因。"), fields={"reason": [_("请填写不通过的原因。")]})
-    booking.reject(registration, actor=actor, reason=reason[:200])
+    booking.reject(registration, actor=actor, reason=reason)
     audit.record(actor, "registration.reject", "registration", registration.id, None, ip)
 
 
@@ -537,10 +558,10 @@ def promote(actor: User, registration: Registration, ip: str | None = None) -> N
 def cancel_registration(actor: User, registration: Registration, reason: str, ip: str | None = None) -> None:
     """An organizer cancels one person's registration (also after the cancellation deadline), with a reason."""
     require_manages(actor, registration.slot.event.organization)
-    reason = (reason or "").strip()
+    reason = _reason_text(reason)
     if not reason:
         raise InvalidInput(_("请填写取消原因。"), fields={"reason": [_("请填写取消原因。")]})
-    booking.cancel(registration, actor=actor, reason=reason[:200], by_organizer=True)
+    booking.cancel(registration, actor=actor, reason=reason, by_organizer=True)
     audit.record(actor, "registration.cancel", "registration", registration.id, None, ip)
 
 
@@ -574,9 +595,20 @@ def add_person(actor: User, event: Event, slot_id: int, phone: str, ip: str | No
     return registration
 
 
+def _reason_text(reason: str) -> str:
+    """A reason the person will read: free text under the app's rule (one line, at most 200 characters)."""
+    try:
+        return clean_text(reason or "", max_length=200)
+    except TextRefused as refused:
+        raise InvalidInput(refused.message, fields={"reason": [refused.message]}) from None
+
+
 def _clean_label(label: str) -> str:
-    label = re.sub(r"\s+", " ", (label or "").strip())
-    if not label or len(label) > MAX_TAG_LENGTH:
+    try:
+        label = re.sub(r"\s+", " ", clean_text(label or "", max_length=MAX_TAG_LENGTH))
+    except TextRefused as refused:
+        raise InvalidInput(refused.message, fields={"label": [refused.message]}) from None
+    if not label:
         raise InvalidInput(
             _("标签不能为空，且不超过 %(n)d 个字。", n=MAX_TAG_LENGTH),
             fields={"label": [_("标签不能为空，且不超过 %(n)d 个字。", n=MAX_TAG_LENGTH)]},
@@ -783,7 +815,7 @@ def scan(
         code = code.rstrip("/").rsplit("/", 1)[-1]
     registration: Registration | None = None
     if code:
-        if len(code) <= 64:
+        if text_problem(code, max_length=64) is None:  # a code no ticket can have is simply not found
             registration = db.session.scalar(select(Registration).where(Registration.ticket_code == code))
     elif registration_id is not None:
         registration = db.session.get(Registration, registration_id)
@@ -818,7 +850,7 @@ def search_attendees(actor: User, event: Event, text: str, limit: int = 10) -> l
     """Find people of this event by name or by (part of) their phone number, for check-in without a ticket."""
     require_manages(actor, event.organization)
     text = (text or "").strip()
-    if len(text) < 2:
+    if len(text) < 2 or text_problem(text, max_length=40) is not None:
         return []
     rows = roster(actor, event, RosterFilter(q=text), limit=limit)
     return [row.registration for row in rows]

@@ -29,6 +29,7 @@ from ..orgs.models import City, Organization
 from ..orgs.services import all_cities
 from . import exports, services
 from .forms import (
+    SPARE_SLOT_ROWS,
     AddPersonForm,
     BulkTagForm,
     CheckinForm,
@@ -156,8 +157,8 @@ def new_event() -> Any:
         home = me().organization
         if home is not None and home.city_id:
             form.city.data = home.city_id
-        for _spare in range(2):
-            form.slots.append_entry()
+        for _spare in range(SPARE_SLOT_ROWS):
+            form.add_spare_row()
         return _render_event_form(form, None)
     if not form.validate():
         return _render_event_form(form, None, 422)
@@ -209,7 +210,7 @@ def edit_event(event_id: int) -> Any:
     form.kind.render_kw = {"disabled": True}
     if request.method == "GET":
         form.fill_from(found)
-        form.slots.append_entry()
+        form.add_spare_row()
         return _render_event_form(form, found)
     form.kind.data = found.kind
     if not form.validate():
@@ -291,7 +292,12 @@ def duplicate(event_id: int) -> Response:
     if not form.validate():
         _flash_form_errors(form)
         return redirect(url_for("organizer.event", event_id=event_id))  # type: ignore[return-value]
-    copy = services.duplicate_event(me(), found, form.shift_days.data or 7, ip())
+    try:
+        copy = services.duplicate_event(me(), found, form.shift_days.data or 7, ip())
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("organizer.event", event_id=event_id))  # type: ignore[return-value]
     db.session.commit()
     flash(_("已复制为新的草稿活动，请检查时间后发布。"), "success")
     return redirect(url_for("organizer.edit_event", event_id=copy.id))  # type: ignore[return-value]

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from ..freetext import AppForm
 
-class GrantForm(FlaskForm):
+
+class GrantForm(AppForm):
     agree = BooleanField(
         _l("我已阅读上述说明，同意处理相关敏感个人信息"), validators=[DataRequired(_l("请先勾选同意。"))]
     )
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(AppForm):
     """Only the CSRF token: withdrawing is a single tap."""
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(AppForm):
     password = PasswordField(
         _l("请输入登录密码以确认是本人操作"),
         validators=[DataRequired(_l("请输入密码。")), Length(max=128)],

@@ -31,6 +31,7 @@ class SystemOverview:
     counts: dict[str, int]  # outbox rows by status
     due_backlog: int  # pending rows already due
     failed: Sequence[OutboxMessage]
+    problems: dict[str, list[str]]  # task name → what its runs left out
 
     @property
     def alive(self) -> int:
@@ -46,8 +47,8 @@ def _state(beat: SchedulerHeartbeat, now: datetime) -> str:
 
 
 def overview(failed_limit: int = 50) -> SystemOverview:
-    """Scheduler processes (alive if they beat in the last two minutes), task runs, outbox totals and the
-    latest failed messages. Failed rows show kind, channel and error, never message contents."""
+    """Scheduler processes (alive if they beat in the last two minutes), task runs and what they left out,
+    outbox totals and the latest failed messages. Failed rows show kind, channel and error, never message contents."""
     now = clock.now()
     beats = db.session.scalars(select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.last_beat_at.desc()).limit(50))
     runs = {run.name: run for run in db.session.scalars(select(TaskRun))}
@@ -69,12 +70,14 @@ def overview(failed_limit: int = 50) -> SystemOverview:
     ).all()
     names = {task.name: task.every_seconds for task in registered_tasks()}
     tasks = [(name, every, runs.get(name)) for name, every in sorted(names.items())]
+    problems = {task.name: found for task in registered_tasks() if task.problems and (found := task.problems())}
     return SystemOverview(
         processes=[ProcessState(beat, _state(beat, now)) for beat in beats],
         tasks=tasks,
         counts=counts,
         due_backlog=int(backlog or 0),
         failed=failed,
+        problems=problems,
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import time
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,10 +21,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..freetext import AppForm
 from .models import DEFAULT_MAX_AGE, DEFAULT_MIN_AGE, DEFAULT_REPEAT_YEARS
 
 
-class VisitForm(FlaskForm):
+class VisitForm(AppForm):
     organization_id = SelectField(_l("主办组织"), coerce=int, validators=[InputRequired(_l("请选择主办组织。"))])
     city_id = SelectField(_l("所在城市"), coerce=int, validators=[InputRequired(_l("请选择城市。"))])
     site_name = StringField(
@@ -70,7 +70,7 @@ class VisitForm(FlaskForm):
     description = TextAreaField(_l("说明（选填）"), validators=[Optional(), Length(max=2000)])
 
 
-class TwoCancerSettingsForm(FlaskForm):
+class TwoCancerSettingsForm(AppForm):
     offers_two_cancer = BooleanField(_l("提供“两癌”筛查（女职工）"))
     two_cancer_min_age = IntegerField(_l("最小年龄"), validators=[InputRequired(), NumberRange(0, 120)])
     two_cancer_max_age = IntegerField(_l("最大年龄"), validators=[InputRequired(), NumberRange(0, 120)])
@@ -80,14 +80,14 @@ class TwoCancerSettingsForm(FlaskForm):
     )
 
 
-class AddSlotsForm(FlaskForm):
+class AddSlotsForm(AppForm):
     start = TimeField(_l("开始时间"), validators=[InputRequired(_l("请填写开始时间。"))])
     end = TimeField(_l("结束时间"), validators=[InputRequired(_l("请填写结束时间。"))])
     interval = IntegerField(_l("每个时段（分钟）"), default=15, validators=[InputRequired(), NumberRange(5, 240)])
     per_slot = IntegerField(_l("每个时段人数"), default=6, validators=[InputRequired(), NumberRange(1, 500)])
 
 
-class ResizeForm(FlaskForm):
+class ResizeForm(AppForm):
     capacity = IntegerField(
         _l("人数"),
         validators=[InputRequired(_l("请填写人数。")), NumberRange(0, 500, _l("人数需在 0 到 500 之间。"))],
@@ -95,7 +95,7 @@ class ResizeForm(FlaskForm):
     closed = BooleanField(_l("关闭此时段"))
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(AppForm):
     code = StringField(
         _l("电子票号或手机号"),
         validators=[DataRequired(_l("请扫描电子票二维码或输入手机号。")), Length(max=64)],
@@ -103,7 +103,7 @@ class CheckInForm(FlaskForm):
     )
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(AppForm):
     outcome = SelectField(
         _l("到场情况"),
         choices=[
@@ -116,5 +116,5 @@ class OutcomeForm(FlaskForm):
     reason = SelectField(_l("未体检原因"), validators=[Optional()])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(AppForm):
     to_slot_id = IntegerField(_l("改到时段"), validators=[InputRequired(_l("请选择时段。"))])

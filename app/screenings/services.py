@@ -23,7 +23,7 @@ from ..booking.errors import IllegalTransition
 from ..booking.models import HOLDING, Cause, Registration, Status
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events.models import Event, Slot, WaitlistPolicy
-from ..events.services import EventData, SlotData, create_event
+from ..events.services import EventData, SlotData, create_event, date_problem
 from ..extensions import db
 from ..orgs.models import City, Organization
 from ..orgs.scope import require_manages, scope_condition
@@ -145,7 +145,16 @@ def _validate_visit(data: VisitData) -> dict[str, list[str]]:
         add("two_cancer_per_slot", _("每时段“两癌”名额需在 0 到每时段人数之间。"))
     if data.day < clock.today():
         add("day", _("体检日期不能早于今天。"))
+    problem = _day_out_of_range(data.day)
+    if problem:
+        add("day", problem)
     return errors
+
+
+def _day_out_of_range(day: date) -> str | None:
+    """The whole day must lie inside the dates events may take, so the grid's times do too (and the sums that
+    make them cannot overflow the calendar)."""
+    return date_problem(datetime.combine(day, time.min)) or date_problem(datetime.combine(day, time(23, 59)))
 
 
 def plan_visit(actor: User, data: VisitData) -> Event:
@@ -155,11 +164,12 @@ def plan_visit(actor: User, data: VisitData) -> Event:
     the organizer's subtree: NotFound."""
     require_manages(actor, data.organization)
     errors = _validate_visit(data)
+    times = []
     try:
-        times = generate_slot_times(data.day, data.start, data.end, data.interval_minutes)
+        if _day_out_of_range(data.day) is None:
+            times = generate_slot_times(data.day, data.start, data.end, data.interval_minutes)
     except InvalidInput as error:
         errors.update(error.fields)
-        times = []
     if errors:
         raise InvalidInput(_("请检查填写的内容。"), fields=errors)
     opens = data.signup_opens_at or clock.now()

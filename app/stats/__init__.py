@@ -38,6 +38,17 @@ def _refresh_task(now: datetime) -> int:
     return rollup.refresh(now)
 
 
+def _refresh_problems() -> list[str]:
+    from flask_babel import gettext as _
+
+    from . import rollup
+
+    return [
+        _("活动 #%(id)d「%(title)s」未计入统计（%(when)s）：%(reason)s", id=ident, title=title, when=at, reason=why)
+        for ident, title, why, at in rollup.skipped_events()
+    ]
+
+
 def _nav(user: Any) -> Any:
     from ..web import NavItem
 
@@ -62,7 +73,7 @@ def init_app(app: Flask) -> None:
     if "stats" not in app.blueprints:
         app.register_blueprint(bp)
     app.cli.add_command(stats_cli)
-    register_task("stats.refresh", _refresh_task, every_seconds=60)
+    register_task("stats.refresh", _refresh_task, every_seconds=60, problems=_refresh_problems)
     # Sent by the privacy feature inside the deletion transaction (``app.signals``).
     account_deleting.connect(_on_account_deleting, weak=False)
     register_nav(_nav)

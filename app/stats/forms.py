@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
 
+from ..freetext import AppForm
 from .services import KIND_LABELS
 
 
-class StatsFilterForm(FlaskForm):
+class StatsFilterForm(AppForm):
     class Meta:
         csrf = False
 

@@ -176,6 +176,18 @@ class StatsReachAdjust(Model):
     delta: Mapped[int] = mapped_column(default=0)
 
 
+class StatsSkipped(Model):
+    """An event the refresh could not count (a row the rules would refuse today, e.g. dated at the calendar's
+    end): left out so every other event is still counted, and shown on the admin's system page until a later
+    refresh counts it."""
+
+    __tablename__ = "stats_skipped"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    skipped_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
 # Every row appended to the registration history (each change, set-wise ones included, and each move: all of them
 # written by ``booking.store``, whose docstring names this trigger) notes
 # its event in ``stats_dirty``, written by the database as part of the same INSERT: a booking spends no statement

@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, func, insert, literal, select, text
+from sqlalchemy.exc import DataError, IntegrityError
 
 from .. import clock
 from ..accounts.models import Profile
@@ -42,6 +43,7 @@ from .models import (
     StatsReachAdjust,
     StatsRollup,
     StatsRollupMonth,
+    StatsSkipped,
 )
 
 ALLOCATED = frozenset({Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW})
@@ -57,6 +59,9 @@ AGE_BANDS: list[tuple[str, int, int]] = [
 LOOKBACK = timedelta(minutes=10)
 MEASURES = ("signups", "allocated", "attended", "no_show", "converted", "two_cancer")
 _CHUNK = 400
+# What one event's own data can make its recount raise (a date at the calendar's end, a value the database
+# refuses). Anything else — a lost connection, a bug — still fails the whole refresh and shows as the task's error.
+BAD_ROW_ERRORS = (ArithmeticError, LookupError, TypeError, ValueError, DataError, IntegrityError)
 
 
 def age_band(birth_date: date | None, on: date) -> str:
@@ -205,6 +210,11 @@ def recount_events(event_ids: Iterable[int], *, months: bool = True) -> int:
     return len(ids)
 
 
+def _year_span(year: int) -> tuple[datetime, datetime]:
+    """The first and the last moment of ``year`` (the last, not the next year's first: year 9999 has no next)."""
+    return datetime(year, 1, 1), datetime(year, 12, 31, 23, 59, 59, 999999)
+
+
 def _next_month(month: date) -> date:
     return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
 
@@ -223,11 +233,11 @@ def rebuild_months(buckets: set[tuple[int, str, date]] | None, year: int | None 
         *(getattr(StatsRollup, m) for m in MEASURES),
     ]
     if buckets is None and year is not None:
-        first, after = date(year, 1, 1), date(year + 1, 1, 1)
+        first, last = date(year, 1, 1), date(year, 12, 31)
         db.session.execute(
-            delete(StatsRollupMonth).where(StatsRollupMonth.month >= first, StatsRollupMonth.month < after)
+            delete(StatsRollupMonth).where(StatsRollupMonth.month >= first, StatsRollupMonth.month <= last)
         )
-        selections = [select(*columns).where(StatsRollup.day >= first, StatsRollup.day < after)]
+        selections = [select(*columns).where(StatsRollup.day >= first, StatsRollup.day <= last)]
     elif buckets is None:
         db.session.execute(delete(StatsRollupMonth))
         selections = [select(*columns)]
@@ -309,22 +319,61 @@ def refresh(now: datetime | None = None) -> int:
     last = db.session.scalar(select(StatsRollup.refreshed_at).order_by(StatsRollup.id.desc()).limit(1))
     since = min(now, last or now) - LOOKBACK
     ids = {event_id for _id, event_id in notices} | _recent_event_ids(since)
-    count = recount_events(ids) if ids else 0
+    counted = recount_apart(sorted(ids), now) if ids else []
     consumed = [notice_id for notice_id, _event in notices]
     for start in range(0, len(consumed), 1_000):
         db.session.execute(delete(StatsDirty).where(StatsDirty.id.in_(consumed[start : start + 1_000])))
-    years = (
-        {starts.year for starts in db.session.scalars(select(Event.starts_at).where(Event.id.in_(sorted(ids))))}
-        if ids
-        else set()
-    )
+    years: set[int] = set()
+    for chunk in _chunks(counted):
+        years |= {starts.year for starts in db.session.scalars(select(Event.starts_at).where(Event.id.in_(chunk)))}
     max_age = timedelta(seconds=current_app.config.get("STATS_REACH_SECONDS", 900))
     for year in sorted(years):
         computed = db.session.scalar(select(func.min(StatsReach.computed_at)).where(StatsReach.year == year))
         if computed is None or computed <= now - max_age:
             refresh_reach(year)
     db.session.flush()
-    return count
+    return len(counted)
+
+
+def _recount_or_split(ids: list[int], skipped: dict[int, str]) -> None:
+    try:
+        with db.session.begin_nested():
+            recount_events(ids)
+    except BAD_ROW_ERRORS as error:
+        if len(ids) == 1:
+            skipped[ids[0]] = (f"{type(error).__name__}: {error}")[:200]
+            return
+        middle = len(ids) // 2
+        _recount_or_split(ids[:middle], skipped)
+        _recount_or_split(ids[middle:], skipped)
+
+
+def recount_apart(ids: list[int], now: datetime) -> list[int]:
+    """Recount ``ids`` so that one bad event cannot stop the others: when a batch fails on its own data, it is
+    rolled back to its savepoint and recounted in halves, down to the single events that fail, which are left out
+    and listed in ``stats_skipped`` (the admin's system page shows them) until a later refresh counts them.
+    Returns the ids counted."""
+    skipped: dict[int, str] = {}
+    _recount_or_split(ids, skipped)
+    counted = [event_id for event_id in ids if event_id not in skipped]
+    for chunk in _chunks(ids):
+        db.session.execute(delete(StatsSkipped).where(StatsSkipped.event_id.in_(chunk)))
+    if skipped:
+        payload = [{"event_id": key, "reason": reason, "skipped_at": now} for key, reason in skipped.items()]
+        db.session.execute(insert(StatsSkipped), payload)
+    db.session.flush()
+    return counted
+
+
+def skipped_events(limit: int = 50) -> list[tuple[int, str, str, datetime]]:
+    """The events the last refreshes left out: (event id, title, reason, when), newest first."""
+    stmt = (
+        select(StatsSkipped.event_id, Event.title, StatsSkipped.reason, StatsSkipped.skipped_at)
+        .join(Event, Event.id == StatsSkipped.event_id)
+        .order_by(StatsSkipped.skipped_at.desc(), StatsSkipped.event_id)
+        .limit(limit)
+    )
+    return [tuple(row) for row in db.session.execute(stmt)]  # type: ignore[misc]
 
 
 def rebuild(year: int | None = None) -> int:
@@ -332,7 +381,8 @@ def rebuild(year: int | None = None) -> int:
     refresh recounts those events once more, which is harmless."""
     stmt = select(Event.id)
     if year is not None:
-        stmt = stmt.where(Event.starts_at >= datetime(year, 1, 1), Event.starts_at < datetime(year + 1, 1, 1))
+        first, last = _year_span(year)
+        stmt = stmt.where(Event.starts_at >= first, Event.starts_at <= last)
     count = recount_events(db.session.scalars(stmt), months=False)
     if year is None:
         db.session.execute(delete(StatsRollup).where(StatsRollup.event_id.not_in(select(Event.id))))
@@ -357,8 +407,8 @@ def _reach_counts(year: int) -> dict[tuple[int, str], int]:
         .where(
             Registration.status == Status.ATTENDED,
             Event.cancelled_at.is_(None),
-            Event.starts_at >= datetime(year, 1, 1),
-            Event.starts_at < datetime(year + 1, 1, 1),
+            Event.starts_at >= _year_span(year)[0],
+            Event.starts_at <= _year_span(year)[1],
         )
     )
     people: dict[tuple[int, str], set[int | str]] = defaultdict(set)

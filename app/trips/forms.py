@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from ..freetext import AppForm
 from .models import Dietary, Theme
 
 DIETARY_CHOICES = [
@@ -27,7 +27,7 @@ DIETARY_CHOICES = [
 ]
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(AppForm):
     emergency_name = StringField(
         _l("紧急联系人姓名"),
         validators=[DataRequired(_l("请填写紧急联系人姓名。")), Length(max=60)],
@@ -45,7 +45,7 @@ class DetailsForm(FlaskForm):
     dietary_note = TextAreaField(_l("备注（如过敏、慢性病用药等，选填）"), validators=[Optional(), Length(max=200)])
 
 
-class PublicValueForm(FlaskForm):
+class PublicValueForm(AppForm):
     public_value = StringField(
         _l("公开随机数"),
         validators=[DataRequired(_l("请填写公开随机数。")), Length(max=64)],
@@ -54,12 +54,12 @@ class PublicValueForm(FlaskForm):
     note = StringField(_l("来源说明（如：2026年第330期福彩3D开奖号码）"), validators=[Optional(), Length(max=120)])
 
 
-class TargetForm(FlaskForm):
+class TargetForm(AppForm):
     year = IntegerField(_l("年份"), validators=[DataRequired(), NumberRange(2000, 2100)])
     places = IntegerField(_l("目标名额"), validators=[DataRequired(), NumberRange(0, 1_000_000)])
 
 
-class RouteForm(FlaskForm):
+class RouteForm(AppForm):
     theme = SelectField(
         _l("主题"),
         choices=[
@@ -78,7 +78,7 @@ class RouteForm(FlaskForm):
     )
 
 
-class DepartureForm(FlaskForm):
+class DepartureForm(AppForm):
     starts_on = DateField(_l("出发日期"), validators=[DataRequired(_l("请选择出发日期。"))])
     seats = IntegerField(_l("名额"), validators=[DataRequired(_l("请填写名额。")), NumberRange(1, 10_000)])
     signup_opens_at = DateTimeLocalField(_l("报名开始"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
@@ -106,7 +106,7 @@ TIER_PRESETS = {
 }
 
 
-class ModelWorkerForm(FlaskForm):
+class ModelWorkerForm(AppForm):
     phone = TelField(
         _l("职工手机号"),
         validators=[

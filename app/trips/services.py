@@ -150,6 +150,11 @@ def create_departure(actor: User, route: TripRoute, data: DepartureData) -> Trip
         raise InvalidInput(_("确认出行信息时限需在 1 小时到 30 天之间。"), fields={"details_hours": [_("时限无效。")]})
     days = max(route.days, 1)
     starts = datetime.combine(data.starts_on, datetime.min.time()).replace(hour=8)
+    # The trip's last day too; checked before any date sum is made from the departure date (the first check
+    # keeps the second from overflowing).
+    problem = events.date_problem(starts) or events.date_problem(starts + timedelta(days=days))
+    if problem:
+        raise InvalidInput(problem, fields={"starts_on": [problem]})
     if data.signup_closes_at > starts:
         message = _("报名截止时间须早于出发时间。")
         raise InvalidInput(message, fields={"signup_closes_at": [message]})
