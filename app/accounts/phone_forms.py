@@ -4,10 +4,10 @@ imported account, change of number, and accepting the legal documents."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from ..freetext import AppForm
 from .forms import RegisterForm, _phone_field
 from .legal import PRIVACY_POLICY, USER_AGREEMENT
 
@@ -66,24 +66,24 @@ class CodeRegisterForm(DocumentsMixin, RegisterForm):
     code = _code_field()
 
 
-class CodeLoginForm(FlaskForm):
+class CodeLoginForm(AppForm):
     phone = _phone_field()
     code = _code_field()
 
 
-class CodeResetForm(FlaskForm):
-    phone = _phone_field()
-    code = _code_field()
-    password, password_confirm = _new_password_fields()
-
-
-class ActivateForm(DocumentsMixin, FlaskForm):
+class CodeResetForm(AppForm):
     phone = _phone_field()
     code = _code_field()
     password, password_confirm = _new_password_fields()
 
 
-class ChangePhoneForm(FlaskForm):
+class ActivateForm(DocumentsMixin, AppForm):
+    phone = _phone_field()
+    code = _code_field()
+    password, password_confirm = _new_password_fields()
+
+
+class ChangePhoneForm(AppForm):
     new_phone = StringField(
         _l("新手机号"),
         validators=[
@@ -95,5 +95,5 @@ class ChangePhoneForm(FlaskForm):
     code = _code_field()
 
 
-class AcceptDocumentsForm(DocumentsMixin, FlaskForm):
+class AcceptDocumentsForm(DocumentsMixin, AppForm):
     pass

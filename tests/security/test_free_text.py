@@ -25,6 +25,7 @@ from app.outbox.models import OutboxMessage
 from .. import factories
 from ..accounts.test_auth import REGISTRATION
 from ..mixers.factories import make_mixer
+from ..sms_codes import with_code
 
 NOW = datetime(2026, 6, 15, 10, 0)
 FMT = "%Y-%m-%dT%H:%M"
@@ -77,7 +78,8 @@ def test_registration_refuses_a_name_with_a_line_break_and_trims_spaces(client):
     assert response.status_code == 200
     assert "请写在一行内" in response.get_data(as_text=True)
     assert _count(User) == 0
-    assert client.post("/account/register", data={**REGISTRATION, "name": "  李红　"}).status_code == 302
+    registration = with_code(client, {**REGISTRATION, "name": "  李红　"})
+    assert client.post("/account/register", data=registration).status_code == 302
     assert db.session.scalar(select(User.name)) == "李红"
 
 
