@@ -1,9 +1,6 @@
 """The project's rule "only public APIs of every library" (DESIGN.md §4), checked on the source: no private
 SQLAlchemy, Flask, Werkzeug, psycopg or Flask-Limiter attribute, no ORM object's ``__dict__`` written, no
-subclass of a database driver's cursor, anywhere in ``app/`` or in the browser tests' fixtures.
-
-``tests/conftest.py`` is left out for now: it still reaches ``flask.globals._cv_app`` / ``_cv_request`` and is
-being rewritten separately (clock freezing); it joins the list once that lands."""
+subclass of a database driver's cursor, anywhere in ``app/`` or in the tests' fixtures."""
 
 from __future__ import annotations
 
@@ -13,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKED = sorted(ROOT.joinpath("app").rglob("*.py")) + [ROOT / "tests" / "browser" / "conftest.py"]
+CHECKED = sorted(ROOT.joinpath("app").rglob("*.py")) + sorted(ROOT.joinpath("tests").rglob("conftest.py"))
 
 FORBIDDEN = {
     "SQLAlchemy's private state commit": re.compile(r"\._commit_all\b"),
