@@ -4,6 +4,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from ..tasks import register_task
+    from . import models  # noqa: F401  (tables known to create_all and Alembic)
+    from .idempotency import purge_expired
     from .views import bp
 
     app.register_blueprint(bp)
+    register_task("api.purge_idempotency_keys", purge_expired, every_seconds=3600)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 
+from .. import metrics
 from ..accounts import services as accounts
 from ..accounts.models import Gender, Role
 from ..booking import services as booking
@@ -18,6 +19,7 @@ from ..extensions import csrf, db, limiter
 from ..orgs.models import City
 from ..orgs.services import get_by_code
 from .auth import api_user, token_required
+from .idempotency import idempotent, remember_answer
 from .openapi import openapi_document
 from .parsing import Fields, json_body
 
@@ -30,6 +32,8 @@ def _domain_error(error: DomainError) -> Response:
     # Nothing of the refused request is kept: closing the session rolls its transaction back and lets go of its
     # objects without first expiring each of them, as a rollback would (a quarter of a flash sale is refusals).
     db.session.close()
+    if request.endpoint == "api.create_registration":
+        metrics.count_booking(error.code)
     body: dict[str, Any] = {"error": error.code, "message": error.message}
     if isinstance(error, InvalidInput) and error.fields:
         body["fields"] = error.fields
@@ -153,6 +157,7 @@ def get_event(event_id: int) -> Response:
 
 @bp.post("/slots/<int:slot_id>/registrations")
 @token_required
+@idempotent
 def create_registration(slot_id: int) -> tuple[Response, int]:
     data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
@@ -168,6 +173,8 @@ def create_registration(slot_id: int) -> tuple[Response, int]:
         "status": registration.status.value,
         "waitlist_position": registration.place_when_booked,
     }
+    remember_answer(body, 201)
+    metrics.count_booking(body["status"])
     # The answer is read: nothing looks at the session's objects after this commit, so it need not expire them
     # (on the hottest request of a flash sale, expiring them was a few percent of its work).
     db.session().expire_on_commit = False
@@ -177,11 +184,14 @@ def create_registration(slot_id: int) -> tuple[Response, int]:
 
 @bp.delete("/registrations/<int:registration_id>")
 @token_required
+@idempotent
 def delete_registration(registration_id: int) -> Response:
     registration = booking.get_registration_for(api_user(), registration_id)
     booking.cancel(registration, actor=api_user())
+    body = registration_json(registration)
+    remember_answer(body, 200)
     db.session.commit()
-    return jsonify(registration_json(registration))
+    return jsonify(body)
 
 
 @bp.get("/me/registrations")
