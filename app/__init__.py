@@ -61,11 +61,13 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import database, i18n, security
+    from . import database, i18n, metrics, replica, security
     from .extensions import csrf, db, limiter, login_manager, migrate
 
+    metrics.init_app(app)  # first, so its timer starts before any other hook runs
     db.init_app(app)
     database.init_database(app)
+    replica.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -85,7 +87,10 @@ def register_features(app: Flask) -> None:
 
 
 def register_shell(app: Flask) -> None:
+    from . import backup
     from .extensions import db
+
+    backup.init_app(app)
 
     @app.shell_context_processor
     def _shell() -> dict[str, Any]:
