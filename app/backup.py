@@ -97,8 +97,16 @@ def restore_backup(backup: Path, database_url: str) -> None:
                 raise BackupError(f"database {url.database} already exists: restore into a new one")
             connection.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(url.database or "")))
         _run(
-            [_tool("pg_restore"), "--no-owner", "--exit-on-error", "--single-transaction", *args,
-             "--dbname", url.database or "", str(backup)],
+            [
+                _tool("pg_restore"),
+                "--no-owner",
+                "--exit-on-error",
+                "--single-transaction",
+                *args,
+                "--dbname",
+                url.database or "",
+                str(backup),
+            ],
             env,
         )
         return

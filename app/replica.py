@@ -103,7 +103,9 @@ def mark_unusable(reason: str) -> None:
 class RoutingSession(flask_sqlalchemy.session.Session):
     """Flask-SQLAlchemy's session, sending a ``reads_replica`` view's statements to the usable replica."""
 
-    def get_bind(self, mapper: Any | None = None, clause: Any | None = None, bind: Any | None = None, **kwargs: Any) -> Any:
+    def get_bind(
+        self, mapper: Any | None = None, clause: Any | None = None, bind: Any | None = None, **kwargs: Any
+    ) -> Any:
         if bind is None and _reading_replica.get() and has_app_context():
             engine = replica_engine()
             if engine is not None:

@@ -95,7 +95,9 @@ def reserve(user_id: int, key: str, request_fingerprint: str) -> IdempotentReque
 def purge_expired(now: datetime) -> int:
     """Forget keys older than ``IDEMPOTENCY_KEY_HOURS`` (a client retries within minutes, not days)."""
     hours = int(current_app.config.get("IDEMPOTENCY_KEY_HOURS", 24))
-    result = db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < now - timedelta(hours=hours)))
+    result = db.session.execute(
+        delete(IdempotentRequest).where(IdempotentRequest.created_at < now - timedelta(hours=hours))
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -174,11 +174,11 @@ def create_registration(slot_id: int) -> tuple[Response, int]:
         "waitlist_position": registration.place_when_booked,
     }
     remember_answer(body, 201)
-    metrics.count_booking(body["status"])
     # The answer is read: nothing looks at the session's objects after this commit, so it need not expire them
     # (on the hottest request of a flash sale, expiring them was a few percent of its work).
     db.session().expire_on_commit = False
     db.session.commit()
+    metrics.count_booking(registration.status.value)
     return jsonify(body), 201
 
 

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import clock
-from ..replica import reads_replica
 from ..errors import InvalidInput
+from ..replica import reads_replica
 from . import charts, services
 from .forms import StatsFilterForm
 

@@ -33,7 +33,11 @@ def stamped(app):
 def beat(at: datetime, stopped: bool = False) -> None:
     db.session.add(
         SchedulerHeartbeat(
-            process_id=f"host:{at.second}:x", host="host", pid=1, started_at=at, last_beat_at=at,
+            process_id=f"host:{at.second}:x",
+            host="host",
+            pid=1,
+            started_at=at,
+            last_beat_at=at,
             stopped_at=at if stopped else None,
         )
     )
@@ -135,13 +139,16 @@ def test_metrics_show_latency_bookings_outbox_and_task_runs(client, metrics_toke
     assert grew("zhijia_bookings_total", outcome="confirmed") == 1
     assert grew("zhijia_bookings_total", outcome="waitlisted") == 1
     assert grew("zhijia_bookings_total", outcome="already_registered") == 1
-    assert grew(
-        "zhijia_http_request_duration_seconds_count",
-        endpoint="api.create_registration", method="POST", status="201",
-    ) == 2
-    pending = db.session.scalar(
-        text("SELECT count(*) FROM outbox_messages WHERE status = 'PENDING'")
+    assert (
+        grew(
+            "zhijia_http_request_duration_seconds_count",
+            endpoint="api.create_registration",
+            method="POST",
+            status="201",
+        )
+        == 2
     )
+    pending = db.session.scalar(text("SELECT count(*) FROM outbox_messages WHERE status = 'PENDING'"))
     assert pending and after[("zhijia_outbox_backlog", ())] == pending
     assert after[("zhijia_outbox_oldest_due_seconds", ())] == 7 * 60
     assert after[("zhijia_scheduler_task_runs_total", (("task", "booking.expire_offers"),))] == 1
