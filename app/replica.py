@@ -127,11 +127,12 @@ def reads_replica(view: F) -> F:
             return view(*args, **kwargs)
         _ = current_user.is_authenticated  # the login is read from the primary, before the switch
         token = _reading_replica.set(True)
+        source = reading_source()
         try:
-            metrics.count_read(reading_source())
+            metrics.count_read(source)
             return view(*args, **kwargs)
         except DBAPIError as error:
-            if replica_engine() is None:
+            if source != "replica":
                 raise
             log.warning("read replica failed midway (%s): answering from the primary", type(error.orig).__name__)
             mark_unusable(f"failed midway ({type(error.orig).__name__})")
