@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app import clock
@@ -123,3 +124,40 @@ def test_keys_are_forgotten_after_the_configured_hours(app, client):
     assert purge_expired(NOW + timedelta(hours=hours) - timedelta(minutes=1)) == 0
     assert purge_expired(NOW + timedelta(hours=hours, minutes=1)) == 1
     assert db.session.scalar(select(func.count()).select_from(IdempotentRequest)) == 0
+
+
+@pytest.mark.concurrency
+def test_the_same_booking_sent_eight_times_at_once_with_one_key_books_once_and_answers_alike(database_url):
+    """A phone that fires its retries before the first answer came: all get the one answer, one registration."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app import create_app
+    from tests.conftest import TEST_CONFIG
+
+    clock.set_now(NOW)
+    slot_id = factories.make_event(capacity=5).slots[0].id
+    person = factories.make_employee()
+    token = factories.api_token(person)
+    db.session.commit()
+    concurrent_app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    barrier = threading.Barrier(8, timeout=60)
+
+    def attempt(_n: int):
+        client = concurrent_app.test_client()
+        barrier.wait()
+        response = client.post(
+            f"/api/v1/slots/{slot_id}/registrations", json={}, headers=headers(token, "fired-eight-times")
+        )
+        return response.status_code, response.json
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(attempt, range(8)))
+    finally:
+        with concurrent_app.app_context():
+            db.engine.dispose()
+    assert {status for status, _body in answers} == {201}
+    assert len({body["id"] for _status, body in answers}) == 1
+    db.session.expire_all()
+    assert [r.status for r in registrations_of(person)] == [Status.CONFIRMED]
