@@ -800,7 +800,8 @@ def seed_messages(env: dict[str, str], count: int) -> set[int]:
                 "data": {"title": f"彩排提醒 第{n}条", "body": "请准时参加。", "link": "/me/bookings"},
                 "essential": True,
                 "idempotency_key": f"rehearsal:{n}",
-                "due_at": now - timedelta(seconds=1),
+                # Due before the sales' confirmations still queued: claimed first (oldest due first).
+                "due_at": now - timedelta(days=1),
                 "expires_at": now + timedelta(days=1),
                 "status": OutboxStatus.PENDING,
                 "attempts": 0,
@@ -836,7 +837,7 @@ def fault_kill_scheduler(stack: Stack, sink: MailSink) -> Row:
         with sink.lock:
             return [m for m in sink.ids if m.strip("<>").split("@")[0] + "@" in expected]
 
-    wait_for("first deliveries", lambda: len(ours()) >= len(ids) // 5, 120)
+    wait_for("first deliveries", lambda: len(ours()) >= len(ids) // 5, 600)
     pid = stack.procs.kill9("scheduler0")
     at = len(ours())
     log(f"kill -9 scheduler0 (pid {pid}) after {at} messages received")
