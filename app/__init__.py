@@ -42,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_features(app)
     register_shell(app)
+    register_commands(app)
     return app
 
 
@@ -87,11 +88,15 @@ def register_features(app: Flask) -> None:
 
 
 def register_shell(app: Flask) -> None:
-    from . import backup
     from .extensions import db
-
-    backup.init_app(app)
 
     @app.shell_context_processor
     def _shell() -> dict[str, Any]:
         return {"db": db}
+
+
+def register_commands(app: Flask) -> None:
+    """Operator commands that belong to no feature: ``flask backup create`` / ``flask backup restore``."""
+    from . import backup
+
+    backup.init_app(app)
