@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: run test check lint typecheck security bench translations messages install clean
+.PHONY: run test check lint typecheck security bench rehearsal translations messages install clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,8 @@ test: install translations
 	fi
 
 lint: install
-	$(VENV)/bin/ruff check app tests bench
-	$(VENV)/bin/ruff format --check app tests bench
+	$(VENV)/bin/ruff check app tests bench deploy
+	$(VENV)/bin/ruff format --check app tests bench deploy
 
 typecheck: install
 	$(VENV)/bin/mypy app
@@ -55,6 +55,11 @@ check: lint typecheck security test
 
 bench: install
 	$(PY) bench/run_all.py
+
+# Production rehearsed on one machine: nginx, 2 gunicorn, 2 schedulers, Redis, PostgreSQL primary + replica,
+# under faults (deploy/rehearsal.py; ~5 minutes). Writes the "Rehearsal" section of bench/results.md.
+rehearsal: install translations
+	sh deploy/rehearse.sh
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -42,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_features(app)
     register_shell(app)
+    register_commands(app)
     return app
 
 
@@ -64,11 +65,13 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import database, i18n, security
+    from . import database, i18n, metrics, replica, security
     from .extensions import csrf, db, limiter, login_manager, migrate
 
+    metrics.init_app(app)  # first, so its timer starts before any other hook runs
     db.init_app(app)
     database.init_database(app)
+    replica.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -93,3 +96,10 @@ def register_shell(app: Flask) -> None:
     @app.shell_context_processor
     def _shell() -> dict[str, Any]:
         return {"db": db}
+
+
+def register_commands(app: Flask) -> None:
+    """Operator commands that belong to no feature: ``flask backup create`` / ``flask backup restore``."""
+    from . import backup
+
+    backup.init_app(app)

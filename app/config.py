@@ -60,6 +60,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
 
+    replica_url = env.get("DATABASE_REPLICA_URL") or None
+    if replica_url and replica_url.startswith("postgresql://"):
+        replica_url = "postgresql+psycopg://" + replica_url[len("postgresql://") :]
+
     redis_url = env.get("REDIS_URL") or None
     storage_uri = env.get("RATELIMIT_STORAGE_URI") or redis_url or MEMORY_STORAGE
     config: dict[str, Any] = {
@@ -69,6 +73,15 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "SQLALCHEMY_POOL_SIZE": int(env.get("DB_POOL_SIZE", "5")),
+        # A streaming replica for reads that may lag (statistics, public figures, their exports); the primary
+        # answers them when the replica is down or further behind than DATABASE_REPLICA_MAX_LAG_SECONDS.
+        "DATABASE_REPLICA_URL": replica_url,
+        "DATABASE_REPLICA_MAX_LAG_SECONDS": _int(env, "DATABASE_REPLICA_MAX_LAG_SECONDS", 30),
+        "DATABASE_REPLICA_CHECK_SECONDS": _int(env, "DATABASE_REPLICA_CHECK_SECONDS", 5),
+        # GET /metrics for the Prometheus server (Authorization: Bearer <token>); admins see it when logged in.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # How long the API remembers an Idempotency-Key's answer.
+        "IDEMPOTENCY_KEY_HOURS": _int(env, "IDEMPOTENCY_KEY_HOURS", 24),
         "DB_POOL_PRE_PING": _bool(env.get("DB_POOL_PRE_PING")),
         # How long a statement waits for a lock before the request is answered "busy, retry" (503).
         "DB_LOCK_TIMEOUT_SECONDS": float(env.get("DB_LOCK_TIMEOUT_SECONDS", "20")),

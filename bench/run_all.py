@@ -168,7 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     report = render(rows, machine, started, load_after)
     if names:
         report += f"\nPartial run: only {', '.join(names)}.\n"
-    (BENCH / "results.md").write_text(report, encoding="utf-8")
+    results = BENCH / "results.md"
+    if results.exists():  # the rehearsal's section (make rehearsal, deploy/rehearsal.py) is kept
+        previous = results.read_text(encoding="utf-8")
+        if "\n## Rehearsal" in previous:
+            report = report.rstrip("\n") + "\n\n## Rehearsal" + previous.split("\n## Rehearsal", 1)[1]
+    results.write_text(report, encoding="utf-8")
     print(f"\nwritten to {BENCH / 'results.md'}")
     return 0 if ok else 1
 

@@ -4,8 +4,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from ..tasks import register_task
+    from . import models  # noqa: F401  (tables known to create_all and Alembic)
     from .auth import persist_token_use
+    from .idempotency import purge_expired
     from .views import bp
 
     app.register_blueprint(bp)
     app.teardown_request(persist_token_use)  # every blueprint's token_required views (mixers' too)
+    register_task("api.purge_idempotency_keys", purge_expired, every_seconds=3600)

@@ -14,6 +14,16 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any text of 1-255 printable ASCII characters, new for each action: a request resent with the "
+    "same key (and the same body) gets the first answer again (header Idempotent-Replayed: true).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+}
+
+
 def openapi_document() -> dict[str, Any]:
     registration = {"$ref": "#/components/schemas/Registration"}
     bearer: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -182,7 +192,7 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Book a slot",
                     "security": bearer,
-                    "parameters": [id_param("slot_id")],
+                    "parameters": [id_param("slot_id"), IDEMPOTENCY_KEY],
                     "requestBody": {
                         "content": {
                             "application/json": {
@@ -201,7 +211,7 @@ def openapi_document() -> dict[str, Any]:
                         "401": _error("no token"),
                         "404": _error("unknown slot"),
                         "409": _error("full, already registered, closed"),
-                        "422": _error("not eligible, consent required"),
+                        "422": _error("not eligible, consent required, Idempotency-Key reused on another request"),
                     },
                 }
             },
@@ -209,12 +219,13 @@ def openapi_document() -> dict[str, Any]:
                 "delete": {
                     "summary": "Cancel one's own registration",
                     "security": bearer,
-                    "parameters": [id_param("registration_id")],
+                    "parameters": [id_param("registration_id"), IDEMPOTENCY_KEY],
                     "responses": {
                         "200": {"description": "cancelled", "content": {"application/json": {"schema": registration}}},
                         "401": _error("no token"),
                         "404": _error("not yours or unknown"),
                         "409": _error("deadline passed or not cancellable"),
+                        "422": _error("Idempotency-Key reused on another request"),
                     },
                 }
             },

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 
+from .. import metrics
 from ..accounts import services as accounts
 from ..accounts.models import Gender, Role
 from ..accounts.sessions import device_summary
@@ -19,6 +20,7 @@ from ..extensions import csrf, db, limiter
 from ..orgs.models import City
 from ..orgs.services import get_by_code
 from .auth import api_token_id, api_user, token_required
+from .idempotency import idempotent, remember_answer
 from .openapi import openapi_document
 from .parsing import Fields, json_body
 
@@ -31,6 +33,8 @@ def _domain_error(error: DomainError) -> Response:
     # Nothing of the refused request is kept: closing the session rolls its transaction back and lets go of its
     # objects without first expiring each of them, as a rollback would (refusals are common in a flash sale).
     db.session.close()
+    if request.endpoint == "api.create_registration":
+        metrics.count_booking(error.code)
     body: dict[str, Any] = {"error": error.code, "message": error.message}
     if isinstance(error, InvalidInput) and error.fields:
         body["fields"] = error.fields
@@ -165,6 +169,7 @@ def get_event(event_id: int) -> Response:
 
 @bp.post("/slots/<int:slot_id>/registrations")
 @token_required
+@idempotent
 def create_registration(slot_id: int) -> tuple[Response, int]:
     data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
@@ -176,20 +181,25 @@ def create_registration(slot_id: int) -> tuple[Response, int]:
         raise InvalidInput(fields={"options": [_("必须是 JSON 对象。")]})
     booked = booking.place_booking(api_user(), slot_id, consents=consents, options=options)
     body = {"id": booked.id, "status": booked.status.value, "waitlist_position": booked.waitlist_place}
+    remember_answer(body, 201)
     # The answer is already built: nothing reads the session's objects after this commit, so it need not
     # expire them.
     db.session().expire_on_commit = False
     db.session.commit()
+    metrics.count_booking(booked.status.value)
     return jsonify(body), 201
 
 
 @bp.delete("/registrations/<int:registration_id>")
 @token_required
+@idempotent
 def delete_registration(registration_id: int) -> Response:
     registration = booking.get_registration_for(api_user(), registration_id)
     booking.cancel(registration, actor=api_user())
+    body = registration_json(registration)
+    remember_answer(body, 200)
     db.session.commit()
-    return jsonify(registration_json(registration))
+    return jsonify(body)
 
 
 @bp.get("/me/registrations")

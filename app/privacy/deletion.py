@@ -64,6 +64,7 @@ JSON_COLUMNS = {
     "trip_routes.itinerary": "route content written by organizers",
     "trip_routes.industry_ids": "route settings: industry ids",
     "trip_departures.tiers": "lottery settings: tier codes",
+    "api_idempotent_requests.body": "the API's first answer to a retried booking or cancel: ids, status, times",
 }
 
 

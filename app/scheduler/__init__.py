@@ -122,14 +122,60 @@ def _system_nav(user: Any) -> Any:
     return NavItem(label=_l("系统状态"), url=url_for("system.index"))
 
 
+def _heartbeat_fresh() -> str | None:
+    """Readiness: at least one scheduler process beat within STALE_AFTER_SECONDS (else nothing is delivered)."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from .. import clock
+    from ..extensions import db
+    from .models import SchedulerHeartbeat
+    from .runner import STALE_AFTER_SECONDS
+
+    fresh_since = clock.now() - timedelta(seconds=STALE_AFTER_SECONDS)
+    alive = db.session.scalar(
+        select(func.count())
+        .select_from(SchedulerHeartbeat)
+        .where(SchedulerHeartbeat.stopped_at.is_(None), SchedulerHeartbeat.last_beat_at >= fresh_since)
+    )
+    return None if alive else f"no scheduler heartbeat in the last {STALE_AFTER_SECONDS} s"
+
+
+def _task_figures(_now: Any) -> Any:
+    """Metrics: runs and failures of each periodic task (kept in the database by whichever process ran it), and
+    the scheduler processes alive."""
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from .models import TaskRun
+    from .services import overview
+
+    runs = CounterMetricFamily("zhijia_scheduler_task_runs", "Runs of each periodic task.", labels=["task"])
+    failures = CounterMetricFamily("zhijia_scheduler_task_failures", "Failed runs of each task.", labels=["task"])
+    for run in db.session.scalars(select(TaskRun).order_by(TaskRun.name)):
+        runs.add_metric([run.name], run.runs or 0)
+        failures.add_metric([run.name], run.failures or 0)
+    yield runs
+    yield failures
+    yield GaugeMetricFamily(
+        "zhijia_scheduler_processes_alive", "Scheduler processes with a fresh heartbeat.", value=overview(0).alive
+    )
+
+
 def init_app(app: Flask) -> None:
-    """Register the CLI group, the admin system page and, for ``make run``, the embedded scheduler."""
-    from ..web import register_nav
+    """Register the CLI group, the admin system page, the readiness check and metrics of the scheduler and, for
+    ``make run``, the embedded scheduler."""
+    from ..metrics import register_database_collector
+    from ..web import register_nav, register_readiness_check
     from . import models  # noqa: F401  (tables known to create_all and Alembic)
     from .views import bp
 
     app.register_blueprint(bp)
     app.cli.add_command(cli)
     register_nav(_system_nav)
+    register_readiness_check("scheduler", _heartbeat_fresh)
+    register_database_collector(_task_figures)
     if embedded_allowed(**_embedded_context(app)):
         start_embedded(app)

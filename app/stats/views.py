@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from .. import clock
 from ..errors import InvalidInput
+from ..replica import reads_replica
 from . import charts, services
 from .forms import StatsFilterForm
 
@@ -67,6 +68,7 @@ def _charts(figures: services.Figures) -> dict[str, Any]:
 
 @bp.get("/")
 @login_required
+@reads_replica
 def dashboard() -> str:
     _require_staff()
     form, figures = _figures()
@@ -84,6 +86,7 @@ def dashboard() -> str:
 
 @bp.get("/export/<table>.csv")
 @login_required
+@reads_replica
 def export(table: str) -> Response:
     _require_staff()
     if table not in services.TABLE_KEYS:
@@ -110,6 +113,7 @@ def export(table: str) -> Response:
 
 
 @bp.get("/public")
+@reads_replica
 def public() -> str:
     year = request.args.get("year", type=int)
     if year is not None and not 2000 <= year <= 2100:

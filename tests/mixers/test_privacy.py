@@ -32,7 +32,9 @@ FILLABLE = {"event_id", "slot_id", "registration_id", "pair_id"}
 
 
 # Pages whose content records the walk itself (the audit log lists the exports the walk downloads).
-SELF_RECORDING = ("/organizer/audit",)
+# Pages that record the walk itself: the audit log, and the admins' Prometheus metrics (request counts and
+# latencies per endpoint, never per person or object: they change with every request the walk makes).
+SELF_RECORDING = ("/organizer/audit", "/metrics")
 
 
 def _normalise(text: str) -> str:
@@ -115,7 +117,12 @@ class World:
         }
         found = []
         for rule in self.app.url_map.iter_rules():
-            if "GET" not in (rule.methods or ()) or rule.endpoint == "static" or "logout" in rule.endpoint:
+            # /readyz answers 503 by design on a test database (no migration stamp, no scheduler): not a page.
+            if (
+                "GET" not in (rule.methods or ())
+                or rule.endpoint in ("static", "web.readyz")
+                or "logout" in rule.endpoint
+            ):
                 continue
             if rule.arguments == {"table"}:  # statistics exports: every table
                 found.extend((rule.endpoint, rule.rule.replace("<table>", key)) for key in _stats_tables())
