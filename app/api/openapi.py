@@ -60,10 +60,21 @@ def openapi_document() -> dict[str, Any]:
                                 "no_show",
                             ],
                         },
+                        "state": {
+                            "type": "string",
+                            "description": "What pages show: the status, except a lottery application waiting "
+                            "for its draw is awaiting_draw",
+                        },
                         "waitlist_position": {"type": "integer", "nullable": True},
                         "offer_expires_at": {"type": "string", "nullable": True},
                         "created_at": {"type": "string"},
                     },
+                },
+                "State": {
+                    "type": "string",
+                    "description": "Where an event or slot stands now (events.status): sign-up not open yet, open, "
+                    "full with a waitlist, full, sign-up over, running, ended, cancelled",
+                    "enum": ["upcoming", "open", "waitlist", "full", "closed", "running", "ended", "cancelled"],
                 },
                 "Slot": {
                     "type": "object",
@@ -73,6 +84,7 @@ def openapi_document() -> dict[str, Any]:
                         "confirmed": {"type": "integer"},
                         "available": {"type": "integer"},
                         "waitlisted": {"type": "integer"},
+                        "state": {"$ref": "#/components/schemas/State"},
                     },
                 },
                 "Event": {
@@ -81,6 +93,7 @@ def openapi_document() -> dict[str, Any]:
                         "id": {"type": "integer"},
                         "kind": {"type": "string"},
                         "title": {"type": "string"},
+                        "state": {"$ref": "#/components/schemas/State"},
                         "slots": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}},
                     },
                 },

@@ -14,6 +14,8 @@ from ..booking.models import Registration
 from ..errors import DomainError, InvalidInput
 from ..events import services as events
 from ..events.models import Allocation, Event, WaitlistPolicy
+from ..events.status import event_state, slot_state
+from ..events.vocabulary import registration_state
 from ..extensions import csrf, db, limiter
 from ..orgs.models import City
 from ..orgs.services import get_by_code
@@ -56,6 +58,7 @@ def slot_json(availability: booking.SlotAvailability) -> dict[str, Any]:
         "waitlist": slot.waitlist_policy.value,
         "allocation": slot.allocation.value,
         "closed": slot.closed,
+        "state": slot_state(slot).state.value,
     }
     if slot.has_quotas:
         data["gender_quota"] = {"female": slot.quota_female, "male": slot.quota_male}
@@ -80,6 +83,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "signup_opens_at": event.signup_opens_at.isoformat(),
         "signup_closes_at": event.signup_closes_at.isoformat(),
         "cancelled": event.is_cancelled,
+        "state": event_state(event).state.value,
         "slots": [slot_json(a) for a in booking.availability(event)],
     }
 
@@ -90,6 +94,7 @@ def registration_json(registration: Registration) -> dict[str, Any]:
         "slot_id": registration.slot_id,
         "event_id": registration.event_id,
         "status": registration.status.value,
+        "state": registration_state(registration),
         "waitlist_position": booking.waitlist_position(registration),
         "offer_expires_at": registration.offer_expires_at.isoformat() if registration.offer_expires_at else None,
         "created_at": registration.created_at.isoformat(),

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, case, exists, func, select
 
 from .. import clock
 from ..accounts.models import Gender, User
@@ -191,18 +191,32 @@ def _listing_query(filters: EventFilter) -> Select[Event]:
     return query
 
 
+def _listing_rank(now: datetime) -> Any:
+    """0 while sign-up is open, 1 before it opens, 2 once it closed or the event started: lists show what one
+    can book first, then what opens soon (the same order ``status.event_state`` ranks)."""
+    return case(
+        (
+            (Event.signup_opens_at <= now) & (Event.signup_closes_at > now) & (Event.starts_at > now),
+            0,
+        ),
+        (Event.signup_opens_at > now, 1),
+        else_=2,
+    )
+
+
 def list_events(filters: EventFilter) -> tuple[list[Event], int]:
-    """Published, not cancelled, not yet ended events, soonest first, a page at a time; returns the total too."""
+    """Published, not cancelled, not yet ended events, a page at a time, those open for sign-up first, then
+    those about to open, then the rest (closed or running), each group soonest first; returns the total too."""
     query = _listing_query(filters)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(filters.page, 1)
-    events = db.session.scalars(
-        query.order_by(Event.starts_at, Event.id).limit(filters.per_page).offset((page - 1) * filters.per_page)
-    )
+    order = (_listing_rank(clock.now()), Event.starts_at, Event.id)
+    events = db.session.scalars(query.order_by(*order).limit(filters.per_page).offset((page - 1) * filters.per_page))
     return list(events.unique()), total
 
 
 def upcoming_highlights(limit: int = 6) -> list[Event]:
+    """The home page's events: not ended, open ones first, then those about to open."""
     events, _total = list_events(EventFilter(per_page=limit))
     return events
 

@@ -7,10 +7,8 @@ from datetime import datetime
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from ..accounts.consents import PURPOSES
-from ..booking import services as booking
 from ..orgs.services import all_cities
-from . import services
+from . import pages, services
 from .kinds import policy_for
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -54,19 +52,6 @@ def index() -> str:
 @bp.get("/<int:event_id>")
 def detail(event_id: int) -> str:
     event = services.get_published_event(event_id)
-    policy = policy_for(event.kind)
-    reasons: list[str] = []
-    mine = []
-    if current_user.is_authenticated:
-        reasons = booking.eligibility_reasons(current_user, event)  # type: ignore[arg-type]
-        mine = [r for r in booking.my_registrations(current_user) if r.event_id == event.id]  # type: ignore[arg-type]
-    consents = [PURPOSES[p] for p in policy.required_consents(event)]
-    return render_template(
-        "events/detail.html",
-        event=event,
-        slots=booking.availability(event),
-        reasons=reasons,
-        mine=mine,
-        consents=consents,
-        kind_label=policy.label,
-    )
+    viewer = current_user if current_user.is_authenticated else None
+    page = pages.event_page(event, viewer)  # type: ignore[arg-type]
+    return render_template("events/detail.html", event=event, page=page, kind_label=policy_for(event.kind).label)
