@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from .my_bookings import my_bookings
     from .services import kind_label
     from .status import event_state, slot_state, state_label
     from .views import bp
@@ -16,3 +17,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["state_label"] = state_label
     app.jinja_env.globals["registration_label"] = registration_label
     app.jinja_env.globals["registration_state"] = registration_state
+    # 我的预约's page service: booking.views.mine renders booking/mine.html, which asks it for its cards.
+    app.jinja_env.globals["my_bookings"] = my_bookings

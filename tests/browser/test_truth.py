@@ -8,9 +8,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app import clock
+from app.booking import services as booking
+from app.events.models import Allocation
 from tests import factories
 
-from .conftest import assert_touch_targets, check_page, commit_db
+from .conftest import assert_touch_targets, check_page, commit_db, login_as
 
 pytestmark = pytest.mark.browser
 
@@ -65,3 +67,53 @@ def test_item1_running_and_ended_events_are_not_shown_as_open(page: Page) -> Non
     expect(page.get_by_text("活动进行中，不再接受报名。")).to_be_visible()
     check_page(page)
     assert_touch_targets(page)
+
+
+def test_item3_after_booking_each_page_offers_only_what_works_now(page: Page) -> None:
+    event = factories.make_event(title="健康讲座", slots=3, capacity=5)
+    late = factories.make_event(
+        title="井冈山研学", starts_in=timedelta(days=2), cancel_deadline=NOW - timedelta(hours=2)
+    )
+    person = factories.make_employee(name="李娜")
+    booking.book(person, event.slots[0].id)
+    booking.book(person, late.slots[0].id)
+    event_id = event.id
+    commit_db()
+    _narrow(page)
+    login_as(page, person)
+
+    page.goto(f"/events/{event_id}")
+    expect(page.get_by_role("button", name="立即预约")).to_have_count(0)
+    mine = page.locator("section[aria-labelledby=mine-h]")
+    expect(mine.get_by_role("link", name="查看票券")).to_be_visible()
+    expect(mine.get_by_role("button", name="取消报名")).to_be_visible()
+    expect(page.get_by_text("您已报名此场次。")).to_be_visible()
+    expect(page.get_by_text("您已报名本活动的其他场次。")).to_have_count(2)
+    check_page(page)
+    assert_touch_targets(page)
+
+    page.goto("/me/bookings")
+    late_card = page.locator(".booking", has_text="井冈山研学")
+    expect(late_card.get_by_role("button", name="取消预约")).to_have_count(0)
+    expect(late_card).to_contain_text("已过取消截止时间")
+    expect(late_card).to_contain_text("南昌市总工会")
+    open_card = page.locator(".booking", has_text="健康讲座")
+    expect(open_card.get_by_role("button", name="取消预约")).to_be_visible()
+    check_page(page)
+
+
+def test_item4_a_lottery_application_has_one_name_everywhere(page: Page) -> None:
+    event = factories.make_event(title="庐山疗休养团", allocation=Allocation.LOTTERY, capacity=2)
+    person = factories.make_employee()
+    booking.book(person, event.slots[0].id)
+    event_id = event.id
+    commit_db()
+    _narrow(page)
+    login_as(page, person)
+    page.goto("/me/bookings")
+    expect(page.locator(".booking .chip")).to_have_text("等待抽签")
+    expect(page.get_by_text("待审核")).to_have_count(0)
+    page.goto(f"/events/{event_id}")
+    expect(page.locator("#mine-h + p .chip")).to_have_text("等待抽签")
+    expect(page.get_by_text("待审核")).to_have_count(0)
+    check_page(page)
