@@ -117,3 +117,60 @@ def test_item4_a_lottery_application_has_one_name_everywhere(page: Page) -> None
     expect(page.locator("#mine-h + p .chip")).to_have_text("等待抽签")
     expect(page.get_by_text("待审核")).to_have_count(0)
     check_page(page)
+
+
+def test_item5_a_consent_given_on_the_consents_page_counts_for_booking(page: Page) -> None:
+    event = factories.make_event(kind="mixer", title="青春有约联谊会", min_age=22, max_age=40, capacity=10)
+    person = factories.make_employee(age=28)
+    event_id, slot_id = event.id, event.slots[0].id
+    commit_db()
+    _narrow(page)
+    login_as(page, person)
+    page.goto("/privacy/consents")
+    card = page.locator("#purpose-mixer_signup")
+    card.get_by_role("checkbox").check()
+    card.get_by_role("button").click()
+    expect(page.locator("#purpose-mixer_signup .chip")).to_have_text("已同意")
+
+    page.goto(f"/events/{event_id}")
+    expect(page.get_by_label("我已阅读并同意处理我的敏感个人信息", exact=False)).to_have_count(0)
+    notice = page.locator("section[aria-labelledby=consent-h]")
+    expect(notice).to_contain_text("单身状态")
+    expect(notice.get_by_role("link", name="查看或撤回同意")).to_be_visible()
+    check_page(page)
+    page.get_by_role("button", name="立即预约").click()
+    expect(page.get_by_text("预约成功！请在活动当天出示电子票。")).to_be_visible()
+    commit_db()
+    statuses = [r.status.value for r in booking.my_registrations(person) if r.slot_id == slot_id]
+    commit_db()
+    assert statuses == ["confirmed"]
+
+
+def test_item2_every_booking_card_has_date_time_and_place_and_past_ones_are_apart(page: Page) -> None:
+    person = factories.make_employee()
+    clock.set_now(NOW - timedelta(days=10))
+    finished = factories.make_event(title="上周的读书会", starts_in=timedelta(days=2))
+    booking.book(person, finished.slots[0].id)
+    clock.set_now(NOW)
+    truck = factories.make_event(
+        title="健康大篷车·宜春", slots=3, duration=timedelta(minutes=15), starts_in=timedelta(days=1, hours=-1.25)
+    )
+    for slot in truck.slots:
+        slot.label = f"{slot.starts_at:%H:%M}–{slot.ends_at:%H:%M}"
+    booking.book(person, truck.slots[0].id)
+    commit_db()
+    _narrow(page)
+    login_as(page, person)
+    page.goto("/me/bookings")
+    upcoming = page.locator("section[aria-labelledby=upcoming-h] .booking")
+    expect(upcoming).to_have_count(1)
+    expect(upcoming).to_contain_text("健康大篷车·宜春")
+    expect(upcoming.locator(".card-when")).to_contain_text("2026-06-16 08:45–09:00")
+    expect(upcoming).to_contain_text("南昌 · 南昌市职工活动中心")
+    past = page.locator("details.past")
+    expect(past.locator(".booking")).to_be_hidden()
+    past.locator("summary").click()
+    expect(past.locator(".booking")).to_contain_text("上周的读书会")
+    expect(past.locator(".booking .card-when")).to_contain_text("2026-06-07")
+    expect(past.get_by_role("button", name="取消预约")).to_have_count(0)
+    check_page(page)
