@@ -174,3 +174,33 @@ def test_item2_every_booking_card_has_date_time_and_place_and_past_ones_are_apar
     expect(past.locator(".booking .card-when")).to_contain_text("2026-06-07")
     expect(past.get_by_role("button", name="取消预约")).to_have_count(0)
     check_page(page)
+
+
+def test_item6_route_page_lists_coming_departures_first_and_folds_past_ones(page: Page) -> None:
+    from tests.trips.factories import make_departure, make_route
+
+    route = make_route()
+    clock.set_now(NOW - timedelta(days=40))
+    make_departure(route, allocation=Allocation.FIRST_COME, starts_on=(NOW - timedelta(days=10)).date())
+    clock.set_now(NOW)
+    full = make_departure(route, seats=1, allocation=Allocation.FIRST_COME, starts_on=(NOW + timedelta(days=20)).date())
+    booking.book(factories.make_employee(), full.event.slots[0].id)
+    make_departure(route, allocation=Allocation.FIRST_COME, starts_on=(NOW + timedelta(days=40)).date())
+    route_id = route.id
+    commit_db()
+    _narrow(page)
+    page.goto(f"/trips/routes/{route_id}")
+    items = page.locator("ul.slots > li.slot")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_contain_text("2026-07-05")
+    expect(items.nth(0)).to_contain_text("已满可候补")
+    expect(items.nth(1)).to_contain_text("2026-07-25")
+    expect(items.nth(1).get_by_role("link", name="查看并报名")).to_be_visible()
+    past = page.locator("details.past")
+    expect(past.locator("summary")).to_contain_text("已出发的团期（1）")
+    expect(past.get_by_role("link")).to_have_count(0)
+    past.locator("summary").click()
+    expect(past).to_contain_text("2026-06-05")
+    expect(past).to_contain_text("已结束")
+    check_page(page)
+    assert_touch_targets(page)
