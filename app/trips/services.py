@@ -255,7 +255,8 @@ def get_route(route_id: int) -> RouteCard:
         .order_by(Event.starts_at, Event.id)
     ).unique()
     now = clock.now()
-    coming, past = [], []
+    coming: list[Event] = []
+    past: list[Event] = []
     for event in departures:
         (coming if event.starts_at > now else past).append(event)
     return RouteCard(route, coming, list(reversed(past)))
