@@ -204,3 +204,28 @@ def test_item6_route_page_lists_coming_departures_first_and_folds_past_ones(page
     expect(past).to_contain_text("已结束")
     check_page(page)
     assert_touch_targets(page)
+
+
+def test_item7_a_refused_registration_lists_its_errors_on_top_focuses_them_and_keeps_what_was_typed(
+    page: Page,
+) -> None:
+    factories.make_employee(phone="13812345678")
+    commit_db()
+    _narrow(page)
+    page.goto("/account/register")
+    page.get_by_label("手机号").fill("13812345678")
+    page.get_by_label("姓名").fill("周晓梅")
+    page.locator("#password").fill("short")
+    page.locator("button.btn-primary[type=submit]").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    assert page.evaluate("() => document.getElementById('error-summary').getBoundingClientRect().top") < 780
+    expect(summary.get_by_role("link").first).to_contain_text("密码")
+    # The typed values are kept (the password is not echoed back).
+    expect(page.get_by_label("手机号")).to_have_value("13812345678")
+    expect(page.get_by_label("姓名")).to_have_value("周晓梅")
+    expect(page.locator("#password")).to_have_value("")
+    summary.get_by_role("link").first.click()
+    expect(page.locator("#password")).to_be_focused()
+    check_page(page)
