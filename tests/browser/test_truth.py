@@ -229,3 +229,17 @@ def test_item7_a_refused_registration_lists_its_errors_on_top_focuses_them_and_k
     summary.get_by_role("link").first.click()
     expect(page.locator("#password")).to_be_focused()
     check_page(page)
+
+
+def test_item14_pages_have_a_meta_description_and_the_api_gives_offsets(page: Page) -> None:
+    event = factories.make_event(title="职工乒乓球赛", starts_in=timedelta(days=2))
+    event_id = event.id
+    commit_db()
+    _narrow(page)
+    page.goto("/")
+    assert "职工之家" in (page.locator("meta[name=description]").get_attribute("content") or "")
+    page.goto(f"/events/{event_id}")
+    description = page.locator("meta[name=description]").get_attribute("content") or ""
+    assert "职工乒乓球赛" in description and "2026-06-17 10:00" in description
+    answer = page.request.get(f"/api/v1/events/{event_id}").json()
+    assert answer["starts_at"] == "2026-06-17T10:00:00+08:00"
