@@ -243,3 +243,24 @@ def test_item14_pages_have_a_meta_description_and_the_api_gives_offsets(page: Pa
     assert "职工乒乓球赛" in description and "2026-06-17 10:00" in description
     answer = page.request.get(f"/api/v1/events/{event_id}").json()
     assert answer["starts_at"] == "2026-06-17T10:00:00+08:00"
+
+
+def test_item11_inbox_links_are_labelled_buttons_not_raw_urls(page: Page) -> None:
+    event = factories.make_event(title="职工书法展")
+    person = factories.make_employee()
+    booking.book(person, event.slots[0].id)
+    commit_db()
+    _narrow(page)
+    login_as(page, person)
+    page.goto("/notifications/")
+    message = page.locator(".inbox-item").first
+    expect(message).to_contain_text("职工书法展")
+    expect(message).not_to_contain_text("http")
+    button = message.locator("button.btn-primary")
+    expect(button).not_to_have_text("查看详情")
+    label = button.inner_text()
+    assert label.strip()
+    check_page(page)
+    assert_touch_targets(page)
+    button.click()
+    expect(page.get_by_role("heading", name="我的预约")).to_be_visible()
