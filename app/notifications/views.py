@@ -10,8 +10,8 @@ from ..errors import DomainError
 from ..extensions import db
 from ..web import safe_next
 from . import services
-from .inbox_view import inbox_view
 from .forms import PreferencesForm
+from .inbox_view import inbox_view
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
