@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from .. import clock
 from ..accounts.models import Gender, User
@@ -171,8 +171,47 @@ class EventFilter:
     city: str | None = None  # city code
     on_or_after: datetime | None = None
     available_only: bool = False
+    keyword: str | None = None  # matched in the title, the venue, the city and the organizer's name
     page: int = 1
     per_page: int = 20
+
+
+KEYWORD_MAX_LENGTH = 40
+
+
+def clean_keyword(text: str | None) -> str | None:
+    """A search keyword as typed, with control characters dropped, spaces squeezed and at most
+    ``KEYWORD_MAX_LENGTH`` characters; None when nothing is left."""
+    if not text:
+        return None
+    printable = "".join(ch if ch.isprintable() else " " for ch in text)
+    keyword = " ".join(printable.split())[:KEYWORD_MAX_LENGTH]
+    return keyword or None
+
+
+def _keyword_matches(keyword: str) -> Any:
+    """Every word of ``keyword`` appears in the event's title, venue, city or organizer (``%`` and ``_`` are
+    taken literally)."""
+    conditions = []
+    for word in keyword.lower().split():
+        conditions.append(
+            or_(
+                func.lower(Event.title).contains(word, autoescape=True),
+                func.lower(Event.venue).contains(word, autoescape=True),
+                Event.city_id.in_(
+                    select(City.id).where(
+                        or_(
+                            City.name.contains(word, autoescape=True),
+                            func.lower(City.name_en).contains(word, autoescape=True),
+                        )
+                    )
+                ),
+                Event.organization_id.in_(
+                    select(Organization.id).where(func.lower(Organization.name).contains(word, autoescape=True))
+                ),
+            )
+        )
+    return and_(*conditions)
 
 
 def _listing_query(filters: EventFilter) -> Select[Event]:
@@ -184,6 +223,8 @@ def _listing_query(filters: EventFilter) -> Select[Event]:
         query = query.join(City, City.id == Event.city_id).where(City.code == filters.city)
     if filters.on_or_after:
         query = query.where(Event.starts_at >= filters.on_or_after)
+    if filters.keyword:
+        query = query.where(_keyword_matches(filters.keyword))
     if filters.available_only:
         query = query.where(
             exists().where(Slot.event_id == Event.id, Slot.taken < Slot.capacity, Slot.closed.is_(False))

@@ -33,6 +33,7 @@ def index() -> str:
         city=request.args.get("city") or None,
         on_or_after=on_or_after,
         available_only=request.args.get("available") == "1",
+        keyword=services.clean_keyword(request.args.get("q")),
         page=_int_arg("page", 1),
     )
     events, total = services.list_events(filters)

@@ -264,3 +264,23 @@ def test_item11_inbox_links_are_labelled_buttons_not_raw_urls(page: Page) -> Non
     assert_touch_targets(page)
     button.click()
     expect(page.get_by_role("heading", name="我的预约")).to_be_visible()
+
+
+def test_item8_keyword_search_with_the_filters_kept_in_the_url(page: Page) -> None:
+    factories.make_event(title="职工羽毛球赛", venue="九江市体育馆", city=factories.city("jiujiang"))
+    factories.make_event(title="羽毛球培训", city=factories.city("nanchang"))
+    factories.make_event(title="读书分享会", city=factories.city("jiujiang"))
+    commit_db()
+    _narrow(page)
+    page.goto("/events/")
+    page.get_by_label("关键词").fill("羽毛球")
+    page.get_by_label("城市").select_option("jiujiang")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.get_by_text("“羽毛球”：共 1 个活动")).to_be_visible()
+    expect(page.locator("ul.cards > li")).to_have_count(1)
+    expect(page.locator("ul.cards")).to_contain_text("职工羽毛球赛")
+    assert "q=%E7%BE%BD%E6%AF%9B%E7%90%83" in page.url and "city=jiujiang" in page.url
+    page.reload()
+    expect(page.get_by_label("关键词")).to_have_value("羽毛球")
+    check_page(page)
+    assert_touch_targets(page)
