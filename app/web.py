@@ -57,9 +57,13 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 @bp.get("/")
 def home() -> str:
+    from flask_login import current_user
+
+    from .events.home import employee_home
     from .events.services import upcoming_highlights
 
-    return render_template("home.html", events=upcoming_highlights(limit=6))
+    mine = employee_home(current_user) if current_user.is_authenticated else None  # type: ignore[arg-type]
+    return render_template("home.html", events=upcoming_highlights(limit=6), mine=mine)
 
 
 @bp.post("/lang")

@@ -108,3 +108,20 @@ def test_my_bookings_are_dated_and_split_into_upcoming_and_past() -> None:
     assert card.place == "南昌 · 南昌市职工活动中心"
     assert card.ticket and card.can_cancel
     assert not groups.past[0].ticket and not groups.past[0].can_cancel
+
+
+def test_the_home_page_picks_the_soonest_held_booking_and_lists_offers() -> None:
+    from app.events.home import employee_home
+
+    person = factories.make_employee()
+    later = factories.make_event(starts_in=timedelta(days=9))
+    soon = factories.make_event(starts_in=timedelta(days=2))
+    lottery = factories.make_event(starts_in=timedelta(days=1), allocation=Allocation.LOTTERY)
+    booking.book(person, later.slots[0].id)
+    booking.book(person, soon.slots[0].id)
+    booking.book(person, lottery.slots[0].id)
+    home = employee_home(person)
+    assert home.next_booking is not None and home.next_booking.registration.event_id == soon.id
+    assert home.qr is not None and "<svg" in str(home.qr)
+    assert home.offers == [] and home.waiting == 1
+    assert employee_home(factories.make_employee()).next_booking is None
