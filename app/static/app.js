@@ -28,4 +28,22 @@
       buttons.forEach(function (b) { b.disabled = true; });
     }, 0);
   });
+
+  // Offline at the venue: the service worker keeps 我的预约, its tickets and check-in pages on this device.
+  if ("serviceWorker" in navigator) {
+    var post = function (message) {
+      navigator.serviceWorker.ready.then(function (registration) {
+        if (registration.active) { registration.active.postMessage(message); }
+      });
+    };
+    navigator.serviceWorker.register("/sw.js").then(function () {
+      var urls = Array.prototype.map.call(document.querySelectorAll("a[data-offline]"), function (a) {
+        return a.getAttribute("href");
+      });
+      if (urls.length) { post({ type: "keep", urls: urls }); }
+    }).catch(function () { /* no offline support here: the pages still work online */ });
+    document.addEventListener("submit", function (event) {
+      if (event.target.hasAttribute && event.target.hasAttribute("data-logout")) { post({ type: "forget" }); }
+    });
+  }
 })();
