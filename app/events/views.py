@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, send_file
 from flask_login import current_user
 
 from ..orgs.services import all_cities
-from . import pages, services
+from . import covers, pages, services
 from .kinds import policy_for
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -56,3 +56,14 @@ def detail(event_id: int) -> str:
     viewer = current_user if current_user.is_authenticated else None
     page = pages.event_page(event, viewer)  # type: ignore[arg-type]
     return render_template("events/detail.html", event=event, page=page, kind_label=policy_for(event.kind).label)
+
+
+@bp.get("/media/<filename>")
+def media(filename: str) -> Response:
+    """A cover picture's stored size. Names are content hashes, so a picture never changes: cached for a year."""
+    path = covers.picture_path(filename)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=365 * 24 * 3600)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

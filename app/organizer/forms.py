@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from flask_wtf.i18n import translations as wtf_translations
 from wtforms import (
     BooleanField,
@@ -238,6 +239,11 @@ class EventForm(FlaskForm):
             published=bool(self.published.data),
             slots=slots,
         )
+
+
+class CoverForm(FlaskForm):
+    picture = FileField(_l("封面图片（JPEG、PNG 或 WebP，5 MB 以内）"))
+    alt = StringField(_l("图片描述（供读屏软件朗读，必填）"), validators=[Length(max=120)])
 
 
 class ReasonForm(FlaskForm):

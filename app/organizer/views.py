@@ -22,6 +22,7 @@ from .. import audit, clock
 from ..accounts.models import Role, User
 from ..booking.models import ACTIVE, Status
 from ..errors import DomainError, InvalidInput, NotFound
+from ..events import covers
 from ..events.models import Event
 from ..events.services import kind_choices
 from ..extensions import db
@@ -32,6 +33,7 @@ from .forms import (
     AddPersonForm,
     BulkTagForm,
     CheckinForm,
+    CoverForm,
     DuplicateForm,
     EventForm,
     MessageForm,
@@ -196,9 +198,27 @@ def event(event_id: int) -> str:
         counts=services.counts(found),
         reason_form=ReasonForm(),
         duplicate_form=DuplicateForm(),
+        cover_form=CoverForm(),
         status_order=STATUS_ORDER,
         started=clock.now() >= found.starts_at,
     )
+
+
+@bp.post("/events/<int:event_id>/cover")
+@organizer_required
+def event_cover(event_id: int) -> Response:
+    form = CoverForm()
+    upload = form.picture.data
+    data = upload.read(current_app.config["COVER_MAX_BYTES"] + 1) if upload else b""
+    try:
+        covers.set_event_cover(me(), event_id, data, form.alt.data)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("封面图片已更新。"), "success")
+    return redirect(url_for("organizer.event", event_id=event_id))  # type: ignore[return-value]
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])

@@ -316,3 +316,45 @@ def test_item9_signed_in_home_shows_my_next_booking_with_its_qr_offers_unread_an
     assert_touch_targets(page)
     offer.get_by_role("button", name="确认参加").click()
     expect(page.get_by_text("已确认候补名额，预约成功！")).to_be_visible()
+
+
+def test_item10_an_organizer_gives_an_event_a_described_cover_and_the_list_stays_small(
+    page: Page, new_page, tmp_path, app, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from PIL import Image
+
+    monkeypatch.setitem(app.config, "MEDIA_FOLDER", str(tmp_path))
+    for index in range(12):
+        factories.make_event(title=f"职工活动 {index}", starts_in=timedelta(days=index + 1))
+    event = factories.make_event(title="赣江联谊会", starts_in=timedelta(hours=30))
+    event_id = event.id
+    organizer = factories.make_organizer("jx-nanchang")
+    picture = tmp_path / "upload.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (3000, 2000), (20, 90, 160)).save(buffer, "JPEG")
+    picture.write_bytes(buffer.getvalue())
+    commit_db()
+    _narrow(page)
+    login_as(page, organizer)
+    page.goto(f"/organizer/events/{event_id}")
+    page.locator("#cover summary").click()
+    page.get_by_label("封面图片", exact=False).set_input_files(str(picture))
+    page.get_by_label("图片描述", exact=False).fill("赣江边的联谊会场")
+    page.get_by_role("button", name="上传封面").click()
+    expect(page.get_by_text("封面图片已更新。")).to_be_visible()
+
+    visitor = new_page()
+    visitor.set_viewport_size({"width": 360, "height": 780})
+    sizes: dict[str, int] = {}
+    visitor.on("response", lambda r: sizes.__setitem__(r.url, len(r.body()) if r.ok else 0))
+    visitor.goto("/events/")
+    cover = visitor.locator("img.card-cover")
+    expect(cover).to_have_attribute("alt", "赣江边的联谊会场")
+    expect(cover).to_have_attribute("loading", "lazy")
+    visitor.wait_for_load_state("networkidle")
+    not_images = sum(size for url, size in sizes.items() if "/events/media/" not in url)
+    print(f"events list at 360 px: {not_images} bytes before lazy images")
+    assert not_images < 60 * 1024
+    check_page(visitor)
