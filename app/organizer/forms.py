@@ -241,6 +241,10 @@ class EventForm(FlaskForm):
         )
 
 
+class CheckinPhotoForm(FlaskForm):
+    photo = FileField(_l("拍照识别票码"))
+
+
 class CoverForm(FlaskForm):
     picture = FileField(_l("封面图片（JPEG、PNG 或 WebP，5 MB 以内）"))
     alt = StringField(_l("图片描述（供读屏软件朗读，必填）"), validators=[Length(max=120)])

@@ -28,11 +28,12 @@ from ..events.services import kind_choices
 from ..extensions import db
 from ..orgs.models import City, Organization
 from ..orgs.services import all_cities
-from . import exports, services
+from . import exports, photo_scan, services
 from .forms import (
     AddPersonForm,
     BulkTagForm,
     CheckinForm,
+    CheckinPhotoForm,
     CoverForm,
     DuplicateForm,
     EventForm,
@@ -660,6 +661,28 @@ def checkin_scan(event_id: int) -> Any:
         outcome = services.scan(
             me(), found, form.scan_id.data or secrets.token_hex(12), ticket_code=form.code.data, ip=ip()
         )
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("organizer.checkin", event_id=event_id))
+    db.session.commit()
+    fresh = CheckinForm(formdata=None)
+    fresh.scan_id.data = secrets.token_hex(12)
+    return render_template(
+        "organizer/checkin.html", event=found, counts=services.counts(found), form=fresh, outcome=outcome.as_dict(found)
+    )
+
+
+@bp.post("/events/<int:event_id>/checkin/photo")
+@organizer_required
+def checkin_photo(event_id: int) -> Any:
+    """A photo of the ticket (``<input capture>``, for browsers without a barcode detector), read on the server."""
+    found = services.get_event(me(), event_id)
+    form = CheckinPhotoForm()
+    upload = form.photo.data
+    data = upload.read(photo_scan.MAX_PHOTO_BYTES + 1) if upload and form.validate() else b""
+    try:
+        outcome = photo_scan.scan_photo(me(), found, data, ip())
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message, "error")
