@@ -125,3 +125,10 @@ def test_the_home_page_picks_the_soonest_held_booking_and_lists_offers() -> None
     assert home.qr is not None and "<svg" in str(home.qr)
     assert home.offers == [] and home.waiting == 1
     assert employee_home(factories.make_employee()).next_booking is None
+
+
+def test_the_organizer_roster_uses_the_same_words(organizer_client) -> None:  # type: ignore[no-untyped-def]
+    event = factories.make_event(allocation=Allocation.LOTTERY)
+    booking.book(factories.make_employee(), event.slots[0].id)
+    html = organizer_client.get(f"/organizer/events/{event.id}/roster").get_data(as_text=True)
+    assert "等待抽签" in html
