@@ -66,7 +66,12 @@ def openapi_document() -> dict[str, Any]:
                             "for its draw is awaiting_draw",
                         },
                         "waitlist_position": {"type": "integer", "nullable": True},
-                        "offer_expires_at": {"allOf": [{"$ref": "#/components/schemas/DateTime"}], "nullable": True},
+                        "offer_expires_at": {
+                            "type": "string",
+                            "format": "date-time",
+                            "nullable": True,
+                            "description": "like DateTime (+08:00), or null",
+                        },
                         "created_at": {"$ref": "#/components/schemas/DateTime"},
                     },
                 },
