@@ -242,7 +242,7 @@ class EventForm(FlaskForm):
 
 
 class CheckinPhotoForm(FlaskForm):
-    photo = FileField(_l("拍照识别票码"))
+    photo = FileField(_l("拍照识别电子票"))
 
 
 class CoverForm(FlaskForm):

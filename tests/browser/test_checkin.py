@@ -182,7 +182,7 @@ def test_item13_without_a_barcode_detector_a_photo_of_the_ticket_checks_in(page:
     login_as(page, organizer)
     page.goto(f"/organizer/events/{event_id}/checkin")
     expect(page.locator("#camera-box")).to_be_hidden()
-    photo_input = page.get_by_label("拍照识别票码")
+    photo_input = page.get_by_label("拍照识别电子票")
     expect(photo_input).to_have_attribute("capture", "environment")
     check_page(page)
     photo_input.set_input_files(str(photo))
