@@ -101,6 +101,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "WTF_CSRF_TIME_LIMIT": None,
         # Requests larger than this answer 413 (no feature uploads more than a CSV of a few MB).
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        # Cover pictures (events.covers): where their re-encoded sizes are stored, and the largest upload accepted.
+        "MEDIA_FOLDER": env.get("MEDIA_FOLDER") or str(instance_path / "media"),
+        "COVER_MAX_BYTES": int(env.get("COVER_MAX_BYTES", str(5 * 1024 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -61,9 +61,13 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 @bp.get("/")
 def home() -> str:
+    from flask_login import current_user
+
+    from .events.home import employee_home
     from .events.services import upcoming_highlights
 
-    return render_template("home.html", events=upcoming_highlights(limit=6))
+    mine = employee_home(current_user) if current_user.is_authenticated else None  # type: ignore[arg-type]
+    return render_template("home.html", events=upcoming_highlights(limit=6), mine=mine)
 
 
 @bp.post("/lang")
@@ -72,6 +76,41 @@ def switch_language() -> Response:
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
     return redirect(safe_next(request.form.get("next")))  # type: ignore[return-value]
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Response:
+    """The web app manifest: the app installs to the home screen and opens full screen at the home page."""
+    from flask_babel import gettext as _
+
+    body = {
+        "name": _("职工之家"),
+        "short_name": _("职工之家"),
+        "description": _("单身青年联谊、健康大篷车体检、职工疗休养，在手机上就能报名。"),
+        "lang": "zh-CN",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#b3261e",
+        "icons": [
+            {"src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
+            {"src": "/static/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/static/icon-512.png", "sizes": "512x512", "type": "image/png"},
+        ],
+    }
+    response = jsonify(body)
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker, served from the root so that it may look after every page (see static/sw.js)."""
+    response = current_app.send_static_file("sw.js")
+    response.mimetype = "text/javascript"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/healthz")

@@ -72,19 +72,46 @@ def openapi_document() -> dict[str, Any]:
                                 "no_show",
                             ],
                         },
+                        "state": {
+                            "type": "string",
+                            "description": "What pages show: the status, except a lottery application waiting "
+                            "for its draw is awaiting_draw",
+                        },
                         "waitlist_position": {"type": "integer", "nullable": True},
-                        "offer_expires_at": {"type": "string", "nullable": True},
-                        "created_at": {"type": "string"},
+                        "offer_expires_at": {
+                            "type": "string",
+                            "format": "date-time",
+                            "nullable": True,
+                            "description": "like DateTime (+08:00), or null",
+                        },
+                        "created_at": {"$ref": "#/components/schemas/DateTime"},
                     },
+                },
+                "DateTime": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "ISO 8601 with the China Standard Time offset, e.g. 2026-06-15T10:00:00+08:00. "
+                    "Inputs may carry any offset (converted to +08:00); a time without one is read as +08:00.",
+                    "example": "2026-06-15T10:00:00+08:00",
+                },
+                "State": {
+                    "type": "string",
+                    "description": "Where an event or slot stands now (events.status): sign-up not open yet, open, "
+                    "full with a waitlist, full, sign-up over, running, ended, cancelled",
+                    "enum": ["upcoming", "open", "waitlist", "full", "closed", "running", "ended", "cancelled"],
                 },
                 "Slot": {
                     "type": "object",
                     "properties": {
                         "id": {"type": "integer"},
+                        "label": {"type": "string"},
+                        "starts_at": {"$ref": "#/components/schemas/DateTime"},
+                        "ends_at": {"$ref": "#/components/schemas/DateTime"},
                         "capacity": {"type": "integer"},
                         "confirmed": {"type": "integer"},
                         "available": {"type": "integer"},
                         "waitlisted": {"type": "integer"},
+                        "state": {"$ref": "#/components/schemas/State"},
                     },
                 },
                 "Event": {
@@ -93,6 +120,11 @@ def openapi_document() -> dict[str, Any]:
                         "id": {"type": "integer"},
                         "kind": {"type": "string"},
                         "title": {"type": "string"},
+                        "starts_at": {"$ref": "#/components/schemas/DateTime"},
+                        "ends_at": {"$ref": "#/components/schemas/DateTime"},
+                        "signup_opens_at": {"$ref": "#/components/schemas/DateTime"},
+                        "signup_closes_at": {"$ref": "#/components/schemas/DateTime"},
+                        "state": {"$ref": "#/components/schemas/State"},
                         "slots": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}},
                     },
                 },

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 
-from .. import metrics
+from .. import clock, metrics
 from ..accounts import services as accounts
 from ..accounts.models import Gender, Role
 from ..accounts.sessions import device_summary
@@ -16,6 +17,8 @@ from ..booking.models import Registration
 from ..errors import Busy, DomainError, InvalidInput
 from ..events import services as events
 from ..events.models import Allocation, Event, WaitlistPolicy
+from ..events.status import event_state, slot_state
+from ..events.vocabulary import registration_state
 from ..extensions import csrf, db, limiter
 from ..orgs.models import City
 from ..orgs.services import get_by_code
@@ -49,13 +52,18 @@ def _domain_error(error: DomainError) -> Response:
     return response
 
 
+def iso(moment: datetime | None) -> str | None:
+    """A stored time (China wall-clock, naive) as ISO 8601 with its offset: 2026-06-15T10:00:00+08:00."""
+    return moment.replace(tzinfo=clock.CHINA).isoformat() if moment is not None else None
+
+
 def slot_json(availability: booking.SlotAvailability) -> dict[str, Any]:
     slot = availability.slot
     data: dict[str, Any] = {
         "id": slot.id,
         "label": slot.label,
-        "starts_at": slot.starts_at.isoformat(),
-        "ends_at": slot.ends_at.isoformat(),
+        "starts_at": iso(slot.starts_at),
+        "ends_at": iso(slot.ends_at),
         "capacity": slot.capacity,
         "confirmed": slot.taken,
         "available": slot.available,
@@ -63,6 +71,7 @@ def slot_json(availability: booking.SlotAvailability) -> dict[str, Any]:
         "waitlist": slot.waitlist_policy.value,
         "allocation": slot.allocation.value,
         "closed": slot.closed,
+        "state": slot_state(slot).state.value,
     }
     if slot.has_quotas:
         data["gender_quota"] = {"female": slot.quota_female, "male": slot.quota_male}
@@ -82,11 +91,12 @@ def event_json(event: Event) -> dict[str, Any]:
         "city": event.city.name,
         "venue": event.venue,
         "organization": event.organization.code,
-        "starts_at": event.starts_at.isoformat(),
-        "ends_at": event.ends_at.isoformat(),
-        "signup_opens_at": event.signup_opens_at.isoformat(),
-        "signup_closes_at": event.signup_closes_at.isoformat(),
+        "starts_at": iso(event.starts_at),
+        "ends_at": iso(event.ends_at),
+        "signup_opens_at": iso(event.signup_opens_at),
+        "signup_closes_at": iso(event.signup_closes_at),
         "cancelled": event.is_cancelled,
+        "state": event_state(event).state.value,
         "slots": [slot_json(a) for a in booking.availability(event)],
     }
 
@@ -97,9 +107,10 @@ def registration_json(registration: Registration) -> dict[str, Any]:
         "slot_id": registration.slot_id,
         "event_id": registration.event_id,
         "status": registration.status.value,
+        "state": registration_state(registration),
         "waitlist_position": booking.waitlist_position(registration),
-        "offer_expires_at": registration.offer_expires_at.isoformat() if registration.offer_expires_at else None,
-        "created_at": registration.created_at.isoformat(),
+        "offer_expires_at": iso(registration.offer_expires_at),
+        "created_at": iso(registration.created_at),
     }
 
 

@@ -20,6 +20,7 @@ FEATURE_DEMOS = [
     "app.screenings.demo",
     "app.trips.demo",
     "app.notifications.demo",
+    "app.demo.covers",
     "app.stats.demo",
 ]
 

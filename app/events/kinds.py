@@ -27,6 +27,8 @@ class KindPolicy:
     label: Any = _l("职工活动")
     # Purposes (accounts.consents) whose separate consent booking this kind needs.
     consents: tuple[str, ...] = ()
+    # True when a person may move their own confirmed booking to another slot of the event (screenings).
+    self_service_move: bool = False
 
     def eligibility_reasons(self, user: User, event: Event, slot: Slot | None = None) -> list[str]:
         """Why ``user`` may not book ``event`` (empty when eligible). Kinds extend ``extra_reasons``."""

@@ -56,6 +56,9 @@ class Event(Model):
     industry_ids: Mapped[list[int] | None] = mapped_column(JSON)
     # Hours before the start at which reminders go out.
     reminder_hours: Mapped[list[int] | None] = mapped_column(JSON)
+    # Cover picture (events.covers): the stored name of its re-encoded sizes, and the words that describe it.
+    cover_image: Mapped[str | None] = mapped_column(String(64))
+    cover_alt: Mapped[str] = mapped_column(String(120), default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from .. import clock
 from ..accounts.models import Gender, User
@@ -210,8 +210,47 @@ class EventFilter:
     city: str | None = None  # city code
     on_or_after: datetime | None = None
     available_only: bool = False
+    keyword: str | None = None  # matched in the title, the venue, the city and the organizer's name
     page: int = 1
     per_page: int = 20
+
+
+KEYWORD_MAX_LENGTH = 40
+
+
+def clean_keyword(text: str | None) -> str | None:
+    """A search keyword as typed, with control characters dropped, spaces squeezed and at most
+    ``KEYWORD_MAX_LENGTH`` characters; None when nothing is left."""
+    if not text:
+        return None
+    printable = "".join(ch if ch.isprintable() else " " for ch in text)
+    keyword = " ".join(printable.split())[:KEYWORD_MAX_LENGTH]
+    return keyword or None
+
+
+def _keyword_matches(keyword: str) -> Any:
+    """Every word of ``keyword`` appears in the event's title, venue, city or organizer (``%`` and ``_`` are
+    taken literally)."""
+    conditions = []
+    for word in keyword.lower().split():
+        conditions.append(
+            or_(
+                func.lower(Event.title).contains(word, autoescape=True),
+                func.lower(Event.venue).contains(word, autoescape=True),
+                Event.city_id.in_(
+                    select(City.id).where(
+                        or_(
+                            City.name.contains(word, autoescape=True),
+                            func.lower(City.name_en).contains(word, autoescape=True),
+                        )
+                    )
+                ),
+                Event.organization_id.in_(
+                    select(Organization.id).where(func.lower(Organization.name).contains(word, autoescape=True))
+                ),
+            )
+        )
+    return and_(*conditions)
 
 
 def _listing_query(filters: EventFilter) -> Select[Event]:
@@ -223,6 +262,8 @@ def _listing_query(filters: EventFilter) -> Select[Event]:
         query = query.join(City, City.id == Event.city_id).where(City.code == filters.city)
     if filters.on_or_after:
         query = query.where(Event.starts_at >= filters.on_or_after)
+    if filters.keyword:
+        query = query.where(_keyword_matches(filters.keyword))
     if filters.available_only:
         query = query.where(
             exists().where(Slot.event_id == Event.id, Slot.taken < Slot.capacity, Slot.closed.is_(False))
@@ -230,18 +271,32 @@ def _listing_query(filters: EventFilter) -> Select[Event]:
     return query
 
 
+def _listing_rank(now: datetime) -> Any:
+    """0 while sign-up is open, 1 before it opens, 2 once it closed or the event started: lists show what one
+    can book first, then what opens soon (the same order ``status.event_state`` ranks)."""
+    return case(
+        (
+            (Event.signup_opens_at <= now) & (Event.signup_closes_at > now) & (Event.starts_at > now),
+            0,
+        ),
+        (Event.signup_opens_at > now, 1),
+        else_=2,
+    )
+
+
 def list_events(filters: EventFilter) -> tuple[list[Event], int]:
-    """Published, not cancelled, not yet ended events, soonest first, a page at a time; returns the total too."""
+    """Published, not cancelled, not yet ended events, a page at a time, those open for sign-up first, then
+    those about to open, then the rest (closed or running), each group soonest first; returns the total too."""
     query = _listing_query(filters)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(filters.page, 1)
-    events = db.session.scalars(
-        query.order_by(Event.starts_at, Event.id).limit(filters.per_page).offset((page - 1) * filters.per_page)
-    )
+    order = (_listing_rank(clock.now()), Event.starts_at, Event.id)
+    events = db.session.scalars(query.order_by(*order).limit(filters.per_page).offset((page - 1) * filters.per_page))
     return list(events.unique()), total
 
 
 def upcoming_highlights(limit: int = 6) -> list[Event]:
+    """The home page's events: not ended, open ones first, then those about to open."""
     events, _total = list_events(EventFilter(per_page=limit))
     return events
 

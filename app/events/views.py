@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, send_file
 from flask_login import current_user
 
-from ..accounts.consents import PURPOSES
-from ..booking import services as booking
 from ..orgs.services import all_cities
-from . import services
+from . import covers, pages, services
 from .kinds import policy_for
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -35,6 +33,7 @@ def index() -> str:
         city=request.args.get("city") or None,
         on_or_after=on_or_after,
         available_only=request.args.get("available") == "1",
+        keyword=services.clean_keyword(request.args.get("q")),
         page=_int_arg("page", 1),
     )
     events, total = services.list_events(filters)
@@ -54,19 +53,17 @@ def index() -> str:
 @bp.get("/<int:event_id>")
 def detail(event_id: int) -> str:
     event = services.get_published_event(event_id)
-    policy = policy_for(event.kind)
-    reasons: list[str] = []
-    mine = []
-    if current_user.is_authenticated:
-        reasons = booking.eligibility_reasons(current_user, event)  # type: ignore[arg-type]
-        mine = [r for r in booking.my_registrations(current_user) if r.event_id == event.id]  # type: ignore[arg-type]
-    consents = [PURPOSES[p] for p in policy.required_consents(event)]
-    return render_template(
-        "events/detail.html",
-        event=event,
-        slots=booking.availability(event),
-        reasons=reasons,
-        mine=mine,
-        consents=consents,
-        kind_label=policy.label,
-    )
+    viewer = current_user if current_user.is_authenticated else None
+    page = pages.event_page(event, viewer)  # type: ignore[arg-type]
+    return render_template("events/detail.html", event=event, page=page, kind_label=policy_for(event.kind).label)
+
+
+@bp.get("/media/<filename>")
+def media(filename: str) -> Response:
+    """A cover picture's stored size. Names are content hashes, so a picture never changes: cached for a year."""
+    path = covers.picture_path(filename)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=365 * 24 * 3600)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..web import safe_next
 from . import services
 from .forms import PreferencesForm
+from .inbox_view import inbox_view
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -22,7 +23,8 @@ def inbox() -> str:
     items, total = services.inbox_page(current_user, page)  # type: ignore[arg-type]
     db.session.commit()
     pages = max((total + services.INBOX_PAGE_SIZE - 1) // services.INBOX_PAGE_SIZE, 1)
-    return render_template("notifications/inbox.html", items=items, page=page, pages=pages, total=total)
+    views = [inbox_view(item) for item in items]
+    return render_template("notifications/inbox.html", items=items, views=views, page=page, pages=pages, total=total)
 
 
 @bp.post("/<int:message_id>/read")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -239,6 +240,15 @@ class EventForm(AppForm):
             published=bool(self.published.data),
             slots=slots,
         )
+
+
+class CheckinPhotoForm(AppForm):
+    photo = FileField(_l("拍照识别电子票"))
+
+
+class CoverForm(AppForm):
+    picture = FileField(_l("封面图片（JPEG、PNG 或 WebP，5 MB 以内）"))
+    alt = StringField(_l("图片描述（供读屏软件朗读，必填）"), validators=[Length(max=120)])
 
 
 class ReasonForm(AppForm):

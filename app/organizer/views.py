@@ -22,17 +22,20 @@ from .. import audit, clock
 from ..accounts.models import Role, User
 from ..booking.models import ACTIVE, Status
 from ..errors import DomainError, InvalidInput, NotFound
+from ..events import covers
 from ..events.models import Event
 from ..events.services import kind_choices
 from ..extensions import db
 from ..orgs.models import City, Organization
 from ..orgs.services import all_cities
-from . import exports, services
+from . import exports, photo_scan, services
 from .forms import (
     SPARE_SLOT_ROWS,
     AddPersonForm,
     BulkTagForm,
     CheckinForm,
+    CheckinPhotoForm,
+    CoverForm,
     DuplicateForm,
     EventForm,
     MessageForm,
@@ -197,9 +200,27 @@ def event(event_id: int) -> str:
         counts=services.counts(found),
         reason_form=ReasonForm(),
         duplicate_form=DuplicateForm(),
+        cover_form=CoverForm(),
         status_order=STATUS_ORDER,
         started=clock.now() >= found.starts_at,
     )
+
+
+@bp.post("/events/<int:event_id>/cover")
+@organizer_required
+def event_cover(event_id: int) -> Response:
+    form = CoverForm()
+    upload = form.picture.data
+    data = upload.read(current_app.config["COVER_MAX_BYTES"] + 1) if upload else b""
+    try:
+        covers.set_event_cover(me(), event_id, data, form.alt.data)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("封面图片已更新。"), "success")
+    return redirect(url_for("organizer.event", event_id=event_id))  # type: ignore[return-value]
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -646,6 +667,28 @@ def checkin_scan(event_id: int) -> Any:
         outcome = services.scan(
             me(), found, form.scan_id.data or secrets.token_hex(12), ticket_code=form.code.data, ip=ip()
         )
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("organizer.checkin", event_id=event_id))
+    db.session.commit()
+    fresh = CheckinForm(formdata=None)
+    fresh.scan_id.data = secrets.token_hex(12)
+    return render_template(
+        "organizer/checkin.html", event=found, counts=services.counts(found), form=fresh, outcome=outcome.as_dict(found)
+    )
+
+
+@bp.post("/events/<int:event_id>/checkin/photo")
+@organizer_required
+def checkin_photo(event_id: int) -> Any:
+    """A photo of the ticket (``<input capture>``, for browsers without a barcode detector), read on the server."""
+    found = services.get_event(me(), event_id)
+    form = CheckinPhotoForm()
+    upload = form.photo.data
+    data = upload.read(photo_scan.MAX_PHOTO_BYTES + 1) if upload and form.validate() else b""
+    try:
+        outcome = photo_scan.scan_photo(me(), found, data, ip())
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message, "error")

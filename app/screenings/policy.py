@@ -28,6 +28,7 @@ class ScreeningPolicy(KindPolicy):
     kind = KIND
     label = _l("健康体检")
     consents = (HEALTH_SCREENING,)
+    self_service_move = True
 
     def required_consents(self, event: Event, options: dict[str, Any] | None = None) -> tuple[str, ...]:
         return self.consents

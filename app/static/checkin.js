@@ -256,6 +256,9 @@
   var video = document.getElementById("camera-video");
   if (cameraBox && "BarcodeDetector" in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
     cameraBox.hidden = false;
+    // The live camera scan replaces the photo fallback (kept for browsers without a barcode detector).
+    var photoForm = document.getElementById("photo-form");
+    if (photoForm) { photoForm.hidden = true; }
     var lastValue = "";
     var lastAt = 0;
     cameraButton.addEventListener("click", function () {

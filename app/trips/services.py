@@ -206,7 +206,8 @@ def create_departure(actor: User, route: TripRoute, data: DepartureData) -> Trip
 @dataclass
 class RouteCard:
     route: TripRoute
-    departures: list[Event]
+    departures: list[Event]  # not started (or, on a route page, not ended), soonest first
+    past: list[Event] = field(default_factory=list)  # started or ended: shown folded, never offered
 
 
 def month_bounds(month: str | None) -> tuple[datetime, datetime] | None:
@@ -247,6 +248,8 @@ def list_routes(theme: str | None = None, month: str | None = None) -> list[Rout
 
 
 def get_route(route_id: int) -> RouteCard:
+    """A published route with its published departures: those not started yet first, soonest first (cancelled
+    ones among them keep their notice), then those that started or ended, latest first, apart (issue 21, item 6)."""
     route = db.session.get(TripRoute, route_id)
     if route is None or not route.published:
         raise NotFound()
@@ -254,9 +257,14 @@ def get_route(route_id: int) -> RouteCard:
         select(Event)
         .join(TripDeparture, TripDeparture.event_id == Event.id)
         .where(TripDeparture.route_id == route.id, Event.published.is_(True))
-        .order_by(Event.starts_at)
+        .order_by(Event.starts_at, Event.id)
     ).unique()
-    return RouteCard(route, list(departures))
+    now = clock.now()
+    coming: list[Event] = []
+    past: list[Event] = []
+    for event in departures:
+        (coming if event.starts_at > now else past).append(event)
+    return RouteCard(route, coming, list(reversed(past)))
 
 
 def get_departure(event_id: int) -> TripDeparture:

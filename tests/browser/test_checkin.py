@@ -163,3 +163,30 @@ def test_console_pages_work_on_a_phone(page: Page, new_page) -> None:  # type: i
     other.goto("/organizer/audit")
     expect(other.get_by_role("heading", name="操作日志")).to_be_visible()
     check_page(other)
+
+
+def test_item13_without_a_barcode_detector_a_photo_of_the_ticket_checks_in(page: Page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.organizer.test_photo_checkin import qr_photo
+
+    event = factories.make_event(title="九江职工徒步", capacity=5)
+    person = factories.make_employee(name="陈刚")
+    registration = booking.book(person, event.slots[0].id)
+    photo = tmp_path / "ticket.jpg"
+    photo.write_bytes(qr_photo(registration.ticket_code))
+    event_id, registration_id = event.id, registration.id
+    organizer = factories.make_organizer("jx-nanchang")
+    commit_db()
+    # iPhone Safari and Firefox have no BarcodeDetector: no live camera button, the photo path instead.
+    page.add_init_script("delete window.BarcodeDetector;")
+    page.set_viewport_size({"width": 360, "height": 780})
+    login_as(page, organizer)
+    page.goto(f"/organizer/events/{event_id}/checkin")
+    expect(page.locator("#camera-box")).to_be_hidden()
+    photo_input = page.get_by_label("拍照识别电子票")
+    expect(photo_input).to_have_attribute("capture", "environment")
+    check_page(page)
+    photo_input.set_input_files(str(photo))
+    page.get_by_role("button", name="识别并签到").click()
+    expect(page.locator("#result")).to_contain_text("签到成功")
+    expect(page.locator("#result")).to_contain_text("陈刚")
+    assert _state(registration_id)[0] == "attended"

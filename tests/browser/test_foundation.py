@@ -87,8 +87,9 @@ def test_register_login_edit_profile_and_switch_language(page: Page) -> None:
     page.get_by_label("我是一线职工").check()
     page.get_by_label("我已阅读并同意").check()
     page.get_by_role("button", name="注册", exact=True).click()
-    # A mistake is explained next to its field, in Chinese, and nothing is created.
-    expect(page.get_by_text("两次输入的密码不一致。")).to_be_visible()
+    # A mistake is explained next to its field (and in the summary on top), in Chinese, and nothing is created.
+    expect(page.get_by_text("两次输入的密码不一致。", exact=True)).to_be_visible()
+    expect(page.locator("#error-summary")).to_contain_text("两次输入的密码不一致。")
     assert _profile(PHONE) is None
     _check(page)
     page.get_by_label("设置密码（至少 8 位）").fill(PASSWORD)
