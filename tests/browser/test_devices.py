@@ -38,4 +38,4 @@ def test_see_and_revoke_devices(page: Page) -> None:
 
     page.get_by_role("button", name="在所有设备上退出登录").click()
     expect(page.get_by_text("已在所有设备上退出登录，所有访问令牌均已作废。")).to_be_visible()
-    expect(page.get_by_role("link", name="登录")).to_be_visible()
+    expect(page.get_by_role("link", name="登录", exact=True)).to_be_visible()

@@ -93,7 +93,7 @@ def test_register_with_a_code(phone_page: Page) -> None:
     page.get_by_label("单位类型").select_option("non_public")
     # Without accepting the documents nothing is created.
     page.get_by_role("button", name="注册", exact=True).click()
-    expect(page.get_by_text("请阅读并同意《用户协议》和《隐私政策》。")).to_be_visible()
+    expect(page.locator("#accept-documents-error")).to_have_text("请阅读并同意《用户协议》和《隐私政策》。")
     assert _facts(phone) is None
     _check(page)
     page.get_by_label("设置密码（至少 8 位）").fill(NEW_PASSWORD)
@@ -123,7 +123,7 @@ def test_sign_in_with_a_code(phone_page: Page) -> None:
     # A wrong code is refused and says how many tries are left.
     page.get_by_label("短信验证码").fill("000000" if code != "000000" else "111111")
     page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_text("验证码不正确，还可以再试 4 次。")).to_be_visible()
+    expect(page.locator("#code-error")).to_have_text("验证码不正确，还可以再试 4 次。")
     _check(page)
     # The keyboard's "Go" (Enter) signs in; it does not ask for another code.
     page.get_by_label("短信验证码").fill(code)

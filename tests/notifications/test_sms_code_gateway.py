@@ -180,6 +180,7 @@ def test_the_log_backend_masks_codes_in_production_and_has_no_development_page(c
             "APP_ENV": "production",
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "SECRET_KEY": "prod-secret",
+            "RATELIMIT_ALLOW_PER_PROCESS_MEMORY": True,
         }
     )
     from app.notifications.channels.sms import recent, sms_channel
