@@ -77,6 +77,9 @@ def _seed_province() -> None:
     core.seed_staff()
     db.session.commit()
     click.echo("  staff logins: ready")
+    lines: list[str] = []  # printed after the bar, not through it
     with progress_bar("province year") as progress:
-        province_seed.seed_province(echo=click.echo, progress=progress)
+        province_seed.seed_province(echo=lines.append, progress=progress)
     db.session.commit()
+    for line in lines:
+        click.echo(line)
