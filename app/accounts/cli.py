@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from ..errors import InvalidInput
 from ..extensions import db
 from ..orgs.services import get_by_code, province
+from ..progress import progress_bar
 from . import services
 from .importer import import_members
 from .models import Role
@@ -66,14 +67,18 @@ def import_csv(csv_file: str, org_code: str | None) -> None:
         _fail(f"unknown organization code {org_code!r}")
     with open(csv_file, encoding="utf-8-sig", newline="") as handle:
         text = handle.read()
-    report = import_members(text, org)
-    if report.errors:
+    with progress_bar("importing members") as progress:
+        report = import_members(text, org, progress=progress)
+    if not report.imported:
         db.session.rollback()
-        for line in report.errors:
-            click.echo(line, err=True)
-        _fail(f"nothing imported: {len(report.errors)} problem(s)")
+        for problem in report.errors:  # one line per reason: "line N: ..."
+            click.echo(problem, err=True)
+        _fail(
+            f"refused {len(report.refused)} line(s) of {report.rows}: nothing imported (all lines or none); "
+            f"the other lines would create {report.created} and update {report.updated}"
+        )
     db.session.commit()
-    click.echo(f"created {report.created}, updated {report.updated}")
+    click.echo(f"created {report.created}, updated {report.updated}, refused 0 of {report.rows} line(s)")
     if report.needs_password:
         click.echo(
             f"{len(report.needs_password)} account(s) without a password: each member activates theirs at "

@@ -14,6 +14,7 @@ from ..freetext import text_problem
 from ..orgs.models import EnterpriseType, Organization
 from ..orgs.reference import ENTERPRISE_TYPE_LABELS
 from ..orgs.services import city_by_name, industry_by_name
+from ..progress import Progress, no_progress
 from . import services
 from .models import Gender, Profile, User
 
@@ -24,14 +25,27 @@ HEADER = [
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "t"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "f", ""}
 NO_INDUSTRY = {"", "其他", "none", "other"}
+PROGRESS_EVERY = 200  # rows between two progress reports
 
 
 @dataclass
 class ImportReport:
+    """What an import did: accounts created and updated, and the refused lines (line number -> reasons). With any
+    refused line nothing is written, and ``created``/``updated`` say what the valid lines would have done."""
+
+    rows: int = 0
     created: int = 0
     updated: int = 0
-    errors: list[str] = field(default_factory=list)
+    refused: dict[int, list[str]] = field(default_factory=dict)
     needs_password: list[str] = field(default_factory=list)
+
+    @property
+    def imported(self) -> bool:
+        return not self.refused
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"line {line_no}: {problem}" for line_no, problems in self.refused.items() for problem in problems]
 
 
 def _enterprise_type(value: str) -> EnterpriseType | None:
@@ -42,18 +56,25 @@ def _enterprise_type(value: str) -> EnterpriseType | None:
     return None
 
 
-def import_members(text: str, organization: Organization | None = None) -> ImportReport:
+def import_members(
+    text: str, organization: Organization | None = None, *, progress: Progress = no_progress
+) -> ImportReport:
     """Validate every row first; only when all are valid are accounts created (new phones) or their profiles
     updated (known phones). Rows without a password are activated by their member with an SMS code
-    (``/account/activate``): no password is handed around."""
+    (``/account/activate``): no password is handed around. ``progress`` counts rows checked, then rows written."""
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if reader.fieldnames is None or [name.strip() for name in reader.fieldnames] != HEADER:
-        report.errors.append(f"line 1: header must be {','.join(HEADER)}")
+        report.refused[1] = [f"header must be {','.join(HEADER)}"]
         return report
+    rows = list(reader)
+    report.rows = len(rows)
+    steps = 2 * len(rows)
     parsed: list[tuple[int, dict[str, str], services.ProfileData]] = []
     seen: dict[str, int] = {}
-    for line_no, row in enumerate(reader, start=2):
+    for line_no, row in enumerate(rows, start=2):
+        if line_no % PROGRESS_EVERY == 0:
+            progress(line_no - 2, steps)
         row = {key: (value or "").strip() for key, value in row.items() if key is not None}
         problems: list[str] = []
         phone = services.normalize_phone(row["phone"])
@@ -94,7 +115,7 @@ def import_members(text: str, organization: Organization | None = None) -> Impor
         if row["password"] and (problem := services.password_problem(row["password"])):
             problems.append(f"password: {problem}")
         if problems:
-            report.errors.extend(f"line {line_no}: {problem}" for problem in problems)
+            report.refused[line_no] = problems
             continue
         assert city is not None and enterprise_type is not None
         parsed.append(
@@ -113,11 +134,17 @@ def import_members(text: str, organization: Organization | None = None) -> Impor
                 ),
             )
         )
-    if report.errors:
+    progress(len(rows), steps)
+    existing = set(db.session.scalars(select(User.phone).where(User.phone.in_(list(seen)))))
+    if report.refused:
+        report.updated = sum(1 for _line_no, row, _profile in parsed if row["phone"] in existing)
+        report.created = len(parsed) - report.updated
         return report
-    existing = {u.phone: u for u in db.session.scalars(select(User).where(User.phone.in_(list(seen))))}
-    for _line_no, row, profile in parsed:
-        user = existing.get(row["phone"])
+    users = {u.phone: u for u in db.session.scalars(select(User).where(User.phone.in_(list(existing))))}
+    for written, (_line_no, row, profile) in enumerate(parsed, start=1):
+        if written % PROGRESS_EVERY == 0:
+            progress(len(rows) + written, steps)
+        user = users.get(row["phone"])
         if user is None:
             user = services.register_employee(
                 phone=row["phone"],
@@ -140,4 +167,5 @@ def import_members(text: str, organization: Organization | None = None) -> Impor
         if not user.password_hash:
             report.needs_password.append(row["phone"])
     db.session.flush()
+    progress(steps, steps)
     return report

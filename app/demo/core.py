@@ -225,6 +225,20 @@ def _general_events(employees: list[User]) -> None:
                     booking.check_in(registration, actor=admin)  # type: ignore[arg-type]
 
 
+def has_demo_employees() -> bool:
+    """Whether the ordinary demo's employees (and so its bookings) are in this database."""
+    first, last = str(EMPLOYEE_PHONE_BASE), str(EMPLOYEE_PHONE_BASE + EMPLOYEE_COUNT)
+    return bool(db.session.scalar(select(func.count()).select_from(User).where(User.phone.between(first, last))))
+
+
+def seed_staff() -> None:
+    """The union tree below the cities and the staff logins (admin, one organizer per city), nothing booked: what
+    ``flask demo seed --scale province`` needs to read its dashboard."""
+    _org_tree()
+    _staff(accounts.hash_password(DEMO_PASSWORD))
+    db.session.flush()
+
+
 def seed_demo() -> None:
     rng = random.Random(20261129)
     password_hash = accounts.hash_password(DEMO_PASSWORD)

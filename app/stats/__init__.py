@@ -25,9 +25,14 @@ stats_cli = AppGroup("stats", help="Statistics roll-up.")
 def refresh_command(everything: bool, year: int | None) -> None:
     """Recount the roll-up (the scheduler does this every minute)."""
     from ..extensions import db
+    from ..progress import progress_bar
     from . import rollup
 
-    count = rollup.rebuild(year) if everything else rollup.refresh()
+    if everything:
+        with progress_bar("recounting events") as progress:
+            count = rollup.rebuild(year, progress=progress)
+    else:
+        count = rollup.refresh()
     db.session.commit()
     click.echo(f"recounted {count} events")
 

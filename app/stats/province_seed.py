@@ -32,6 +32,7 @@ from ..extensions import db
 from ..orgs.models import City, EnterpriseType, Industry, Organization, OrgLevel
 from ..orgs.reference import CITIES, PROVINCE_ORG_CODE, city_org_code
 from ..orgs.services import create_organization, get_by_code, seed_reference_data
+from ..progress import Progress, no_progress
 from . import rollup
 
 PHONE_PREFIX = "199"  # the seed's people: 199 + 8 digits (scale 10 uses 198...)
@@ -358,9 +359,13 @@ def _ensure_orgs() -> dict[str, int]:
     return {code: org_id for code, org_id in db.session.execute(select(Organization.code, Organization.id))}
 
 
-def seed_province(scale: float = 1, *, echo: Any = print) -> Totals | None:
+SEED_STEPS = 8  # generate, people, profiles, events, slots, registrations, feature rows, roll-up
+
+
+def seed_province(scale: float = 1, *, echo: Any = print, progress: Progress = no_progress) -> Totals | None:
     """Generate one year of the province (see the module docstring) unless its people are already there; then
-    rebuild the statistics roll-up of that year. Returns the generator's totals (None when already seeded)."""
+    rebuild the statistics roll-up of that year. Returns the generator's totals (None when already seeded).
+    ``progress`` hears of each of the SEED_STEPS steps."""
     prefix = PHONE_PREFIX if scale == 1 else str(int(PHONE_PREFIX) - 1)  # another scale: other people
     if db.session.scalar(select(func.count()).select_from(User).where(User.phone.like(f"{prefix}%"))):
         echo("  province: already seeded")
@@ -368,6 +373,7 @@ def seed_province(scale: float = 1, *, echo: Any = print) -> Totals | None:
     today = clock.today()
     year = today.year if today >= date(today.year, 3, 15) else today.year - 1
     last_day = today - timedelta(days=3) if year == today.year else date(year, 12, 20)
+    progress(0, SEED_STEPS)
     generator = Generator(scale, year, last_day)
     generator.mixers()
     generator.screenings()
@@ -377,6 +383,7 @@ def seed_province(scale: float = 1, *, echo: Any = print) -> Totals | None:
     industries = {industry.code: industry.id for industry in db.session.scalars(select(Industry))}
     now = clock.now()
     echo(f"  province: {len(generator.people):,} people, {len(generator.events):,} events")
+    progress(1, SEED_STEPS)
 
     user_ids = _insert(
         User.__table__,  # type: ignore[arg-type]
@@ -396,6 +403,7 @@ def seed_province(scale: float = 1, *, echo: Any = print) -> Totals | None:
     )
     for person, user_id in zip(generator.people, user_ids, strict=True):
         person.user_id = user_id
+    progress(2, SEED_STEPS)
     _insert(
         Profile.__table__,  # type: ignore[arg-type]
         [
@@ -414,6 +422,7 @@ def seed_province(scale: float = 1, *, echo: Any = print) -> Totals | None:
             for person in generator.people
         ],
     )
+    progress(3, SEED_STEPS)
 
     event_ids = _insert(
         Event.__table__,  # type: ignore[arg-type]
@@ -444,6 +453,7 @@ def seed_province(scale: float = 1, *, echo: Any = print) -> Totals | None:
     )
     for event, event_id in zip(generator.events, event_ids, strict=True):
         event.event_id = event_id
+    progress(4, SEED_STEPS)
 
     slot_rows: list[dict[str, Any]] = []
     slot_of: list[list[int]] = []  # per event: the slot index of each registration
@@ -484,6 +494,7 @@ def seed_province(scale: float = 1, *, echo: Any = print) -> Totals | None:
                 }
             )
     slot_ids = _insert(Slot.__table__, slot_rows, returning=True)  # type: ignore[arg-type]
+    progress(5, SEED_STEPS)
 
     registration_rows: list[dict[str, Any]] = []
     screening_flags: list[tuple[bool, str | None]] = []
@@ -513,10 +524,13 @@ def seed_province(scale: float = 1, *, echo: Any = print) -> Totals | None:
                 screening_flags.append((bool(planned.two_cancer), planned.outcome))
         slot_cursor += event.slots
     registration_ids = _insert(Registration.__table__, registration_rows, returning=True)  # type: ignore[arg-type]
+    progress(6, SEED_STEPS)
     _feature_rows(generator, registration_ids, screening_flags, orgs, cities, year)
+    progress(7, SEED_STEPS)
 
     rollup.rebuild(year)
     db.session.flush()
+    progress(SEED_STEPS, SEED_STEPS)
     totals = _totals(generator)
     for line in totals.lines():
         echo(f"    {line}")

@@ -30,6 +30,7 @@ from ..booking.models import Registration, Status
 from ..events.models import Event
 from ..extensions import db
 from ..orgs.models import Industry, Organization
+from ..progress import Progress, no_progress
 from . import sources
 from .models import (
     DIM_AGE,
@@ -148,14 +149,17 @@ def _registration_rows(event_ids: list[int], user_id: int | None = None) -> Any:
     return db.session.execute(stmt.where(Registration.event_id.in_(event_ids))).all()
 
 
-def recount_events(event_ids: Iterable[int], *, months: bool = True) -> int:
+def recount_events(event_ids: Iterable[int], *, months: bool = True, progress: Progress = no_progress) -> int:
     """Replace the roll-up rows of ``event_ids`` with counts taken now from the registrations (a cancelled or
-    deleted event keeps no rows). Returns how many events were recounted."""
+    deleted event keeps no rows). Returns how many events were recounted; ``progress`` hears of each chunk."""
     ids = sorted(set(event_ids))
+    done = 0
     industries = {row[0]: row[1] for row in db.session.execute(select(Industry.id, Industry.code))}
     now = clock.now()
     buckets: set[tuple[int, str, date]] = set()
     for chunk in _chunks(ids):
+        progress(done, len(ids))
+        done += len(chunk)
         buckets |= {
             (org_id, kind, day.replace(day=1))
             for org_id, kind, day in db.session.execute(
@@ -204,6 +208,7 @@ def recount_events(event_ids: Iterable[int], *, months: bool = True) -> int:
             )
         if payload:
             db.session.execute(insert(StatsRollup), payload)
+    progress(len(ids), len(ids))
     db.session.flush()
     if months:
         rebuild_months(buckets)
@@ -376,14 +381,14 @@ def skipped_events(limit: int = 50) -> list[tuple[int, str, str, datetime]]:
     return [tuple(row) for row in db.session.execute(stmt)]  # type: ignore[misc]
 
 
-def rebuild(year: int | None = None) -> int:
+def rebuild(year: int | None = None, *, progress: Progress = no_progress) -> int:
     """Recount every event (of ``year``), its months and its people reached. Queued notices stay: the next
     refresh recounts those events once more, which is harmless."""
     stmt = select(Event.id)
     if year is not None:
         first, last = _year_span(year)
         stmt = stmt.where(Event.starts_at >= first, Event.starts_at <= last)
-    count = recount_events(db.session.scalars(stmt), months=False)
+    count = recount_events(db.session.scalars(stmt), months=False, progress=progress)
     if year is None:
         db.session.execute(delete(StatsRollup).where(StatsRollup.event_id.not_in(select(Event.id))))
     rebuild_months(None, year)

@@ -113,3 +113,51 @@ def test_import_rejects_wrong_header(app, tmp_path):
     csv_file.write_text("phone,name\n13600000001,王芳\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["users", "import", str(csv_file)])
     assert result.exit_code == 1 and "line 1: header must be" in result.output
+
+
+def test_import_summary_counts_created_updated_and_refused_lines(app, tmp_path):
+    runner = app.test_cli_runner()
+    known = tmp_path / "known.csv"
+    known.write_text(
+        HEADER + "13600000001,王芳,female,1990-03-04,南昌,江铃汽车,state_owned,,yes,,,\n", encoding="utf-8"
+    )
+    assert runner.invoke(args=["users", "import", str(known)]).exit_code == 0
+
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(
+        HEADER
+        + "13600000001,王芳,female,1990-03-04,九江,江铃汽车,state_owned,,yes,,,\n"  # line 2: update
+        + "13600000002,李强,male,1988-07-08,九江,快递站,new_employment,,no,,,\n"  # line 3: create
+        + "136000,赵敏,female,1992-01-01,南昌,江铃汽车,state_owned,,yes,,,\n"  # line 4: refused
+        + "13600000004,钱多,other,1992-01-01,北京,江铃汽车,state_owned,,yes,,,\n",  # line 5: refused twice
+        encoding="utf-8",
+    )
+    refused = runner.invoke(args=["users", "import", str(mixed)])
+    assert refused.exit_code == 1
+    assert "line 4: phone '136000' is not an 11-digit mainland mobile number" in refused.output
+    assert "line 5: gender 'other' must be female or male" in refused.output
+    assert "line 5: city '北京' is not one of the cities" in refused.output
+    assert "line 2:" not in refused.output and "line 3:" not in refused.output
+    assert (
+        "refused 2 line(s) of 4: nothing imported (all lines or none); the other lines would create 1 and update 1"
+        in refused.output
+    )
+    assert _user("13600000002") is None and _user("13600000001").profile.city.name == "南昌"
+
+    mixed.write_text("\n".join(mixed.read_text(encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8")
+    imported = runner.invoke(args=["users", "import", str(mixed)])
+    assert imported.exit_code == 0, imported.output
+    assert "created 1, updated 1, refused 0 of 2 line(s)" in imported.output
+    assert _user("13600000002") is not None and _user("13600000001").profile.city.name == "九江"
+
+
+def test_import_reports_its_progress_up_to_every_row_written(app):
+    from app.accounts.importer import import_members
+
+    rows = "".join(f"136{n:08d},职工{n},female,1990-03-04,南昌,江铃汽车,state_owned,,yes,,,\n" for n in range(450))
+    reports: list[tuple[int, int]] = []
+    report = import_members(HEADER + rows, progress=lambda done, total: reports.append((done, total)))
+    assert report.created == 450 and not report.refused
+    assert {total for _done, total in reports} == {900}  # 450 rows checked, then 450 written
+    assert [done for done, _total in reports] == sorted(done for done, _total in reports)
+    assert reports[-1] == (900, 900) and len(reports) > 2

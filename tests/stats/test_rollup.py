@@ -169,3 +169,13 @@ def test_screening_outcomes_recorded_later_are_picked_up() -> None:
     run_task()
     assert year_figures(2026).raw["screening"]["two_cancer"] == 0
     assert year_figures(2026).raw["screening"]["attended"] == 1
+
+
+def test_rebuild_reports_its_progress_up_to_every_event(dataset) -> None:
+    from app.events.models import Event
+
+    reports: list[tuple[int, int]] = []
+    count = rollup.rebuild(progress=lambda done, total: reports.append((done, total)))
+    events = db.session.scalar(select(func.count()).select_from(Event))
+    assert count == events > 0
+    assert reports[0] == (0, events) and reports[-1] == (events, events)
