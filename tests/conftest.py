@@ -23,6 +23,7 @@ import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import make_url, text
+from sqlalchemy.exc import OperationalError
 
 from app import clock, create_app
 from app.extensions import db as _db
@@ -129,7 +130,16 @@ def _wipe() -> None:
     tables = list(reversed(_db.metadata.sorted_tables))
     if _db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
-        _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # A connection a test left behind (a thread still finishing) can deadlock TRUNCATE; PostgreSQL aborts
+        # one side, and the wipe simply tries again.
+        for attempt in range(3):
+            try:
+                _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                break
+            except OperationalError:
+                _db.session.rollback()
+                if attempt == 2:
+                    raise
     else:
         for table in tables:
             _db.session.execute(table.delete())

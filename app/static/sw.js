@@ -29,8 +29,12 @@ self.addEventListener("activate", function (event) {
   );
 });
 
-function keepPage(request, response) {
+// Bumped by "forget": a page fetched before the logout and arriving after it is not kept.
+var generation = 0;
+
+function keepPage(request, response, fetchedIn) {
   // A redirect (to the login page) or an error is never kept; a kept page that now redirects is dropped.
+  if (fetchedIn !== generation) { return Promise.resolve(); }
   return caches.open(PAGE_CACHE).then(function (cache) {
     if (response.ok && !response.redirected) { return cache.put(request, response); }
     return cache.delete(request);
@@ -38,8 +42,9 @@ function keepPage(request, response) {
 }
 
 function fromNetworkKeeping(request) {
+  var fetchedIn = generation;
   return fetch(request).then(function (response) {
-    keepPage(new Request(request.url), response.clone());
+    keepPage(new Request(request.url), response.clone(), fetchedIn);
     return response;
   }).catch(function () {
     return caches.match(request.url, { cacheName: PAGE_CACHE }).then(function (hit) {
@@ -82,11 +87,15 @@ self.addEventListener("message", function (event) {
   if (data.type === "keep" && Array.isArray(data.urls)) {
     // The page names the tickets to keep (its upcoming bookings): fetch them now, while there is signal.
     var urls = data.urls.map(function (u) { return new URL(u, self.location.origin); }).filter(kept);
+    var fetchedIn = generation;
     event.waitUntil(Promise.all(urls.map(function (url) {
       var request = new Request(url.href, { credentials: "same-origin" });
-      return fetch(request).then(function (response) { return keepPage(request, response); }).catch(function () {});
+      return fetch(request).then(function (response) {
+        return keepPage(request, response, fetchedIn);
+      }).catch(function () {});
     })).then(function () { reply("kept"); }));
   } else if (data.type === "forget") {
+    generation += 1;
     event.waitUntil(caches.delete(PAGE_CACHE).then(function () { reply("forgotten"); }));
   }
 });

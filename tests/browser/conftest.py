@@ -64,16 +64,58 @@ def commit_db() -> None:
         _db.session.commit()
 
 
+class _RequestsInFlight:
+    """WSGI wrapper tracking the requests the live server's app is still handling, so that teardown can wait for them.
+
+    A page closed mid-request (a background sync, a beacon) leaves its request running in the app; wiping the
+    database under it deadlocks on PostgreSQL (TRUNCATE against the request's row locks). Only the app's own call is
+    tracked: Flask has released the request's database session when it returns, while werkzeug may keep the thread
+    waiting on a kept-alive connection long after."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.running: dict[int, str] = {}
+        self.idle = threading.Condition()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        key = id(environ)
+        with self.idle:
+            self.running[key] = f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}"
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self.idle:
+                del self.running[key]
+                self.idle.notify_all()
+
+    def wait_until_idle(self, timeout: float = 30) -> None:
+        with self.idle:
+            finished = self.idle.wait_for(lambda: not self.running, timeout)
+            assert finished, f"the live server is still busy with {sorted(self.running.values())}"
+
+
+_in_flight: list[_RequestsInFlight] = []
+
+
+def wait_for_live_server() -> None:
+    """Block until the live server has finished every request it started (no-op when none is running)."""
+    for requests in _in_flight:
+        requests.wait_until_idle()
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[str]:
     """The session ``app`` served on 127.0.0.1 at a free port, one thread per request."""
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    requests = _RequestsInFlight(app)
+    _in_flight.append(requests)
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, requests, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
+    _in_flight.remove(requests)
 
 
 @pytest.fixture(scope="session")
@@ -114,6 +156,7 @@ def browser_context(playwright: Playwright, browser: Browser, live_server: str, 
     yield context
     context.close()
     commit_db()
+    wait_for_live_server()
 
 
 @pytest.fixture
@@ -137,6 +180,7 @@ def new_page(playwright: Playwright, browser: Browser, live_server: str, db: obj
     for context in contexts:
         context.close()
     commit_db()
+    wait_for_live_server()
 
 
 def login_as(page: Page, user: Any, password: str = PASSWORD) -> None:
