@@ -33,12 +33,14 @@ run: install translations
 	trap 'kill $$sink 2>/dev/null' EXIT INT TERM; \
 	SCHEDULER_EMBEDDED=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
-# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set (CI sets it).
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set (CI sets it). The tests run in
+# PYTEST_WORKERS processes (pytest-xdist; each has its own database); PYTEST_WORKERS=0 runs them in this one.
+PYTEST_WORKERS ?= 2
 test: install translations
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL =="; \
-		ZHIJIA_TEST_DB=postgres $(PY) -m pytest -q $(PYTEST_ARGS); \
+		ZHIJIA_TEST_DB=postgres $(PY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	fi
 
 lint: install

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Table, bindparam, event, insert, update
+from sqlalchemy import Table, bindparam, event, insert, make_url, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -41,7 +41,12 @@ def engine_options(
         "pool_recycle": 1800,
     }
     if uri.startswith("postgresql"):
-        options["connect_args"] = {"options": f"-c lock_timeout={max(int(lock_timeout * 1000), 1)}"}
+        # Server options given in the URL (``?options=-csearch_path%3Dzhijia``) are kept beside the lock timeout:
+        # connect_args would otherwise replace them.
+        given = make_url(uri).query.get("options", "")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        lock = f"-c lock_timeout={max(int(lock_timeout * 1000), 1)}"
+        options["connect_args"] = {"options": f"{given} {lock}".strip()}
     return options
 
 

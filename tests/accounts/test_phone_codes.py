@@ -24,11 +24,12 @@ from app.accounts.phone_models import SmsSendCounter, VerificationCode
 from app.extensions import db
 
 from .. import factories
+from ..redis_db import redis_test_url
 from ..sms_codes import codes_sent_to, last_code, send_code
 
 MOMENT = datetime(2026, 6, 15, 10, 0)
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = redis_test_url()
 WRONG = "Wrong"
 
 

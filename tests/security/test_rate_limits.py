@@ -16,10 +16,11 @@ from app.accounts.models import User
 from app.extensions import db
 
 from .. import factories
+from ..redis_db import redis_test_url
 from ..sms_codes import documents_accepted, last_code, send_code
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = redis_test_url()
 
 
 def test_login_limited_per_address(client):
