@@ -38,10 +38,12 @@ registrations_changed = signal(
 
 event_times_changed = signal(
     "event-times-changed",
-    doc="""An event's (or its slots') start times changed, so plans tied to them must be made again.
+    doc="""An event's (or its slots') start times, or its reminder offsets, changed, so plans tied to them must
+    be made again.
 
-    Sender: the ``Event``. No keyword arguments. Sent by the organizer console after editing an event's times;
-    the notifications feature re-plans every confirmed registration's reminders.""",
+    Sender: the ``Event``. No keyword arguments. Sent by the organizer console after editing an event's times or
+    reminder offsets, and by ``events.services.set_reminder_hours``; the notifications feature re-plans every
+    confirmed registration's reminders not yet sent.""",
 )
 
 # --- accounts ------------------------------------------------------------------------------------------------

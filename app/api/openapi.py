@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..events.services import MAX_SLOTS
+from ..events.services import DEFAULT_REMINDER_HOURS, MAX_REMINDER_HOURS, MAX_REMINDER_OFFSETS, MAX_SLOTS
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -21,6 +21,19 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
     "description": "Any text of 1-255 printable ASCII characters, new for each action: a request resent with the "
     "same key (and the same body) gets the first answer again (header Idempotent-Replayed: true).",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+}
+
+
+REMINDER_HOURS: dict[str, Any] = {
+    "type": "array",
+    "nullable": True,
+    "maxItems": MAX_REMINDER_OFFSETS,
+    "uniqueItems": True,
+    "items": {"type": "integer", "minimum": 1, "maximum": MAX_REMINDER_HOURS},
+    "description": "Hours before each slot's start at which booked people are reminded, e.g. [24, 2]. At most "
+    f"{MAX_REMINDER_OFFSETS} distinct values, each 1-{MAX_REMINDER_HOURS}; [] sends none; null or absent: the "
+    f"defaults {list(DEFAULT_REMINDER_HOURS)}. A breach is a 422 naming the field reminder_hours.",
+    "example": [24, 2],
 }
 
 
@@ -114,6 +127,7 @@ def openapi_document() -> dict[str, Any]:
                         "state": {"$ref": "#/components/schemas/State"},
                     },
                 },
+                "ReminderHours": REMINDER_HOURS,
                 "Event": {
                     "type": "object",
                     "properties": {
@@ -199,7 +213,8 @@ def openapi_document() -> dict[str, Any]:
                                             "minItems": 1,
                                             "maxItems": MAX_SLOTS,
                                             "items": {"type": "object"},
-                                        }
+                                        },
+                                        "reminder_hours": {"$ref": "#/components/schemas/ReminderHours"},
                                     },
                                 }
                             }
@@ -218,7 +233,48 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "parameters": [id_param("event_id")],
                     "responses": {"200": {"description": "event"}, "404": _error("unknown event")},
-                }
+                },
+                "patch": {
+                    "summary": "Change an event's reminder offsets (organizer or admin, within their scope)",
+                    "description": "Only reminder_hours may be sent (any other field is a 422 naming it). The "
+                    "reminders not yet sent of every confirmed booking are planned again at the new offsets; those "
+                    "already sent stay sent, and none is planned in the past.",
+                    "security": bearer,
+                    "parameters": [id_param("event_id")],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["reminder_hours"],
+                                    "additionalProperties": False,
+                                    "properties": {"reminder_hours": {"$ref": "#/components/schemas/ReminderHours"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "saved: the offsets now in force",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "id": {"type": "integer"},
+                                            "reminder_hours": {"type": "array", "items": {"type": "integer"}},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "401": _error("no token"),
+                        "403": _error("not an organizer"),
+                        "404": _error("unknown event, or outside the organizer's scope"),
+                        "422": _error("field errors (fields.reminder_hours), or the event is cancelled"),
+                    },
+                },
             },
             "/api/v1/slots/{slot_id}/registrations": {
                 "post": {

@@ -315,6 +315,7 @@ def create_event() -> tuple[Response, int]:
     min_age = fields.integer("min_age", required=False, maximum=120)
     max_age = fields.integer("max_age", required=False, maximum=120)
     org_code = fields.string("organization", required=False, max_length=64)
+    reminder_hours = _reminder_hours(data, fields, required=False)
     city = None
     if city_name is not None:
         city = db.session.scalar(db.select(City).where((City.name == city_name) | (City.code == city_name)))
@@ -353,15 +354,60 @@ def create_event() -> tuple[Response, int]:
             venue=venue,
             min_age=min_age,
             max_age=max_age,
+            reminder_hours=reminder_hours,
             slots=slots,
         ),
     )
-    body = {"id": event.id, "published": event.published, "slots": [{"id": s.id} for s in event.slots]}
+    body = {
+        "id": event.id,
+        "published": event.published,
+        "reminder_hours": events.effective_reminder_hours(event),
+        "slots": [{"id": s.id} for s in event.slots],
+    }
     db.session.commit()
     return jsonify(body), 201
 
 
-def _forbidden() -> DomainError:
+def _reminder_hours(data: dict[str, Any], fields: Fields, *, required: bool) -> list[int] | None:
+    """``reminder_hours`` of a JSON body: null (the defaults) or a list of whole hours; the rule on its values is
+    the events service's (``reminder_hours_problem``)."""
+    if "reminder_hours" not in data:
+        if required:
+            fields.error("reminder_hours", _("必填。"))
+        return None
+    value = data["reminder_hours"]
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > 50:
+        fields.error("reminder_hours", _("必须是整数列表（小时），或 null。"))
+        return None
+    problem = events.reminder_hours_problem(value)
+    if problem:
+        fields.error("reminder_hours", problem)
+        return None
+    return value
+
+
+@bp.patch("/events/<int:event_id>")
+@token_required
+def update_event(event_id: int) -> Response:
+    """Narrow: only the reminder offsets change here (any other field is refused by name)."""
+    user = api_user()
+    if user.role not in (Role.ORGANIZER, Role.ADMIN):
+        raise _forbidden(_("只有组织者或管理员可以修改活动。"))
+    data = json_body()
+    fields = Fields(data)
+    for name in sorted(set(data) - {"reminder_hours"})[:20]:
+        fields.error(str(name)[:40], _("此接口只能修改 reminder_hours。"))
+    hours = _reminder_hours(data, fields, required=True)
+    fields.done()
+    event = events.set_reminder_hours(user, event_id, hours, request.remote_addr)
+    body = {"id": event.id, "reminder_hours": events.effective_reminder_hours(event)}
+    db.session.commit()
+    return jsonify(body)
+
+
+def _forbidden(message: str | None = None) -> DomainError:
     from ..errors import Forbidden
 
-    return Forbidden(_("只有组织者或管理员可以创建活动。"))
+    return Forbidden(message or _("只有组织者或管理员可以创建活动。"))

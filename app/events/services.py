@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,12 +11,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 
-from .. import clock
+from .. import audit, clock
 from ..accounts.models import Gender, User
-from ..errors import InvalidInput, NotFound
+from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import db
 from ..orgs.models import City, Organization
 from ..orgs.scope import require_manages
+from ..signals import event_times_changed
 from .kinds import policy_for, registered_kinds
 from .models import Allocation, Event, Slot, WaitlistPolicy
 
@@ -63,6 +65,67 @@ class EventData:
 
 MAX_SLOTS = 500  # slots of one event (the screening grid makes up to 200; the API and the form take up to this)
 
+# When reminders go out, in whole hours before a slot starts: these unless the event says otherwise.
+DEFAULT_REMINDER_HOURS = (24, 2)
+MAX_REMINDER_OFFSETS = 5
+MAX_REMINDER_HOURS = 720  # 30 days
+
+
+def reminder_hours_problem(hours: list[int] | None) -> str | None:
+    """The rule for an event's reminder offsets: None (the defaults, ``DEFAULT_REMINDER_HOURS``), or a list of
+    at most ``MAX_REMINDER_OFFSETS`` distinct whole hours, each from 1 to ``MAX_REMINDER_HOURS``; an empty list
+    means no reminders. Returns the message for a list that breaks it, else None."""
+    if hours is None:
+        return None
+    if any(isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= MAX_REMINDER_HOURS for h in hours):
+        return _("每个提醒时间需是 1 到 %(max)d 之间的整数（小时）。", max=MAX_REMINDER_HOURS)
+    if len(set(hours)) > MAX_REMINDER_OFFSETS:
+        return _("最多设置 %(n)d 个不同的提醒时间。", n=MAX_REMINDER_OFFSETS)
+    return None
+
+
+def clean_reminder_hours(hours: list[int] | None) -> list[int] | None:
+    """Offsets that pass ``reminder_hours_problem``, as stored: distinct, earliest reminder (most hours) first."""
+    return None if hours is None else sorted(set(hours), reverse=True)
+
+
+def effective_reminder_hours(event: Event) -> list[int]:
+    """The hours before a slot's start at which the event's reminders go out (its own, or the defaults)."""
+    hours = event.reminder_hours if event.reminder_hours is not None else list(DEFAULT_REMINDER_HOURS)
+    return sorted({int(h) for h in hours if int(h) > 0}, reverse=True)
+
+
+def parse_reminder_hours(text: str | None) -> list[int]:
+    """Reminder offsets as an organizer types them — "24, 2" (commas of either width, 、 or spaces between) —
+    checked by ``reminder_hours_problem``; blank means no reminders. Raises InvalidInput on ``reminder_hours``."""
+    words = [word for word in re.split(r"[\s,，、;；]+", (text or "").strip()) if word]
+    if len(words) > 50 or not all(word.isascii() and word.isdigit() and len(word) <= 6 for word in words):
+        message = _("请填写整数小时数，用逗号分隔，例如“24, 2”。")
+        raise InvalidInput(message, fields={"reminder_hours": [message]})
+    hours = [int(word) for word in words]
+    problem = reminder_hours_problem(hours)
+    if problem:
+        raise InvalidInput(problem, fields={"reminder_hours": [problem]})
+    return clean_reminder_hours(hours) or []
+
+
+def default_event_times(
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    signup_closes_at: datetime | None,
+    slots: list[tuple[datetime, datetime]],
+) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """An event's own times, where not given, follow its slots (given as (start, end) pairs): it starts at its
+    earliest slot's start and ends at its latest slot's end, and sign-up closes when it starts. A time that is
+    given stays as given; with neither, it stays None."""
+    if starts_at is None and slots:
+        starts_at = min(start for start, _end in slots)
+    if ends_at is None and slots:
+        ends_at = max(end for _start, end in slots)
+    if signup_closes_at is None:
+        signup_closes_at = starts_at
+    return starts_at, ends_at, signup_closes_at
+
 
 def date_range() -> tuple[datetime, datetime]:
     """The dates an event, a slot or a window may take: from 1 January of EVENT_EARLIEST_YEAR to
@@ -88,7 +151,7 @@ def date_problem(moment: datetime | None) -> str | None:
 
 def validate_event(data: EventData) -> dict[str, list[str]]:
     """Field errors for an event: a known kind, a title, times in order and inside ``date_range()``, sane ages
-    and capacities, at most MAX_SLOTS slots."""
+    and capacities, at most MAX_SLOTS slots, reminder offsets within ``reminder_hours_problem``'s rule."""
     errors: dict[str, list[str]] = {}
 
     def add(name: str, message: str) -> None:
@@ -131,6 +194,9 @@ def validate_event(data: EventData) -> dict[str, list[str]]:
                 add(key, _("性别名额需在 0 到总名额之间。"))
         if slot.offer_hours < 1 or slot.offer_hours > 24 * 14:
             add(key, _("候补确认时限需在 1 小时到 14 天之间。"))
+    reminder_problem = reminder_hours_problem(data.reminder_hours)
+    if reminder_problem:
+        add("reminder_hours", reminder_problem)
     return errors
 
 
@@ -160,7 +226,7 @@ def create_event(actor: User, data: EventData) -> Event:
         frontline_only=data.frontline_only,
         subtree_only=data.subtree_only,
         industry_ids=data.industry_ids,
-        reminder_hours=data.reminder_hours,
+        reminder_hours=clean_reminder_hours(data.reminder_hours),
         published=data.published,
         created_by_id=actor.id,
     )
@@ -193,6 +259,27 @@ def managed_event(actor: User, event_id: int, kind: str | None = None) -> Event:
     if event is None or (kind is not None and event.kind != kind):
         raise NotFound()
     require_manages(actor, event.organization)
+    return event
+
+
+def set_reminder_hours(actor: User, event_id: int, hours: list[int] | None, ip: str | None = None) -> Event:
+    """Change when an event of the actor's subtree sends its reminders (None: the defaults; []: none), under
+    ``reminder_hours_problem``'s rule. The reminders not yet sent of every confirmed registration are planned
+    again at the new offsets (``event_times_changed``; those already sent stay sent, and none is planned in the
+    past). A cancelled event refuses; an unchanged list changes nothing. Audited."""
+    event = managed_event(actor, event_id)
+    problem = reminder_hours_problem(hours)
+    if problem:
+        raise InvalidInput(problem, fields={"reminder_hours": [problem]})
+    if event.is_cancelled:
+        raise DomainError(_("已取消的活动不能再编辑。"))
+    cleaned = clean_reminder_hours(hours)
+    if cleaned == event.reminder_hours:
+        return event
+    event.reminder_hours = cleaned
+    db.session.flush()
+    event_times_changed.send(event)  # the notifications feature plans the pending reminders again
+    audit.record(actor, "event.reminders", "event", event.id, {"hours": cleaned}, ip)
     return event
 
 

@@ -23,13 +23,13 @@ from ..booking.changes import RegistrationChange, replay_each
 from ..booking.models import Cause, Registration, Status
 from ..errors import NotFound
 from ..events.models import Allocation, Event, Slot
+from ..events.services import effective_reminder_hours
 from ..extensions import db
 from ..outbox import cancel_pending, enqueue, enqueue_many
 from ..outbox.models import OutboxMessage, OutboxStatus
 from .messages import registration_facts, slot_facts
 from .models import ChannelPreference, InboxMessage
 
-DEFAULT_REMINDER_HOURS = (24, 2)
 INBOX_PAGE_SIZE = 30
 
 # Kinds that always reach the inbox whatever the person chose (DESIGN.md §6).
@@ -129,8 +129,8 @@ def _subject(registration: Registration, what: str) -> str:
 
 
 def reminder_hours(event: Event) -> list[int]:
-    hours = event.reminder_hours if event.reminder_hours is not None else list(DEFAULT_REMINDER_HOURS)
-    return sorted({int(h) for h in hours if int(h) > 0}, reverse=True)
+    """The event's reminder offsets in hours, most first (``events.services.effective_reminder_hours``)."""
+    return effective_reminder_hours(event)
 
 
 def _revive(user_id: int, subject: str, due_at: datetime, expires_at: datetime) -> None:

@@ -3,6 +3,7 @@ actions with their own buttons, and the organization select offers only the acto
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -20,19 +21,28 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..accounts.models import Gender
+from ..errors import InvalidInput
 from ..events.models import Allocation, Event, Slot, WaitlistPolicy
-from ..events.services import MAX_SLOTS, EventData, SlotData
+from ..events.services import (
+    DEFAULT_REMINDER_HOURS,
+    MAX_SLOTS,
+    EventData,
+    SlotData,
+    default_event_times,
+    effective_reminder_hours,
+    parse_reminder_hours,
+)
 from ..freetext import AppForm, AppSubform
 from ..orgs.models import City, Organization
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
-SPARE_SLOT_ROWS = 2  # empty rows the pages add under an event's slots
-# One row more than the pages can show, so that a form posting more slots than an event may have reaches the
-# rule (and its message) instead of being cut short silently by the list.
-SLOT_ROWS = MAX_SLOTS + SPARE_SLOT_ROWS + 1
+# The pages show an event's slots (a new event: one empty block) and add a block on demand ("＋ 添加场次"), up to
+# MAX_SLOTS. The list takes one row more than that, so that a form posting more slots than an event may have
+# reaches the rule (and its message) instead of being cut short silently by the list.
+SLOT_ROWS = MAX_SLOTS + 1
 
 WAITLIST_LABELS = {
     WaitlistPolicy.OFFER: _l("候补：有空位时通知确认"),
@@ -126,11 +136,17 @@ class EventForm(AppForm):
     organization = SelectField(_l("主办工会"), coerce=int, validators=[DataRequired(_l("请选择主办工会。"))])
     city = SelectField(_l("所在城市"), coerce=int, validators=[DataRequired(_l("请选择城市。"))])
     venue = StringField(_l("活动地点"), validators=[Optional(), Length(max=200)])
-    starts_at = _dt(_l("活动开始时间"))
-    ends_at = _dt(_l("活动结束时间"))
+    # The event's own start and end, and the sign-up deadline, default from its slots (default_event_times).
+    starts_at = _dt(_l("活动开始时间（可空）"), required=False)
+    ends_at = _dt(_l("活动结束时间（可空）"), required=False)
     signup_opens_at = _dt(_l("报名开始时间"))
-    signup_closes_at = _dt(_l("报名截止时间"))
+    signup_closes_at = _dt(_l("报名截止时间（可空）"), required=False)
     cancel_deadline = _dt(_l("取消截止时间（可空）"), required=False)
+    reminder_hours = StringField(
+        _l("提前提醒（小时）"),
+        validators=[Length(max=100, message=_l("不超过 100 个字。"))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
     min_age = IntegerField(
         _l("最小年龄（可空）"),
         validators=[Optional(), NumberRange(min=16, max=80, message=_l("年龄需在 16 到 80 之间。"))],
@@ -166,10 +182,31 @@ class EventForm(AppForm):
         for _spare in range(spare_slots):
             self.add_spare_row()
 
+    def validate_reminder_hours(self, field: StringField) -> None:
+        try:
+            parse_reminder_hours(field.data)
+        except InvalidInput as error:
+            raise ValidationError(error.message) from None
+
     def add_spare_row(self) -> None:
         """An empty row for one more slot, while the event may still have one."""
         if len(self.slots.entries) < MAX_SLOTS:
             self.slots.append_entry()
+
+    def can_add_slot(self) -> bool:
+        return len(self.slots.entries) < MAX_SLOTS
+
+    def slot_limit(self) -> int:
+        return MAX_SLOTS
+
+    def blank_slot(self) -> SlotForm:
+        """An empty slot block named ``slots-__index__-…``: the page's "＋ 添加场次" script copies it."""
+        return SlotForm(formdata=None, prefix=f"{self.slots.name}-__index__-")
+
+    def prefill_new(self, now: datetime) -> None:
+        """A new event's defaults: sign-up opens now (to the minute); reminders at the usual offsets."""
+        self.signup_opens_at.data = now.replace(second=0, microsecond=0)
+        self.reminder_hours.data = ", ".join(str(h) for h in DEFAULT_REMINDER_HOURS)
 
     def fill_from(self, event: Event) -> None:
         self.kind.data = event.kind
@@ -178,11 +215,14 @@ class EventForm(AppForm):
         self.organization.data = event.organization_id
         self.city.data = event.city_id
         self.venue.data = event.venue
-        self.starts_at.data = event.starts_at
-        self.ends_at.data = event.ends_at
+        # Times that equal what the slots give are left blank, so that they keep following the slots.
+        derived = default_event_times(None, None, None, [(s.starts_at, s.ends_at) for s in event.slots])
+        self.starts_at.data = None if event.starts_at == derived[0] else event.starts_at
+        self.ends_at.data = None if event.ends_at == derived[1] else event.ends_at
         self.signup_opens_at.data = event.signup_opens_at
-        self.signup_closes_at.data = event.signup_closes_at
+        self.signup_closes_at.data = None if event.signup_closes_at == event.starts_at else event.signup_closes_at
         self.cancel_deadline.data = event.cancel_deadline
+        self.reminder_hours.data = ", ".join(str(h) for h in effective_reminder_hours(event))
         self.min_age.data = event.min_age
         self.max_age.data = event.max_age
         self.gender.data = event.gender.value if event.gender else ""
@@ -219,6 +259,20 @@ class EventForm(AppForm):
         return ids, data, errors
 
     def to_data(self, organization: Organization, city: City, slots: list[SlotData]) -> EventData:
+        """The event's data; its own times default from the slots (``default_event_times``). Raises InvalidInput
+        naming the time fields when neither they nor any slot give a time."""
+        starts_at, ends_at, closes_at = default_event_times(
+            self.starts_at.data,
+            self.ends_at.data,
+            self.signup_closes_at.data,
+            [(slot.starts_at, slot.ends_at) for slot in slots],
+        )
+        if starts_at is None or ends_at is None or closes_at is None or self.signup_opens_at.data is None:
+            message = _l("请填写活动时间，或至少填写一个场次。")
+            missing = {"starts_at": starts_at, "ends_at": ends_at, "signup_closes_at": closes_at}
+            raise InvalidInput(
+                str(message), fields={name: [str(message)] for name, value in missing.items() if value is None}
+            )
         return EventData(
             kind=self.kind.data or "",
             title=self.title.data or "",
@@ -226,11 +280,12 @@ class EventForm(AppForm):
             organization=organization,
             city=city,
             venue=(self.venue.data or "").strip(),
-            starts_at=self.starts_at.data,  # type: ignore[arg-type]
-            ends_at=self.ends_at.data,  # type: ignore[arg-type]
-            signup_opens_at=self.signup_opens_at.data,  # type: ignore[arg-type]
-            signup_closes_at=self.signup_closes_at.data,  # type: ignore[arg-type]
+            starts_at=starts_at,
+            ends_at=ends_at,
+            signup_opens_at=self.signup_opens_at.data,
+            signup_closes_at=closes_at,
             cancel_deadline=self.cancel_deadline.data,
+            reminder_hours=parse_reminder_hours(self.reminder_hours.data),
             allow_multiple_slots=bool(self.allow_multiple_slots.data),
             min_age=self.min_age.data,
             max_age=self.max_age.data,
@@ -311,9 +366,12 @@ class MessageForm(AppForm):
 
 
 class BulkTagForm(AppForm):
+    # Shares the roster's bulk form with the message fields: not marked required in the page, or the browser
+    # would refuse to send a message while the tag is empty (the server still requires it for tagging).
     label = StringField(
         _l("给勾选的人员加标签"),
         validators=[DataRequired(_l("请填写标签。")), Length(max=20, message=_l("标签不超过 20 个字。"))],
+        render_kw={"required": False},
     )
 
 

@@ -29,6 +29,7 @@ from ..events.models import Event, Slot
 from ..events.services import (
     EventData,
     SlotData,
+    clean_reminder_hours,
     create_event,
     date_range,
     managed_event,
@@ -194,7 +195,8 @@ def update_event(
 ) -> Event:
     """Edit an event of the actor's subtree (and keep it there). The kind never changes. A slot keeps at least
     the seats already held (overall and per gender); a slot that anyone ever registered for cannot be removed;
-    a slot that grew serves its waitlist at once. Invalid data raises InvalidInput and changes nothing."""
+    a slot that grew serves its waitlist at once; new times or reminder offsets re-plan the reminders not yet
+    sent. Invalid data raises InvalidInput and changes nothing."""
     require_manages(actor, event.organization)
     require_manages(actor, data.organization)
     if event.is_cancelled:
@@ -219,7 +221,12 @@ def update_event(
     if errors:
         raise InvalidInput(_("请检查填写的内容。"), fields=errors)
 
-    times_before = (event.starts_at, event.ends_at, [(slot.id, slot.starts_at) for slot in event.slots])
+    times_before = (
+        event.starts_at,
+        event.ends_at,
+        [(slot.id, slot.starts_at) for slot in event.slots],
+        event.reminder_hours,
+    )
     event.title = data.title.strip()
     event.description = data.description
     event.organization = data.organization
@@ -238,6 +245,8 @@ def update_event(
     event.subtree_only = data.subtree_only
     if data.industry_ids is not None:
         event.industry_ids = data.industry_ids
+    if data.reminder_hours is not None:
+        event.reminder_hours = clean_reminder_hours(data.reminder_hours)
     for slot in removed:
         event.slots.remove(slot)
     db.session.flush()
@@ -252,8 +261,14 @@ def update_event(
         db.session.flush()
         booking.resize_slot(slot.id, slot_data.capacity, actor=actor)
     db.session.flush()
-    if times_before != (event.starts_at, event.ends_at, [(slot.id, slot.starts_at) for slot in event.slots]):
-        event_times_changed.send(event)  # reminders follow the new times (notifications)
+    times_after = (
+        event.starts_at,
+        event.ends_at,
+        [(slot.id, slot.starts_at) for slot in event.slots],
+        event.reminder_hours,
+    )
+    if times_before != times_after:
+        event_times_changed.send(event)  # reminders follow the new times and offsets (notifications)
     audit.record(actor, "event.edit", "event", event.id, {"slots": len(data.slots), "removed": len(removed)}, ip)
     return event
 

@@ -30,7 +30,6 @@ from ..orgs.models import City, Organization
 from ..orgs.services import all_cities
 from . import exports, photo_scan, services
 from .forms import (
-    SPARE_SLOT_ROWS,
     AddPersonForm,
     BulkTagForm,
     CheckinForm,
@@ -151,6 +150,15 @@ def _render_event_form(form: EventForm, event: Event | None, status: int = 200) 
     return render_template("organizer/event_form.html", form=form, event=event), status
 
 
+def _adding_slot(form: EventForm) -> bool:
+    """The no-JavaScript "＋ 添加场次": the form comes back as typed, with one more empty slot block; nothing is
+    checked or stored yet."""
+    if "add_slot" not in request.form:
+        return False
+    form.add_spare_row()
+    return True
+
+
 @bp.route("/events/new", methods=["GET", "POST"])
 @organizer_required
 def new_event() -> Any:
@@ -160,8 +168,9 @@ def new_event() -> Any:
         home = me().organization
         if home is not None and home.city_id:
             form.city.data = home.city_id
-        for _spare in range(SPARE_SLOT_ROWS):
-            form.add_spare_row()
+        form.prefill_new(clock.now())
+        return _render_event_form(form, None)
+    if _adding_slot(form):
         return _render_event_form(form, None)
     if not form.validate():
         return _render_event_form(form, None, 422)
@@ -231,9 +240,10 @@ def edit_event(event_id: int) -> Any:
     form.kind.render_kw = {"disabled": True}
     if request.method == "GET":
         form.fill_from(found)
-        form.add_spare_row()
         return _render_event_form(form, found)
     form.kind.data = found.kind
+    if _adding_slot(form):
+        return _render_event_form(form, found)
     if not form.validate():
         return _render_event_form(form, found, 422)
     try:
