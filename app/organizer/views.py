@@ -34,6 +34,7 @@ from .forms import (
     AddPersonForm,
     BulkTagForm,
     CheckinForm,
+    CheckinOverrideForm,
     CheckinPhotoForm,
     CoverForm,
     DuplicateForm,
@@ -599,15 +600,35 @@ def _json(payload: dict[str, Any], status: int = 200) -> Response:
     return response
 
 
-@bp.get("/events/<int:event_id>/checkin")
-@organizer_required
-def checkin(event_id: int) -> str:
-    found = services.get_event(me(), event_id)
+def _checkin_page(
+    found: Event,
+    outcome: dict[str, Any] | None = None,
+    override_form: CheckinOverrideForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The check-in page with a fresh scan id, and (after a scan outside the window) the override form."""
     form = CheckinForm(formdata=None)
     form.scan_id.data = secrets.token_hex(12)
-    return render_template(
-        "organizer/checkin.html", event=found, counts=services.counts(found), form=form, outcome=None
+    if override_form is None:
+        override_form = CheckinOverrideForm(formdata=None)
+        if outcome is not None and outcome.get("can_override"):
+            override_form.registration_id.data = str(outcome["registration_id"])
+    page = render_template(
+        "organizer/checkin.html",
+        event=found,
+        counts=services.counts(found),
+        form=form,
+        override_form=override_form,
+        window=services.checkin_window(found),
+        outcome=outcome,
     )
+    return page, status
+
+
+@bp.get("/events/<int:event_id>/checkin")
+@organizer_required
+def checkin(event_id: int) -> tuple[str, int]:
+    return _checkin_page(services.get_event(me(), event_id))
 
 
 def _parse_when(value: Any) -> datetime | None:
@@ -634,6 +655,7 @@ def checkin_scan(event_id: int) -> Any:
         if not isinstance(payload, dict):
             return _json({"result": "invalid", "message": _("请求无效。")}, 400)
         registration_id = payload.get("registration_id")
+        reason = payload.get("override_reason")
 
         def attempt() -> services.ScanResult:
             return services.scan(
@@ -643,6 +665,7 @@ def checkin_scan(event_id: int) -> Any:
                 ticket_code=str(payload.get("code") or "") or None,
                 registration_id=registration_id if isinstance(registration_id, int) else None,
                 scanned_at=_parse_when(payload.get("scanned_at")),
+                override_reason=reason if isinstance(reason, str) else None,
                 ip=ip(),
             )
 
@@ -657,7 +680,7 @@ def checkin_scan(event_id: int) -> Any:
                 db.session.commit()
         except InvalidInput as error:
             db.session.rollback()
-            return _json({"result": "invalid", "message": error.message}, 422)
+            return _json({"result": "invalid", "message": error.message, "fields": error.fields}, 422)
         return _json(outcome.as_dict(found))
     form = CheckinForm()
     if not form.validate():
@@ -672,11 +695,40 @@ def checkin_scan(event_id: int) -> Any:
         flash(error.message, "error")
         return redirect(url_for("organizer.checkin", event_id=event_id))
     db.session.commit()
-    fresh = CheckinForm(formdata=None)
-    fresh.scan_id.data = secrets.token_hex(12)
-    return render_template(
-        "organizer/checkin.html", event=found, counts=services.counts(found), form=fresh, outcome=outcome.as_dict(found)
-    )
+    return _checkin_page(found, outcome.as_dict(found))
+
+
+@bp.post("/events/<int:event_id>/checkin/override")
+@organizer_required
+def checkin_override(event_id: int) -> Any:
+    """Without JavaScript: check in, outside the window, the person the last scan found, with a reason."""
+    found = services.get_event(me(), event_id)
+    form = CheckinOverrideForm()
+    registration_id = _int_arg("registration_id")
+    if registration_id is None:
+        return redirect(url_for("organizer.checkin", event_id=event_id))
+    if not form.validate():
+        registration = services.get_registration(me(), registration_id)
+        if registration.event_id != found.id:
+            raise NotFound()
+        outcome = services.ScanResult(services.RESULT_TOO_EARLY, registration).as_dict(found)
+        outcome["result"], outcome["message"] = "invalid", _("请检查填写的内容。")
+        return _checkin_page(found, outcome, override_form=form, status=422)
+    try:
+        outcome = services.scan(
+            me(),
+            found,
+            secrets.token_hex(12),
+            registration_id=registration_id,
+            override_reason=form.override_reason.data or "",
+            ip=ip(),
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("organizer.checkin", event_id=event_id))
+    db.session.commit()
+    return _checkin_page(found, outcome.as_dict(found))
 
 
 @bp.post("/events/<int:event_id>/checkin/photo")
@@ -694,11 +746,7 @@ def checkin_photo(event_id: int) -> Any:
         flash(error.message, "error")
         return redirect(url_for("organizer.checkin", event_id=event_id))
     db.session.commit()
-    fresh = CheckinForm(formdata=None)
-    fresh.scan_id.data = secrets.token_hex(12)
-    return render_template(
-        "organizer/checkin.html", event=found, counts=services.counts(found), form=fresh, outcome=outcome.as_dict(found)
-    )
+    return _checkin_page(found, outcome.as_dict(found))
 
 
 @bp.post("/events/<int:event_id>/checkin/search")
