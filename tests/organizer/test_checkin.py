@@ -63,7 +63,11 @@ def test_same_scan_uploaded_twice_counts_once(organizer_client):
     a = book(factories.make_employee(), event.slots[0])
     b = book(factories.make_employee(), event.slots[0])
     queue = [
-        {"scan_id": "offline-aaaa-1", "code": a.ticket_code, "scanned_at": (clock.now() - timedelta(minutes=5)).isoformat()},
+        {
+            "scan_id": "offline-aaaa-1",
+            "code": a.ticket_code,
+            "scanned_at": (clock.now() - timedelta(minutes=5)).isoformat(),
+        },
         {"scan_id": "offline-bbbb-2", "code": b.ticket_code},
     ]
     first = [_scan(organizer_client, event.id, **item)[1] for item in queue]  # type: ignore[arg-type]

@@ -44,7 +44,9 @@ def test_a_picture_without_a_qr_code_is_refused() -> None:
 
 
 def test_a_photo_checks_the_ticket_in_and_another_orgs_event_is_404(organizer_client) -> None:  # type: ignore[no-untyped-def]
-    event = factories.make_event(starts_in=factories.STARTS_SOON, )
+    event = factories.make_event(
+        starts_in=factories.STARTS_SOON,
+    )
     registration = booking.book(factories.make_employee(name="王芳"), event.slots[0].id)
     response = organizer_client.post(
         f"/organizer/events/{event.id}/checkin/photo",
