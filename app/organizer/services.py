@@ -512,6 +512,29 @@ def roster(actor: User, event: Event, filters: RosterFilter, limit: int = 2000) 
     return [RosterRow(registration, user, tags.get(registration.id, [])) for registration, user in rows]
 
 
+def view_roster(actor: User, event: Event, filters: RosterFilter, limit: int = 2000) -> list[RosterRow]:
+    """The roster as a person reads it (console page, JSON API): the same rows as ``roster``, and the look is
+    audited (``view.roster``: who read which event's roster and how many rows; admins read these entries)."""
+    rows = roster(actor, event, filters, limit=limit)
+    audit.record(actor, "view.roster", "event", event.id, {"rows": len(rows)}, org=event.organization)
+    return rows
+
+
+def view_registration(actor: User, registration_id: int) -> Registration:
+    """One person's registration details as an organizer opens them (scoped like ``get_registration``); the
+    look is audited (``view.person``: whose data, through which registration)."""
+    registration = get_registration(actor, registration_id)
+    audit.record(
+        actor,
+        "view.person",
+        "user",
+        registration.user_id,
+        {"registration": registration.id, "event": registration.event_id},
+        org=registration.slot.event.organization,
+    )
+    return registration
+
+
 def tags_by_registration(registration_ids: list[int]) -> dict[int, list[RosterTag]]:
     if not registration_ids:
         return {}

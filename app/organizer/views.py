@@ -354,7 +354,8 @@ def roster(event_id: int) -> str:
     # Filters may come by POST so that a searched name or phone number never appears in a URL or a log.
     found = services.get_event(me(), event_id)
     filters = _roster_filter()
-    rows = services.roster(me(), found, filters)
+    rows = services.view_roster(me(), found, filters)
+    db.session.commit()  # the audited look
     add_form = AddPersonForm(formdata=None)
     add_form.slot.choices = [SelectChoice(slot.id, exports.slot_name(slot)) for slot in found.slots]
     message_form = MessageForm(formdata=None)
@@ -478,7 +479,8 @@ def bulk_tag(event_id: int) -> Response:
 @bp.get("/registrations/<int:registration_id>")
 @organizer_required
 def registration(registration_id: int) -> str:
-    found = services.get_registration(me(), registration_id)
+    found = services.view_registration(me(), registration_id)
+    db.session.commit()  # the audited look
     move_form = MoveForm(formdata=None)
     move_form.slot.choices = [
         SelectChoice(s.id, exports.slot_name(s)) for s in found.slot.event.slots if s.id != found.slot_id
@@ -711,9 +713,9 @@ def checkin_override(event_id: int) -> Any:
         registration = services.get_registration(me(), registration_id)
         if registration.event_id != found.id:
             raise NotFound()
-        outcome = services.ScanResult(services.RESULT_TOO_EARLY, registration).as_dict(found)
-        outcome["result"], outcome["message"] = "invalid", _("请检查填写的内容。")
-        return _checkin_page(found, outcome, override_form=form, status=422)
+        shown = services.ScanResult(services.RESULT_TOO_EARLY, registration).as_dict(found)
+        shown["result"], shown["message"] = "invalid", _("请检查填写的内容。")
+        return _checkin_page(found, shown, override_form=form, status=422)
     try:
         outcome = services.scan(
             me(),
