@@ -5,7 +5,8 @@ as the change it describes; the row commits or rolls back with it. Where the act
 request, CLI command or scheduler run (``bind``: address and origin on ``flask.g``), so services do not carry an
 address argument; an explicit ``ip`` still wins. ``org`` is the organization the object belongs to: its path is
 stored on the row, and organizers read their own subtree's rows (``search`` with a viewer), admins all of them.
-Rows whose action starts with ``view.`` (who looked at whose data) are shown to admins only.
+Rows whose action starts with ``view.`` (who looked at whose data) and pair members' own follow-up answers
+(``mixer.outcome``) are shown to admins only.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, g, has_app_context, has_request_context, request
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from .. import clock
 from ..accounts.models import Role, User
@@ -27,6 +28,9 @@ from .models import AuditEntry
 __all__ = ["AuditEntry", "AuditFilter", "bind", "record", "search"]
 
 VIEW_PREFIX = "view."
+# Rows only admins read: who looked at whose data, and a pair member's own follow-up answer (an organizer must not
+# learn from the audit who matched whom).
+ADMIN_ONLY_PREFIXES = (VIEW_PREFIX, "mixer.outcome")
 
 
 @dataclass
@@ -107,6 +111,10 @@ class AuditFilter:
     per_page: int = 50
 
 
+def _not_admin_only() -> ColumnElement[bool]:
+    return and_(*[AuditEntry.action.notlike(prefix + "%") for prefix in ADMIN_ONLY_PREFIXES])
+
+
 def sees_views(viewer: User | None) -> bool:
     """Only admins read the ``view.*`` rows (who looked at whose data)."""
     return viewer is None or viewer.role == Role.ADMIN
@@ -117,7 +125,7 @@ def _scoped(viewer: User | None) -> Select[Any]:
     if viewer is not None:
         query = query.where(scope_condition(viewer, AuditEntry.org_path))
         if not sees_views(viewer):
-            query = query.where(AuditEntry.action.notlike(VIEW_PREFIX + "%"))
+            query = query.where(_not_admin_only())
     return query
 
 
@@ -164,7 +172,7 @@ def actions(viewer: User | None = None) -> list[str]:
     if viewer is not None:
         query = query.where(scope_condition(viewer, AuditEntry.org_path))
         if not sees_views(viewer):
-            query = query.where(AuditEntry.action.notlike(VIEW_PREFIX + "%"))
+            query = query.where(_not_admin_only())
     return list(db.session.scalars(query))
 
 

@@ -55,6 +55,21 @@ def require_organizer(actor: User) -> None:
         raise Forbidden()
 
 
+def audit_trail(actor: User, filters: audit.AuditFilter) -> tuple[list[audit.AuditEntry], int]:
+    """The audit rows an organizer may read: those of their organization's subtree (one prefix query on the
+    row's organization path), without the ``view.*`` rows (who looked at whose data), which admins alone read."""
+    require_organizer(actor)
+    return audit.search(filters, viewer=actor)
+
+
+def export_audit_trail(actor: User, filters: audit.AuditFilter) -> list[audit.AuditEntry]:
+    """Every row of ``audit_trail`` that matches, for a CSV; the export is itself audited (``audit.export``)."""
+    require_organizer(actor)
+    entries = audit.all_matching(filters, viewer=actor)
+    audit.record(actor, "audit.export", "audit", None, {"rows": len(entries), "action": filters.action})
+    return entries
+
+
 def require_admin(actor: User) -> None:
     """Pages for the whole province (the audit trail) are for admins only."""
     if actor is None or actor.role != Role.ADMIN:
