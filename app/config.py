@@ -146,6 +146,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "TRIP_YEARLY_TARGET": int(env.get("TRIP_YEARLY_TARGET", "10000")),
         # Dates of events, slots and windows: from 1 January of EVENT_EARLIEST_YEAR (past events may be recorded)
         # to EVENT_MAX_YEARS_AHEAD years after now; a date outside is a typing mistake or a hostile one.
+        # Check-in at the door opens this many hours before an event starts (booking.window) and closes at its end.
+        "CHECKIN_OPENS_HOURS_BEFORE": _int(env, "CHECKIN_OPENS_HOURS_BEFORE", 3),
         "EVENT_EARLIEST_YEAR": _int(env, "EVENT_EARLIEST_YEAR", 2000),
         "EVENT_MAX_YEARS_AHEAD": _int(env, "EVENT_MAX_YEARS_AHEAD", 5),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),

@@ -118,6 +118,11 @@ def make_admin() -> User:
     return make_staff(Role.ADMIN, "jx", "省总管理员")
 
 
+# Check-in is accepted from CHECKIN_OPENS_HOURS_BEFORE (3) hours before the start to the end (booking.window):
+# events that people are checked in at start this soon, with their sign-up still open for another hour.
+STARTS_SOON = timedelta(hours=2)
+
+
 def make_event(
     *,
     kind: str = "general",

@@ -128,6 +128,64 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
                 "ReminderHours": REMINDER_HOURS,
+                "ScanResult": {
+                    "type": "object",
+                    "required": ["result", "message"],
+                    "properties": {
+                        "result": {
+                            "type": "string",
+                            "enum": [
+                                "welcome",
+                                "already",
+                                "wrong_event",
+                                "cancelled",
+                                "not_confirmed",
+                                "not_found",
+                                "too_early",
+                                "ended",
+                            ],
+                        },
+                        "message": {"type": "string", "description": "what the scanner shows, in Accept-Language"},
+                        "replay": {"type": "boolean"},
+                        "can_override": {
+                            "type": "boolean",
+                            "description": "outside the window: resend with registration_id and override_reason",
+                        },
+                        "registration_id": {"type": "integer", "nullable": True},
+                        "name": {"type": "string", "nullable": True},
+                        "slot": {"type": "string", "nullable": True},
+                        "attended": {"type": "integer"},
+                    },
+                },
+                "DoorRoster": {
+                    "type": "object",
+                    "properties": {
+                        "event_id": {"type": "integer"},
+                        "title": {"type": "string"},
+                        "checkin_opens_at": {"$ref": "#/components/schemas/DateTime"},
+                        "checkin_closes_at": {"$ref": "#/components/schemas/DateTime"},
+                        "attended": {"type": "integer"},
+                        "expected": {"type": "integer"},
+                        "registrations": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "registration_id": {"type": "integer"},
+                                    "slot_id": {"type": "integer"},
+                                    "slot": {"type": "string"},
+                                    "status": {"type": "string"},
+                                    "state": {"type": "string"},
+                                    "checked_in": {"type": "boolean"},
+                                    "name": {"type": "string", "nullable": True},
+                                    "phone": {"type": "string", "description": "masked: 138****0001"},
+                                    "unit": {"type": "string", "nullable": True},
+                                    "tags": {"type": "array", "items": {"type": "string"}},
+                                },
+                            },
+                        },
+                    },
+                },
                 "Event": {
                     "type": "object",
                     "properties": {
@@ -404,6 +462,74 @@ def openapi_document() -> dict[str, Any]:
                         "404": _error("not my pair"),
                         "409": _error("follow-up not due or already answered"),
                         "422": _error("unknown stage or answer"),
+                    },
+                }
+            },
+            "/api/v1/organizer/events/{event_id}/roster": {
+                "get": {
+                    "summary": "The door: an event's roster for an organizer's kiosk or scanner (audited read)",
+                    "description": "Organizer or admin token; the event must belong to the token holder's "
+                    "organization subtree. Phone numbers are masked; names and phone numbers are never "
+                    "accepted in the URL.",
+                    "security": bearer,
+                    "parameters": [
+                        id_param("event_id"),
+                        {"name": "status", "in": "query", "required": False, "schema": {"type": "string"}},
+                        {"name": "slot", "in": "query", "required": False, "schema": {"type": "integer"}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "roster",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DoorRoster"}}},
+                        },
+                        "401": _error("no token"),
+                        "403": _error("an employee's token"),
+                        "404": _error("no such event in the token holder's organization subtree"),
+                    },
+                }
+            },
+            "/api/v1/organizer/events/{event_id}/checkins": {
+                "post": {
+                    "summary": "The door: check someone in (same rules as the console)",
+                    "description": "By ticket code (the QR's text or link) or registration id. Check-in is accepted "
+                    "from CHECKIN_OPENS_HOURS_BEFORE hours (default 3) before the event starts until it ends, "
+                    "judged at scanned_at for scans queued offline (within a week); outside it the answer is "
+                    "too_early or ended and nothing changes, unless override_reason is given: then the person is "
+                    "checked in and the override is audited. A scan_id seen before gets its first answer again "
+                    "(replay: true) and counts nobody twice.",
+                    "security": bearer,
+                    "parameters": [id_param("event_id")],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["scan_id"],
+                                    "properties": {
+                                        "scan_id": {
+                                            "type": "string",
+                                            "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                                            "description": "made on the device, new for each scan",
+                                        },
+                                        "code": {"type": "string", "maxLength": 200},
+                                        "registration_id": {"type": "integer"},
+                                        "scanned_at": {"$ref": "#/components/schemas/DateTime"},
+                                        "override_reason": {"type": "string", "maxLength": 200},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "the scan's result",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScanResult"}}},
+                        },
+                        "401": _error("no token"),
+                        "403": _error("an employee's token"),
+                        "404": _error("no such event in the token holder's organization subtree"),
+                        "422": _error("bad scan id, neither code nor registration, override without a reason"),
                     },
                 }
             },

@@ -1,7 +1,12 @@
-"""Audit (core): an append-only log of organizer and admin actions.
+"""Audit (core): an append-only log of every action that decides or reveals something about people.
 
-Any feature calls ``record(actor, action, object_type, object_id, detail=None, ip=None)`` in the same transaction
-as the change it describes; the row commits or rolls back with it. Admins browse it at /organizer/audit.
+Any feature calls ``record(actor, action, object_type, object_id, detail=None, org=...)`` in the same transaction
+as the change it describes; the row commits or rolls back with it. Where the action came from is bound once per
+request, CLI command or scheduler run (``bind``: address and origin on ``flask.g``), so services do not carry an
+address argument; an explicit ``ip`` still wins. ``org`` is the organization the object belongs to: its path is
+stored on the row, and organizers read their own subtree's rows (``search`` with a viewer), admins all of them.
+Rows whose action starts with ``view.`` (who looked at whose data) and pair members' own follow-up answers
+(``mixer.outcome``) are shown to admins only.
 """
 
 from __future__ import annotations
@@ -10,14 +15,57 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
-from sqlalchemy import func, select
+from flask import Flask, g, has_app_context, has_request_context, request
+from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from .. import clock
+from ..accounts.models import Role, User
 from ..extensions import db
+from ..orgs.models import Organization
+from ..orgs.scope import scope_condition
 from .models import AuditEntry
 
-__all__ = ["AuditEntry", "AuditFilter", "record", "search"]
+__all__ = ["AuditEntry", "AuditFilter", "bind", "record", "search"]
+
+VIEW_PREFIX = "view."
+# Rows only admins read: who looked at whose data, and a pair member's own follow-up answer (an organizer must not
+# learn from the audit who matched whom).
+ADMIN_ONLY_PREFIXES = (VIEW_PREFIX, "mixer.outcome")
+
+
+@dataclass
+class AuditContext:
+    """Where the current unit of work comes from: the client's address (requests) and the origin."""
+
+    ip: str | None = None
+    origin: str | None = None
+
+
+def bind(*, ip: str | None = None, origin: str | None = None) -> None:
+    """Set the audit context for the rest of this application context (a request, a CLI command, a scheduler
+    run). Every row recorded afterwards carries it."""
+    if has_app_context():
+        g.audit_context = AuditContext(ip=(ip or None) and str(ip)[:45], origin=(origin or None) and origin[:12])
+
+
+def context() -> AuditContext:
+    """The bound context; inside a request without one, the request's address."""
+    if has_app_context():
+        bound = g.get("audit_context")
+        if isinstance(bound, AuditContext):
+            return bound
+    if has_request_context():
+        return AuditContext(ip=request.remote_addr, origin="web")
+    return AuditContext()
+
+
+def _org_path(org: Organization | str | None, actor: Any) -> str | None:
+    if isinstance(org, Organization):
+        return org.path or None
+    if isinstance(org, str):
+        return org or None
+    home = getattr(actor, "organization", None)  # nothing given: the acting organizer's own organization
+    return home.path if isinstance(home, Organization) and home.path else None
 
 
 def record(
@@ -27,17 +75,24 @@ def record(
     object_id: int | None,
     detail: dict[str, Any] | None = None,
     ip: str | None = None,
+    *,
+    org: Organization | str | None = None,
 ) -> AuditEntry:
     """Append one audit row (flushes, never commits). ``detail`` must hold ids, counts and codes only — no names,
-    phone numbers or other personal data."""
+    phone numbers or other personal data. ``org`` (the object's organization, or its path) scopes the row to
+    that organization's subtree; without it the actor's own organization is used."""
+    bound = context()
+    address = ip or bound.ip
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         action=action[:40],
         object_type=object_type[:40],
         object_id=object_id,
         detail=detail or None,
-        ip_address=(ip or None) and str(ip)[:45],
+        ip_address=(address or None) and str(address)[:45],
         at=clock.now(),
+        org_path=_org_path(org, actor),
+        origin=bound.origin,
     )
     db.session.add(entry)
     db.session.flush()
@@ -56,9 +111,26 @@ class AuditFilter:
     per_page: int = 50
 
 
-def search(filters: AuditFilter) -> tuple[list[AuditEntry], int]:
-    """Audit rows matching ``filters``, newest first, a page at a time, with the total count."""
+def _not_admin_only() -> ColumnElement[bool]:
+    return and_(*[AuditEntry.action.notlike(prefix + "%") for prefix in ADMIN_ONLY_PREFIXES])
+
+
+def sees_views(viewer: User | None) -> bool:
+    """Only admins read the ``view.*`` rows (who looked at whose data)."""
+    return viewer is None or viewer.role == Role.ADMIN
+
+
+def _scoped(viewer: User | None) -> Select[Any]:
     query = select(AuditEntry)
+    if viewer is not None:
+        query = query.where(scope_condition(viewer, AuditEntry.org_path))
+        if not sees_views(viewer):
+            query = query.where(_not_admin_only())
+    return query
+
+
+def _filtered(filters: AuditFilter, viewer: User | None) -> Select[Any]:
+    query = _scoped(viewer)
     if filters.action:
         query = query.where(AuditEntry.action == filters.action)
     if filters.object_type:
@@ -71,6 +143,14 @@ def search(filters: AuditFilter) -> tuple[list[AuditEntry], int]:
         query = query.where(AuditEntry.at >= filters.since)
     if filters.until is not None:
         query = query.where(AuditEntry.at < filters.until)
+    return query
+
+
+def search(filters: AuditFilter, viewer: User | None = None) -> tuple[list[AuditEntry], int]:
+    """Audit rows matching ``filters``, newest first, a page at a time, with the total count. With a ``viewer``
+    the rows are limited to what they may read: an organizer their organization's subtree without the
+    ``view.*`` rows, an admin everything."""
+    query = _filtered(filters, viewer)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(filters.page, 1)
     rows = db.session.scalars(
@@ -79,11 +159,27 @@ def search(filters: AuditFilter) -> tuple[list[AuditEntry], int]:
     return list(rows), total
 
 
-def actions() -> list[str]:
-    """The distinct actions recorded so far (for the filter's select)."""
-    return list(db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+def all_matching(filters: AuditFilter, viewer: User | None = None, limit: int = 100_000) -> list[AuditEntry]:
+    """Every row matching ``filters`` that the viewer may read, newest first (for the CSV export), up to
+    ``limit``."""
+    query = _filtered(filters, viewer).order_by(AuditEntry.id.desc()).limit(limit)
+    return list(db.session.scalars(query).unique())
+
+
+def actions(viewer: User | None = None) -> list[str]:
+    """The distinct actions the viewer may read (for the filter's select)."""
+    query = select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    if viewer is not None:
+        query = query.where(scope_condition(viewer, AuditEntry.org_path))
+        if not sees_views(viewer):
+            query = query.where(_not_admin_only())
+    return list(db.session.scalars(query))
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to register: the audit log is a model and two functions (the page lives in the organizer console)."""
+    """Bind each request's audit context (its address; "api" under /api/) before any view runs."""
     from . import models  # noqa: F401 - the table
+
+    @app.before_request
+    def _bind_request() -> None:
+        bind(ip=request.remote_addr, origin="api" if request.path.startswith("/api/") else "web")

@@ -1,6 +1,9 @@
-"""The audit trail: one append-only row per organizer or admin action (who, what, which object, when, from where).
+"""The audit trail: one append-only row per action that decides or reveals something about people (who, what,
+which object, when, from where, and for which organization).
 
-Rows are never updated or deleted by the app; ``detail`` holds ids and counts, never personal data.
+Rows are never updated or deleted by the app; ``detail`` holds ids, counts and codes, never personal data.
+``org_path`` is the path of the organization the object belongs to ("/1/4/17/"), so that an organizer reads
+their subtree's rows with one indexed prefix query (``scope_condition``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ class AuditEntry(Model):
     __table_args__ = (
         Index("ix_audit_log_object", "object_type", "object_id"),
         Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_org_path", "org_path"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,5 +35,9 @@ class AuditEntry(Model):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ip_address: Mapped[str | None] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(default=clock.now)
+    # The organization the object belongs to (its path), and where the action came from (web, api, cli,
+    # scheduler). Rows from before these columns have neither: only admins see them.
+    org_path: Mapped[str | None] = mapped_column(String(255))
+    origin: Mapped[str | None] = mapped_column(String(12))
 
     actor: Mapped[User | None] = relationship(lazy="joined")

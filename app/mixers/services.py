@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import lazyload
 
-from .. import clock, outbox
+from .. import audit, clock, outbox
 from ..accounts.models import Gender, User
 from ..booking import services as booking
 from ..booking.models import Registration, Status
@@ -495,10 +495,11 @@ def _users_by_id(ids: set[int | None]) -> dict[int, User]:
     return {u.id: u for u in db.session.scalars(query)}
 
 
-def reveal(event_id: int, now: datetime | None = None) -> int:
+def reveal(event_id: int, now: datetime | None = None, actor: User | None = None) -> int:
     """Once the pick window has closed, compute the mutual pairs, reveal them to both people at the same moment
     (one message to every attendee: their matches, or "no match this time"), schedule the follow-ups, keep only
     counts in ``mixer_reveals`` and delete the raw picks — all in one transaction. Revealing twice does nothing.
+    The reveal is audited (``mixer.reveal``: counts only; ``actor`` None when the scheduler reveals).
     Returns the number of new mutual pairs."""
     now = now or clock.now()
     event = db.session.get(Event, event_id)
@@ -573,6 +574,14 @@ def reveal(event_id: int, now: datetime | None = None) -> int:
         messages.extend(_followup_messages(pair, users))
     outbox.enqueue_many(messages)
     db.session.flush()
+    audit.record(
+        actor,
+        "mixer.reveal",
+        "event",
+        event.id,
+        {"attendees": len(attendees), "pairs": len(all_pairs), "new_pairs": len(new_pairs)},
+        org=event.organization,
+    )
     return len(new_pairs)
 
 
@@ -615,7 +624,7 @@ def close_and_reveal(actor: User, event_id: int, now: datetime | None = None) ->
     if settings.pick_closes_at > now:
         settings.pick_closes_at = now
         db.session.flush()
-    return reveal(event.id, now)
+    return reveal(event.id, now, actor)
 
 
 # --- paper cards ---------------------------------------------------------------------------------------------
@@ -669,6 +678,7 @@ def add_paper_pair(actor: User, event_id: int, badge_a: int, badge_b: int, now: 
         )
     outbox.enqueue_many(_followup_messages(pair, users))
     db.session.flush()
+    audit.record(actor, "mixer.paper_pair", "mixer_pair", pair.id, {"event": event.id}, org=event.organization)
     return pair
 
 
@@ -743,6 +753,16 @@ def answer_followup(user: User, pair_id: int, stage: str, answer: str, now: date
         if latest.get("a") == FollowupAnswer.DATING.value and latest.get("b") == FollowupAnswer.DATING.value:
             db.session.add(MixerOutcome(pair_id=pair.id, kind=OutcomeKind.DATING, at=now))
     db.session.flush()
+    # Admins only read this row (audit.ADMIN_ONLY_PREFIXES): the stage, never the answer.
+    event = db.session.get(Event, pair.event_id)
+    audit.record(
+        user,
+        "mixer.outcome",
+        "mixer_pair",
+        pair.id,
+        {"stage": stage_value.value},
+        org=event.organization if event else None,
+    )
     return entry
 
 
@@ -953,7 +973,8 @@ def neutralise(cell: object) -> str:
 
 
 def roster_rows(actor: User, event_id: int) -> list[list[str]]:
-    """The roster export: name, gender, status, badge. It carries nothing about picks or pairs."""
+    """The roster export: name, gender, status, badge. It carries nothing about picks or pairs. The export is
+    audited (``roster.export``, the row count)."""
     event = get_managed_mixer(actor, event_id)
     badges = {
         user_id: badge
@@ -986,4 +1007,12 @@ def roster_rows(actor: User, event_id: int) -> list[list[str]]:
                 str(badges.get(registration.user_id, "")) if registration.user_id in badges else "",
             ]
         )
+    audit.record(
+        actor,
+        "roster.export",
+        "event",
+        event.id,
+        {"format": "mixer_csv", "rows": len(rows) - 1},
+        org=event.organization,
+    )
     return rows

@@ -361,6 +361,7 @@ def org_pairs(event_id: int) -> Response:
 @login_required
 def org_roster(event_id: int) -> Response:
     rows = services.roster_rows(organizer(), event_id)
+    db.session.commit()  # the export is audited
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM
     csv.writer(buffer).writerows(rows)

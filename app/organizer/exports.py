@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 
+from ..audit import AuditEntry
 from ..booking.views import status_label
 from ..events.models import Event
 from .services import RosterRow
@@ -118,3 +119,44 @@ def masked_phone(phone: str | None) -> str:
     if not phone:
         return ""
     return "*" * 7 + phone[-4:]
+
+
+def audit_headers() -> list[str]:
+    return [
+        _("时间"),
+        _("操作人编号"),
+        _("操作人"),
+        _("操作"),
+        _("对象类型"),
+        _("对象编号"),
+        _("详情"),
+        _("来源地址"),
+        _("来源"),
+    ]
+
+
+def audit_csv(entries: list[AuditEntry]) -> bytes:
+    """The audit rows as CSV for a spreadsheet (UTF-8 with a BOM, CRLF), every cell neutralised: a reason typed
+    by an organizer is text, never a formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in audit_headers()])
+    for entry in entries:
+        detail = " ".join(f"{key}={value}" for key, value in (entry.detail or {}).items())
+        writer.writerow(
+            [
+                neutralise(cell)
+                for cell in (
+                    entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    entry.actor_id or "",
+                    entry.actor.name if entry.actor is not None else "",
+                    entry.action,
+                    entry.object_type,
+                    entry.object_id or "",
+                    detail,
+                    entry.ip_address or "",
+                    entry.origin or "",
+                )
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

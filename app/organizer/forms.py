@@ -380,3 +380,16 @@ class CheckinForm(AppForm):
 
     code = StringField(_l("票码"), validators=[DataRequired(_l("请输入票码。")), Length(max=200)])
     scan_id = HiddenField()
+
+
+class CheckinOverrideForm(AppForm):
+    """Check someone in outside the check-in window anyway: the organizer's reason is required (and audited)."""
+
+    registration_id = HiddenField()
+    override_reason = StringField(
+        _l("签到时间之外仍要签到的原因"),
+        validators=[
+            DataRequired(_l("在签到时间之外签到，请填写原因。")),
+            Length(max=200, message=_l("原因不超过 200 个字。")),
+        ],
+    )

@@ -23,6 +23,7 @@ from ..accounts.models import Gender, Role, User
 from ..booking import services as booking
 from ..booking.errors import IllegalTransition
 from ..booking.models import ACTIVE, HOLDING, Registration, Status
+from ..booking.window import ENDED, TOO_EARLY, checkin_window
 from ..errors import DomainError, Forbidden, InvalidInput, NotFound
 from ..events.kinds import policy_for
 from ..events.models import Event, Slot
@@ -53,6 +54,21 @@ def require_organizer(actor: User) -> None:
     """Only organizers and admins use the console; anyone else is refused with Forbidden."""
     if actor is None or not getattr(actor, "is_authenticated", False) or actor.role not in (Role.ORGANIZER, Role.ADMIN):
         raise Forbidden()
+
+
+def audit_trail(actor: User, filters: audit.AuditFilter) -> tuple[list[audit.AuditEntry], int]:
+    """The audit rows an organizer may read: those of their organization's subtree (one prefix query on the
+    row's organization path), without the ``view.*`` rows (who looked at whose data), which admins alone read."""
+    require_organizer(actor)
+    return audit.search(filters, viewer=actor)
+
+
+def export_audit_trail(actor: User, filters: audit.AuditFilter) -> list[audit.AuditEntry]:
+    """Every row of ``audit_trail`` that matches, for a CSV; the export is itself audited (``audit.export``)."""
+    require_organizer(actor)
+    entries = audit.all_matching(filters, viewer=actor)
+    audit.record(actor, "audit.export", "audit", None, {"rows": len(entries), "action": filters.action})
+    return entries
 
 
 def require_admin(actor: User) -> None:
@@ -161,7 +177,15 @@ def save_new_event(actor: User, data: EventData, ip: str | None = None) -> Event
     """Create an event through the events core (scope, validation) and audit it."""
     require_organizer(actor)
     event = create_event(actor, data)
-    audit.record(actor, "event.create", "event", event.id, {"kind": event.kind, "slots": len(event.slots)}, ip)
+    audit.record(
+        actor,
+        "event.create",
+        "event",
+        event.id,
+        {"kind": event.kind, "slots": len(event.slots)},
+        ip,
+        org=event.organization,
+    )
     return event
 
 
@@ -269,7 +293,15 @@ def update_event(
     )
     if times_before != times_after:
         event_times_changed.send(event)  # reminders follow the new times and offsets (notifications)
-    audit.record(actor, "event.edit", "event", event.id, {"slots": len(data.slots), "removed": len(removed)}, ip)
+    audit.record(
+        actor,
+        "event.edit",
+        "event",
+        event.id,
+        {"slots": len(data.slots), "removed": len(removed)},
+        ip,
+        org=event.organization,
+    )
     return event
 
 
@@ -282,7 +314,9 @@ def set_published(actor: User, event: Event, published: bool, ip: str | None = N
         return
     event.published = published
     db.session.flush()
-    audit.record(actor, "event.publish" if published else "event.unpublish", "event", event.id, None, ip)
+    audit.record(
+        actor, "event.publish" if published else "event.unpublish", "event", event.id, None, ip, org=event.organization
+    )
 
 
 def cancel_event(actor: User, event: Event, reason: str, ip: str | None = None) -> int:
@@ -328,7 +362,15 @@ def cancel_event(actor: User, event: Event, reason: str, ip: str | None = None) 
             person = db.session.get(User, registration.user_id)
             if person is not None:
                 _tell_cancelled(person, event, reason)
-    audit.record(actor, "event.cancel", "event", event.id, {"registrations": cancelled, "notified": len(notified)}, ip)
+    audit.record(
+        actor,
+        "event.cancel",
+        "event",
+        event.id,
+        {"registrations": cancelled, "notified": len(notified)},
+        ip,
+        org=event.organization,
+    )
     return cancelled
 
 
@@ -426,7 +468,15 @@ def duplicate_event(actor: User, event: Event, shift_days: int = 7, ip: str | No
         )
     db.session.add(copy)
     db.session.flush()
-    audit.record(actor, "event.duplicate", "event", copy.id, {"source": event.id, "shift_days": shift_days}, ip)
+    audit.record(
+        actor,
+        "event.duplicate",
+        "event",
+        copy.id,
+        {"source": event.id, "shift_days": shift_days},
+        ip,
+        org=event.organization,
+    )
     return copy
 
 
@@ -492,6 +542,29 @@ def roster(actor: User, event: Event, filters: RosterFilter, limit: int = 2000) 
     return [RosterRow(registration, user, tags.get(registration.id, [])) for registration, user in rows]
 
 
+def view_roster(actor: User, event: Event, filters: RosterFilter, limit: int = 2000) -> list[RosterRow]:
+    """The roster as a person reads it (console page, JSON API): the same rows as ``roster``, and the look is
+    audited (``view.roster``: who read which event's roster and how many rows; admins read these entries)."""
+    rows = roster(actor, event, filters, limit=limit)
+    audit.record(actor, "view.roster", "event", event.id, {"rows": len(rows)}, org=event.organization)
+    return rows
+
+
+def view_registration(actor: User, registration_id: int) -> Registration:
+    """One person's registration details as an organizer opens them (scoped like ``get_registration``); the
+    look is audited (``view.person``: whose data, through which registration)."""
+    registration = get_registration(actor, registration_id)
+    audit.record(
+        actor,
+        "view.person",
+        "user",
+        registration.user_id,
+        {"registration": registration.id, "event": registration.event_id},
+        org=registration.slot.event.organization,
+    )
+    return registration
+
+
 def tags_by_registration(registration_ids: list[int]) -> dict[int, list[RosterTag]]:
     if not registration_ids:
         return {}
@@ -549,7 +622,15 @@ def approve(actor: User, registration: Registration, ip: str | None = None) -> S
     """Approve a pending request (a seat if there is room, else the waitlist, else Full)."""
     require_manages(actor, registration.slot.event.organization)
     status = booking.approve(registration, actor=actor)
-    audit.record(actor, "registration.approve", "registration", registration.id, {"status": status.value}, ip)
+    audit.record(
+        actor,
+        "registration.approve",
+        "registration",
+        registration.id,
+        {"status": status.value},
+        ip,
+        org=registration.slot.event.organization,
+    )
     return status
 
 
@@ -560,14 +641,30 @@ def reject(actor: User, registration: Registration, reason: str, ip: str | None 
     if not reason:
         raise InvalidInput(_("请填写不通过的原因。"), fields={"reason": [_("请填写不通过的原因。")]})
     booking.reject(registration, actor=actor, reason=reason)
-    audit.record(actor, "registration.reject", "registration", registration.id, None, ip)
+    audit.record(
+        actor,
+        "registration.reject",
+        "registration",
+        registration.id,
+        None,
+        ip,
+        org=registration.slot.event.organization,
+    )
 
 
 def promote(actor: User, registration: Registration, ip: str | None = None) -> None:
     """Confirm a waitlisted person into a free seat ahead of their turn."""
     require_manages(actor, registration.slot.event.organization)
     booking.promote(registration, actor=actor)
-    audit.record(actor, "registration.promote", "registration", registration.id, None, ip)
+    audit.record(
+        actor,
+        "registration.promote",
+        "registration",
+        registration.id,
+        None,
+        ip,
+        org=registration.slot.event.organization,
+    )
 
 
 def cancel_registration(actor: User, registration: Registration, reason: str, ip: str | None = None) -> None:
@@ -577,7 +674,15 @@ def cancel_registration(actor: User, registration: Registration, reason: str, ip
     if not reason:
         raise InvalidInput(_("请填写取消原因。"), fields={"reason": [_("请填写取消原因。")]})
     booking.cancel(registration, actor=actor, reason=reason, by_organizer=True)
-    audit.record(actor, "registration.cancel", "registration", registration.id, None, ip)
+    audit.record(
+        actor,
+        "registration.cancel",
+        "registration",
+        registration.id,
+        None,
+        ip,
+        org=registration.slot.event.organization,
+    )
 
 
 def move(actor: User, registration: Registration, to_slot_id: int, ip: str | None = None) -> None:
@@ -588,7 +693,15 @@ def move(actor: User, registration: Registration, to_slot_id: int, ip: str | Non
         raise NotFound()
     source = registration.slot_id
     booking.move(registration, to_slot_id, actor=actor, by_organizer=True)
-    audit.record(actor, "registration.move", "registration", registration.id, {"from": source, "to": to_slot_id}, ip)
+    audit.record(
+        actor,
+        "registration.move",
+        "registration",
+        registration.id,
+        {"from": source, "to": to_slot_id},
+        ip,
+        org=registration.slot.event.organization,
+    )
 
 
 def add_person(actor: User, event: Event, slot_id: int, phone: str, ip: str | None = None) -> Registration:
@@ -606,7 +719,15 @@ def add_person(actor: User, event: Event, slot_id: int, phone: str, ip: str | No
     if len(given) < len(required):
         raise DomainError(_("该职工尚未同意本类活动所需的敏感个人信息处理，请其本人在手机上报名。"))
     registration = booking.book(person, slot_id, consents=given, actor=actor, enforce_window=False)
-    audit.record(actor, "registration.add", "registration", registration.id, {"status": registration.status.value}, ip)
+    audit.record(
+        actor,
+        "registration.add",
+        "registration",
+        registration.id,
+        {"status": registration.status.value},
+        ip,
+        org=registration.slot.event.organization,
+    )
     return registration
 
 
@@ -657,17 +778,18 @@ def add_tag(actor: User, registrations: list[Registration], label: str, ip: str 
             registrations[0].event_id,
             {"tagged": added, "registrations": [r.id for r in registrations][:200]},
             ip,
+            org=registrations[0].slot.event.organization,
         )
     return added
 
 
 def remove_tag(actor: User, tag: RosterTag, ip: str | None = None) -> None:
     """Take a tag off (scope checked through the tag's event)."""
-    get_event(actor, tag.event_id)
+    tag_org = get_event(actor, tag.event_id).organization
     registration_id, event_id = tag.registration_id, tag.event_id
     db.session.execute(delete(RosterTag).where(RosterTag.id == tag.id))
     db.session.flush()
-    audit.record(actor, "roster.untag", "event", event_id, {"registration": registration_id}, ip)
+    audit.record(actor, "roster.untag", "event", event_id, {"registration": registration_id}, ip, org=tag_org)
 
 
 def registrations_of(actor: User, event: Event, ids: list[int]) -> list[Registration]:
@@ -730,7 +852,7 @@ def message(
                 "from": event.organization.name,
             },
         )
-    audit.record(actor, "roster.message", "event", event.id, {"recipients": len(people)}, ip)
+    audit.record(actor, "roster.message", "event", event.id, {"recipients": len(people)}, ip, org=event.organization)
     return len(people)
 
 
@@ -742,6 +864,9 @@ RESULT_WRONG_EVENT = "wrong_event"
 RESULT_CANCELLED = "cancelled"
 RESULT_NOT_CONFIRMED = "not_confirmed"
 RESULT_NOT_FOUND = "not_found"
+RESULT_TOO_EARLY = TOO_EARLY  # outside the check-in window (booking.window): the organizer may override
+RESULT_ENDED = ENDED
+OUTSIDE_WINDOW = (RESULT_TOO_EARLY, RESULT_ENDED)
 
 SCAN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -757,8 +882,9 @@ class ScanResult:
         person = registration.user if registration is not None else None
         return {
             "result": self.result,
-            "message": scan_message(self.result),
+            "message": scan_message(self.result, event),
             "replay": self.replay,
+            "can_override": self.result in OUTSIDE_WINDOW and registration is not None,
             "registration_id": registration.id if registration is not None else None,
             "name": person.name if person is not None else None,
             "slot": (registration.slot.label or registration.slot.starts_at.strftime("%m-%d %H:%M"))
@@ -768,8 +894,14 @@ class ScanResult:
         }
 
 
-def scan_message(result: str) -> str:
+def scan_message(result: str, event: Event | None = None) -> str:
+    """What the scanner says for a result, in the organizer's language."""
+    if result == RESULT_TOO_EARLY and event is not None:
+        opens = checkin_window(event).opens_at
+        return _("签到尚未开始，%(time)s 起可签到。", time=opens.strftime("%m-%d %H:%M"))
     return {
+        RESULT_TOO_EARLY: _("签到尚未开始。"),
+        RESULT_ENDED: _("活动已结束，不能签到。"),
         RESULT_WELCOME: _("签到成功，欢迎！"),
         RESULT_ALREADY: _("已签到过，请勿重复签到。"),
         RESULT_WRONG_EVENT: _("这不是本场活动的电子票。"),
@@ -810,15 +942,26 @@ def scan(
     ticket_code: str | None = None,
     registration_id: int | None = None,
     scanned_at: datetime | None = None,
+    override_reason: str | None = None,
     ip: str | None = None,
 ) -> ScanResult:
     """Check someone in at the door of an event in the actor's subtree, by ticket code (the QR) or by the
     registration found through a phone search. Each scan carries an id made on the device: a scan id seen
     before is answered with its first result and changes nothing, so an offline queue uploaded twice never
-    counts anyone twice. Results: welcome / already / wrong_event / cancelled / not_confirmed / not_found."""
+    counts anyone twice. Results: welcome / already / wrong_event / cancelled / not_confirmed / not_found /
+    too_early / ended.
+
+    Check-in is accepted only inside the event's window (``booking.window``: from a configured number of hours
+    before the start to the end), judged at the moment of the scan (an offline scan keeps the time it was made
+    on the device, within a week). Outside it a confirmed person is answered too_early or ended and stays
+    unchanged, unless ``override_reason`` is given: then they are checked in and the override is audited
+    (``checkin.override``, with the reason). An override without a reason is refused on that field."""
     require_manages(actor, event.organization)
     if not SCAN_ID_RE.match(client_scan_id or ""):
         raise InvalidInput(_("扫码记录编号无效。"), fields={"scan_id": [_("扫码记录编号无效。")]})
+    reason: str | None = None
+    if override_reason is not None:
+        reason = _override_reason(override_reason)
     previous = previous_scan(client_scan_id)
     if previous is not None:
         if previous.event_id != event.id:
@@ -851,14 +994,36 @@ def scan(
     )
     db.session.add(record)
     db.session.flush()  # a concurrent upload of the same scan id fails here, before anything is counted
-    result = _judge(actor, event, registration)
+    refusal = None
+    if registration is not None and registration.event_id == event.id and registration.status in _CAN_CHECK_IN:
+        refusal = checkin_window(event).refusal(when)
+    result = refusal if refusal is not None and reason is None else _judge(actor, event, registration)
     record.result = result
     if result == RESULT_WRONG_EVENT:
         record.registration_id = None
     db.session.flush()
     if result == RESULT_WELCOME and registration is not None:
-        audit.record(actor, "checkin", "registration", registration.id, {"event": event.id, "scan": record.id}, ip)
+        detail: dict[str, Any] = {"event": event.id, "scan": record.id}
+        if refusal is not None and reason is not None:
+            detail.update(outside=refusal, reason=reason, scanned_at=when.isoformat(timespec="minutes"))
+        action = "checkin.override" if refusal is not None else "checkin"
+        audit.record(actor, action, "registration", registration.id, detail, ip, org=event.organization)
     return ScanResult(result, registration)
+
+
+_CAN_CHECK_IN = (Status.CONFIRMED, Status.NO_SHOW)
+
+
+def _override_reason(raw: str) -> str:
+    """The reason an organizer gives for checking someone in outside the window: free text, required."""
+    try:
+        reason = clean_text(raw or "", max_length=200)
+    except TextRefused as refused:
+        raise InvalidInput(refused.message, fields={"override_reason": [refused.message]}) from None
+    if not reason:
+        message = _("在签到时间之外签到，请填写原因。")
+        raise InvalidInput(message, fields={"override_reason": [message]})
+    return reason
 
 
 def search_attendees(actor: User, event: Event, text: str, limit: int = 10) -> list[Registration]:
@@ -875,21 +1040,23 @@ def undo_check_in(actor: User, registration: Registration, ip: str | None = None
     """Undo a mistaken check-in (back to confirmed)."""
     require_manages(actor, registration.slot.event.organization)
     booking.undo_check_in(registration, actor=actor)
-    audit.record(actor, "checkin.undo", "registration", registration.id, None, ip)
+    audit.record(
+        actor, "checkin.undo", "registration", registration.id, None, ip, org=registration.slot.event.organization
+    )
 
 
 def mark_no_shows(actor: User, event: Event, ip: str | None = None) -> int:
     """After the event has started, every confirmed person not checked in becomes a no-show."""
     require_manages(actor, event.organization)
     count = booking.mark_no_shows(event, actor=actor)
-    audit.record(actor, "event.no_shows", "event", event.id, {"no_shows": count}, ip)
+    audit.record(actor, "event.no_shows", "event", event.id, {"no_shows": count}, ip, org=event.organization)
     return count
 
 
 def record_export(actor: User, event: Event, fmt: str, rows: int, ip: str | None = None) -> None:
     """Every export of a roster is audited (format and row count, never the content)."""
     require_manages(actor, event.organization)
-    audit.record(actor, "roster.export", "event", event.id, {"format": fmt, "rows": rows}, ip)
+    audit.record(actor, "roster.export", "event", event.id, {"format": fmt, "rows": rows}, ip, org=event.organization)
 
 
 def can_manage(actor: User, event: Event) -> bool:

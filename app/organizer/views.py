@@ -33,6 +33,7 @@ from .forms import (
     AddPersonForm,
     BulkTagForm,
     CheckinForm,
+    CheckinOverrideForm,
     CheckinPhotoForm,
     CoverForm,
     DuplicateForm,
@@ -363,7 +364,8 @@ def roster(event_id: int) -> str:
     # Filters may come by POST so that a searched name or phone number never appears in a URL or a log.
     found = services.get_event(me(), event_id)
     filters = _roster_filter()
-    rows = services.roster(me(), found, filters)
+    rows = services.view_roster(me(), found, filters)
+    db.session.commit()  # the audited look
     add_form = AddPersonForm(formdata=None)
     add_form.slot.choices = [SelectChoice(slot.id, exports.slot_name(slot)) for slot in found.slots]
     message_form = MessageForm(formdata=None)
@@ -487,7 +489,8 @@ def bulk_tag(event_id: int) -> Response:
 @bp.get("/registrations/<int:registration_id>")
 @organizer_required
 def registration(registration_id: int) -> str:
-    found = services.get_registration(me(), registration_id)
+    found = services.view_registration(me(), registration_id)
+    db.session.commit()  # the audited look
     move_form = MoveForm(formdata=None)
     move_form.slot.choices = [
         SelectChoice(s.id, exports.slot_name(s)) for s in found.slot.event.slots if s.id != found.slot_id
@@ -609,15 +612,35 @@ def _json(payload: dict[str, Any], status: int = 200) -> Response:
     return response
 
 
-@bp.get("/events/<int:event_id>/checkin")
-@organizer_required
-def checkin(event_id: int) -> str:
-    found = services.get_event(me(), event_id)
+def _checkin_page(
+    found: Event,
+    outcome: dict[str, Any] | None = None,
+    override_form: CheckinOverrideForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The check-in page with a fresh scan id, and (after a scan outside the window) the override form."""
     form = CheckinForm(formdata=None)
     form.scan_id.data = secrets.token_hex(12)
-    return render_template(
-        "organizer/checkin.html", event=found, counts=services.counts(found), form=form, outcome=None
+    if override_form is None:
+        override_form = CheckinOverrideForm(formdata=None)
+        if outcome is not None and outcome.get("can_override"):
+            override_form.registration_id.data = str(outcome["registration_id"])
+    page = render_template(
+        "organizer/checkin.html",
+        event=found,
+        counts=services.counts(found),
+        form=form,
+        override_form=override_form,
+        window=services.checkin_window(found),
+        outcome=outcome,
     )
+    return page, status
+
+
+@bp.get("/events/<int:event_id>/checkin")
+@organizer_required
+def checkin(event_id: int) -> tuple[str, int]:
+    return _checkin_page(services.get_event(me(), event_id))
 
 
 def _parse_when(value: Any) -> datetime | None:
@@ -644,6 +667,7 @@ def checkin_scan(event_id: int) -> Any:
         if not isinstance(payload, dict):
             return _json({"result": "invalid", "message": _("请求无效。")}, 400)
         registration_id = payload.get("registration_id")
+        reason = payload.get("override_reason")
 
         def attempt() -> services.ScanResult:
             return services.scan(
@@ -653,6 +677,7 @@ def checkin_scan(event_id: int) -> Any:
                 ticket_code=str(payload.get("code") or "") or None,
                 registration_id=registration_id if isinstance(registration_id, int) else None,
                 scanned_at=_parse_when(payload.get("scanned_at")),
+                override_reason=reason if isinstance(reason, str) else None,
                 ip=ip(),
             )
 
@@ -667,7 +692,7 @@ def checkin_scan(event_id: int) -> Any:
                 db.session.commit()
         except InvalidInput as error:
             db.session.rollback()
-            return _json({"result": "invalid", "message": error.message}, 422)
+            return _json({"result": "invalid", "message": error.message, "fields": error.fields}, 422)
         return _json(outcome.as_dict(found))
     form = CheckinForm()
     if not form.validate():
@@ -682,11 +707,40 @@ def checkin_scan(event_id: int) -> Any:
         flash(error.message, "error")
         return redirect(url_for("organizer.checkin", event_id=event_id))
     db.session.commit()
-    fresh = CheckinForm(formdata=None)
-    fresh.scan_id.data = secrets.token_hex(12)
-    return render_template(
-        "organizer/checkin.html", event=found, counts=services.counts(found), form=fresh, outcome=outcome.as_dict(found)
-    )
+    return _checkin_page(found, outcome.as_dict(found))
+
+
+@bp.post("/events/<int:event_id>/checkin/override")
+@organizer_required
+def checkin_override(event_id: int) -> Any:
+    """Without JavaScript: check in, outside the window, the person the last scan found, with a reason."""
+    found = services.get_event(me(), event_id)
+    form = CheckinOverrideForm()
+    registration_id = _int_arg("registration_id")
+    if registration_id is None:
+        return redirect(url_for("organizer.checkin", event_id=event_id))
+    if not form.validate():
+        registration = services.get_registration(me(), registration_id)
+        if registration.event_id != found.id:
+            raise NotFound()
+        shown = services.ScanResult(services.RESULT_TOO_EARLY, registration).as_dict(found)
+        shown["result"], shown["message"] = "invalid", _("请检查填写的内容。")
+        return _checkin_page(found, shown, override_form=form, status=422)
+    try:
+        outcome = services.scan(
+            me(),
+            found,
+            secrets.token_hex(12),
+            registration_id=registration_id,
+            override_reason=form.override_reason.data or "",
+            ip=ip(),
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("organizer.checkin", event_id=event_id))
+    db.session.commit()
+    return _checkin_page(found, outcome.as_dict(found))
 
 
 @bp.post("/events/<int:event_id>/checkin/photo")
@@ -704,11 +758,7 @@ def checkin_photo(event_id: int) -> Any:
         flash(error.message, "error")
         return redirect(url_for("organizer.checkin", event_id=event_id))
     db.session.commit()
-    fresh = CheckinForm(formdata=None)
-    fresh.scan_id.data = secrets.token_hex(12)
-    return render_template(
-        "organizer/checkin.html", event=found, counts=services.counts(found), form=fresh, outcome=outcome.as_dict(found)
-    )
+    return _checkin_page(found, outcome.as_dict(found))
 
 
 @bp.post("/events/<int:event_id>/checkin/search")
@@ -790,26 +840,44 @@ def signin_sheet(event_id: int) -> str:
     return render_template("organizer/signin_sheet.html", event=found, rows=rows, masked=exports.masked_phone)
 
 
-# --- audit trail (admins) -------------------------------------------------------------------------------------
+# --- audit trail (admins: everything; organizers: their subtree without the view.* rows) -----------------------
+
+
+def _audit_filter() -> audit.AuditFilter:
+    return audit.AuditFilter(
+        action=(request.args.get("action") or "")[:40] or None,
+        object_type=(request.args.get("object_type") or "")[:40] or None,
+        object_id=_int_arg("object_id"),
+        actor_id=_int_arg("actor_id"),
+        since=_parse_when(request.args.get("since")),
+        until=_parse_when(request.args.get("until")),
+        page=min(_int_arg("page") or 1, 100_000),
+    )
 
 
 @bp.get("/audit")
 @organizer_required
 def audit_log() -> str:
-    services.require_admin(me())
-    since = _parse_when(request.args.get("since"))
-    until = _parse_when(request.args.get("until"))
-    filters = audit.AuditFilter(
-        action=request.args.get("action") or None,
-        object_type=request.args.get("object_type") or None,
-        object_id=_int_arg("object_id"),
-        actor_id=_int_arg("actor_id"),
-        since=since,
-        until=until,
-        page=_int_arg("page") or 1,
-    )
-    entries, total = audit.search(filters)
+    filters = _audit_filter()
+    entries, total = services.audit_trail(me(), filters)
     pages = max((total + filters.per_page - 1) // filters.per_page, 1)
     return render_template(
-        "organizer/audit.html", entries=entries, total=total, filters=filters, pages=pages, actions=audit.actions()
+        "organizer/audit.html",
+        entries=entries,
+        total=total,
+        filters=filters,
+        pages=pages,
+        actions=audit.actions(me()),
+    )
+
+
+@bp.get("/audit.csv")
+@organizer_required
+def audit_csv() -> Response:
+    entries = services.export_audit_trail(me(), _audit_filter())
+    db.session.commit()  # the export is itself audited
+    return Response(
+        exports.audit_csv(entries),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="audit-{clock.today():%Y%m%d}.csv"'},
     )

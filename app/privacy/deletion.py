@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash
 
-from .. import clock
+from .. import audit, clock
 from ..accounts import services as accounts
 from ..accounts.models import Consent, Role, User
 from ..booking import services as booking
@@ -119,7 +119,8 @@ def _scrub(text: str, needles: list[str]) -> str:
 
 def delete_account(user: User, password: str) -> int:
     """Delete ``user``'s account after checking their password (see the module docstring for every step).
-    Employees only; wrong password answers InvalidInput and changes nothing. Returns rows changed."""
+    Employees only; wrong password answers InvalidInput and changes nothing. The deletion is audited
+    (``account.delete``: the former account's id, under its organization, no actor). Returns rows changed."""
     if user.deleted_at is not None:
         raise AlreadyDeleted()
     if user.role != Role.EMPLOYEE:
@@ -138,7 +139,9 @@ def delete_account(user: User, password: str) -> int:
         changed += 1
     for _receiver, result in account_deleting.send(user):
         changed += int(result or 0)
+    organization = user.organization
     changed += _wipe_core(user)
+    audit.record(None, "account.delete", "user", user.id, {"rows": changed}, org=organization)
     log.info("account %s deleted", user.id)
     return changed
 

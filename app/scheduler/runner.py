@@ -24,7 +24,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import update
 
-from .. import clock
+from .. import audit, clock
 from ..extensions import db
 from ..notifications import delivery
 from ..tasks import Task, registered_tasks
@@ -54,6 +54,7 @@ class SchedulerRunner:
 
     def _in_context(self, work: Callable[[], Any]) -> Any:
         with self.app.app_context():
+            audit.bind(origin="scheduler")  # what a task decides is audited as the scheduler's, from no address
             try:
                 return work()
             except Exception:

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import clock
+from .. import audit, clock
 from ..accounts import services as accounts
 from ..accounts.models import User
 from ..booking import services as booking
@@ -536,6 +536,9 @@ def check_in(actor: User, visit: ScreeningVisit, registration: Registration) -> 
         row.not_screened_reason = None
         row.recorded_at = clock.now()
         db.session.flush()
+        audit.record(
+            actor, "checkin", "registration", registration.id, {"event": visit.event_id}, org=visit.event.organization
+        )
     return changed
 
 
@@ -555,7 +558,7 @@ def record_outcome(
     """Record what happened at the truck, from the visit's day on: "attended" (checked in and screened),
     "no_show" (did not come) or "not_screened" (came but was not screened, with a reason from the fixed list,
     never free text, never anything about their health). Corrections are allowed; statuses change through
-    the engine."""
+    the engine. Each entry is audited (``screening.outcome``: the choice only, not the reason)."""
     require_manages(actor, visit.event.organization)
     if registration.event_id != visit.event_id:
         raise NotFound()
@@ -583,12 +586,22 @@ def record_outcome(
         row.not_screened_reason = None
     row.recorded_at = clock.now()
     db.session.flush()
+    audit.record(
+        actor,
+        "screening.outcome",
+        "registration",
+        registration.id,
+        {"event": visit.event_id, "outcome": choice},
+        org=visit.event.organization,
+    )
 
 
 def mark_absent(actor: User, visit: ScreeningVisit) -> int:
-    """After the visit has started, everyone still only confirmed becomes "did not attend"."""
+    """After the visit has started, everyone still only confirmed becomes "did not attend" (audited, the count)."""
     require_manages(actor, visit.event.organization)
-    return booking.mark_no_shows(visit.event, actor=actor)
+    count = booking.mark_no_shows(visit.event, actor=actor)
+    audit.record(actor, "screening.absent", "event", visit.event_id, {"no_shows": count}, org=visit.event.organization)
+    return count
 
 
 # --- signal receiver ----------------------------------------------------------------------------------------

@@ -23,6 +23,10 @@
   var searchResults = document.getElementById("search-results");
   var undoBox = document.getElementById("undo-box");
   var undoButton = document.getElementById("undo-button");
+  // Outside the check-in window the answer offers to check the person in anyway, with a reason (audited).
+  var overrideForm = document.getElementById("override-form");
+  var overrideReason = overrideForm ? overrideForm.querySelector("input[name=override_reason]") : null;
+  var overrideId = overrideForm ? overrideForm.querySelector("input[name=registration_id]") : null;
   var flushing = false;
   var lastUndoId = null;
 
@@ -101,6 +105,10 @@
     show(data.result, data.message, data.name, data.slot);
     remember(data.result, data.message, data.name);
     if (typeof data.attended === "number" && attended) { attended.textContent = String(data.attended); }
+    if (overrideForm && overrideId) {
+      overrideForm.hidden = !(data.can_override && data.registration_id);
+      overrideId.value = data.can_override && data.registration_id ? String(data.registration_id) : "";
+    }
     if (data.result === "welcome" && data.registration_id) {
       lastUndoId = data.registration_id;
       undoBox.hidden = false;
@@ -193,6 +201,20 @@
       codeInput.value = "";
       submitScan({ code: code });
       codeInput.focus();
+    });
+  }
+
+  if (overrideForm && overrideReason && overrideId) {
+    overrideForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      event.stopPropagation();
+      var reason = overrideReason.value.trim();
+      var id = parseInt(overrideId.value, 10);
+      if (!reason) { overrideReason.focus(); return; }
+      if (!id) { return; }
+      overrideReason.value = "";
+      overrideForm.hidden = true;
+      submitScan({ registration_id: id, override_reason: reason });
     });
   }
 

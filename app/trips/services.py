@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, extract, func, select
 from sqlalchemy.orm import aliased
 
-from .. import clock
+from .. import audit, clock
 from ..accounts.models import Profile, User
 from ..booking import services as booking
 from ..booking.changes import transition_all, transition_many
@@ -299,10 +299,11 @@ def _window_closed(slot: Slot, now: datetime) -> bool:
     return now >= slot.window()[1]
 
 
-def freeze(departure: TripDeparture, now: datetime | None = None) -> bool:
+def freeze(departure: TripDeparture, now: datetime | None = None, actor: User | None = None) -> bool:
     """Freeze a lottery departure's applicant list once its window has closed: every pending application gets
     an anonymised id and its tier (computed now), and the canonical list's SHA-256 is recorded. Returns False
-    when already frozen; the list never changes afterwards."""
+    when already frozen; the list never changes afterwards. The freeze is audited (``trip.freeze``: the count
+    and the hash; ``actor`` None when the scheduler freezes)."""
     now = now or clock.now()
     slot = slot_of(departure)
     if slot.allocation != Allocation.LOTTERY:
@@ -334,12 +335,21 @@ def freeze(departure: TripDeparture, now: datetime | None = None) -> bool:
     departure.algorithm_version = lottery.ALGORITHM_VERSION
     departure.frozen_at = now
     db.session.flush()
+    audit.record(
+        actor,
+        "trip.freeze",
+        "event",
+        departure.event_id,
+        {"applicants": len(applicants), "sha256": departure.applicants_hash},
+        org=departure.event.organization,
+    )
     return True
 
 
 def set_public_value(actor: User, event_id: int, value: str, note: str = "", now: datetime | None = None) -> None:
     """The organizer enters the public value once, after the list is frozen (freezing it now if the window has
-    closed), so nobody can pick a value knowing the list; it cannot be changed, and not after the draw."""
+    closed), so nobody can pick a value knowing the list; it cannot be changed, and not after the draw. Audited
+    (``trip.public_value``, with the value: it is public)."""
     now = now or clock.now()
     departure = get_managed_departure(actor, event_id)
     booking.lock_slot(slot_of(departure).id)
@@ -352,11 +362,14 @@ def set_public_value(actor: User, event_id: int, value: str, note: str = "", now
     if not cleaned or len(cleaned) > lottery.PUBLIC_VALUE_MAX:
         message = _("请填写公开随机数（1 到 64 个字符）。")
         raise InvalidInput(message, fields={"public_value": [message]})
-    freeze(departure, now)
+    freeze(departure, now, actor)
     departure.public_value = cleaned
     departure.public_value_note = " ".join(note.split())[:120]
     departure.public_value_set_at = now
     db.session.flush()
+    audit.record(
+        actor, "trip.public_value", "event", departure.event_id, {"value": cleaned}, org=departure.event.organization
+    )
 
 
 @dataclass
@@ -419,7 +432,8 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
     departure raises AlreadyDrawn. Callers outside the scheduler check scope first.
 
     Every decision is written set-wise (one UPDATE and one history INSERT per outcome), so a draw of 20,000
-    applicants costs a handful of statements (bench/lottery.py)."""
+    applicants costs a handful of statements (bench/lottery.py). The draw is audited (``trip.draw``: counts per
+    outcome; ``actor`` None when the scheduler draws)."""
     now = now or clock.now()
     departure = get_departure(event_id)
     event = departure.event
@@ -438,7 +452,7 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
         raise LotteryNotReady(_("报名截止后才能抽签。"))
     if not departure.public_value:
         raise LotteryNotReady(_("请先录入公开随机数。"))
-    freeze(departure, now)
+    freeze(departure, now, actor)
     db.session.flush()
     applicants = _load_applicants(event.id)
     entries = db.session.execute(
@@ -515,6 +529,20 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
     departure.drawn_at = now
     departure.drawn_by_id = actor.id if actor is not None else None
     db.session.flush()
+    audit.record(
+        actor,
+        "trip.draw",
+        "event",
+        departure.event_id,
+        {
+            "confirmed": len(result.confirmed),
+            "waitlisted": len(result.waitlisted),
+            "not_drawn": len(result.not_drawn),
+            "skipped": len(result.skipped),
+            "withdrawn_elsewhere": result.withdrawn_elsewhere,
+        },
+        org=event.organization,
+    )
     return result
 
 
@@ -1033,7 +1061,8 @@ def model_workers(actor: User) -> list[User]:
 
 def set_model_worker(actor: User, *, phone: str | None = None, user_id: int | None = None, value: bool) -> User:
     """An organizer marks (or unmarks) an employee of their subtree as a model worker (劳模工匠), the first
-    priority tier of trip lotteries. Someone outside the subtree, or unknown, is "not found"."""
+    priority tier of trip lotteries. Someone outside the subtree, or unknown, is "not found". Audited
+    (``trip.model_worker``)."""
     from ..accounts.services import find_by_phone
 
     user = find_by_phone(phone) if phone else (db.session.get(User, user_id) if user_id else None)
@@ -1041,4 +1070,5 @@ def set_model_worker(actor: User, *, phone: str | None = None, user_id: int | No
         raise NotFound(_("没有找到该职工，请核对手机号。"))  # the same answer inside and outside the subtree
     user.profile.model_worker = value
     db.session.flush()
+    audit.record(actor, "trip.model_worker", "user", user.id, {"value": value}, org=user.organization)
     return user

@@ -40,7 +40,7 @@ def _scan(page: Page, code: str) -> None:
 
 
 def test_check_in_three_attendees_one_offline(page: Page, browser_context: BrowserContext) -> None:
-    event = factories.make_event(title="南昌职工健步走活动", capacity=10)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, title="南昌职工健步走活动", capacity=10)
     people = [factories.make_employee(name=name) for name in ("王芳", "陈刚", "刘洋")]
     registrations = [booking.book(person, event.slots[0].id) for person in people]
     db.session.commit()
@@ -108,7 +108,7 @@ def test_check_in_three_attendees_one_offline(page: Page, browser_context: Brows
 
 
 def test_recent_scans_are_listed(page: Page) -> None:
-    event = factories.make_event(title="南昌职工健步走活动", capacity=10)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, title="南昌职工健步走活动", capacity=10)
     registration = booking.book(factories.make_employee(name="王芳"), event.slots[0].id)
     db.session.commit()
     code, event_id = registration.ticket_code, event.id
@@ -127,7 +127,7 @@ def test_recent_scans_are_listed(page: Page) -> None:
 
 def test_console_pages_work_on_a_phone(page: Page, new_page) -> None:  # type: ignore[no-untyped-def]
     """Every console page an organizer uses at the door or on the go: accessible, no sideways scroll at 360 px."""
-    event = factories.make_event(title="南昌职工羽毛球联谊赛", capacity=2)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, title="南昌职工羽毛球联谊赛", capacity=2)
     people = [factories.make_employee(name=name) for name in ("王芳", "陈刚", "刘洋")]
     registrations = [booking.book(person, event.slots[0].id) for person in people]
     db.session.commit()
@@ -168,7 +168,7 @@ def test_console_pages_work_on_a_phone(page: Page, new_page) -> None:  # type: i
 def test_item13_without_a_barcode_detector_a_photo_of_the_ticket_checks_in(page: Page, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.organizer.test_photo_checkin import qr_photo
 
-    event = factories.make_event(title="九江职工徒步", capacity=5)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, title="九江职工徒步", capacity=5)
     person = factories.make_employee(name="陈刚")
     registration = booking.book(person, event.slots[0].id)
     photo = tmp_path / "ticket.jpg"

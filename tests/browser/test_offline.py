@@ -26,7 +26,7 @@ def _wait_until_kept(page: Page, url: str) -> None:
 
 
 def test_item12_manifest_and_a_ticket_that_opens_offline(page: Page, browser_context: BrowserContext) -> None:
-    event = factories.make_event(title="赣州职工健步走", venue="赣州市体育中心")
+    event = factories.make_event(starts_in=factories.STARTS_SOON, title="赣州职工健步走", venue="赣州市体育中心")
     person = factories.make_employee(name="黄丽")
     registration = booking.book(person, event.slots[0].id)
     ticket_url, code = f"/me/bookings/{registration.id}/ticket", registration.ticket_code
@@ -69,7 +69,7 @@ def test_item12_manifest_and_a_ticket_that_opens_offline(page: Page, browser_con
 
 
 def test_item12_check_in_page_reloads_offline_and_keeps_its_queue(page: Page, browser_context: BrowserContext) -> None:
-    event = factories.make_event(title="南昌职工健步走活动", capacity=10)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, title="南昌职工健步走活动", capacity=10)
     person = factories.make_employee(name="王芳")
     registration = booking.book(person, event.slots[0].id)
     code, event_id = registration.ticket_code, event.id

@@ -24,8 +24,8 @@ def _scan(client, event_id: int, scan_id: str, **payload: object):  # type: igno
 
 
 def test_results_welcome_already_wrong_event_cancelled_not_found(organizer_client):
-    event = factories.make_event(capacity=5)
-    other = factories.make_event(title="另一场活动")
+    event = factories.make_event(starts_in=factories.STARTS_SOON, capacity=5)
+    other = factories.make_event(starts_in=factories.STARTS_SOON, title="另一场活动")
     guest = book(factories.make_employee(name="刘洋"), event.slots[0])
     gone = book(factories.make_employee(name="孙丽"), event.slots[0])
     booking.cancel(gone, actor=gone.user)  # type: ignore[arg-type]
@@ -50,7 +50,7 @@ def test_results_welcome_already_wrong_event_cancelled_not_found(organizer_clien
 
 
 def test_pending_or_waitlisted_cannot_check_in(organizer_client):
-    event = factories.make_event(capacity=1, allocation=Allocation.APPROVAL)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, capacity=1, allocation=Allocation.APPROVAL)
     pending = book(factories.make_employee(), event.slots[0])
     _status, body = _scan(organizer_client, event.id, "scan-pending-1", code=pending.ticket_code)
     assert body["result"] == "not_confirmed"
@@ -59,11 +59,15 @@ def test_pending_or_waitlisted_cannot_check_in(organizer_client):
 
 
 def test_same_scan_uploaded_twice_counts_once(organizer_client):
-    event = factories.make_event(capacity=5)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, capacity=5)
     a = book(factories.make_employee(), event.slots[0])
     b = book(factories.make_employee(), event.slots[0])
     queue = [
-        {"scan_id": "offline-aaaa-1", "code": a.ticket_code, "scanned_at": "2026-11-29T09:00:00Z"},
+        {
+            "scan_id": "offline-aaaa-1",
+            "code": a.ticket_code,
+            "scanned_at": (clock.now() - timedelta(minutes=5)).isoformat(),
+        },
         {"scan_id": "offline-bbbb-2", "code": b.ticket_code},
     ]
     first = [_scan(organizer_client, event.id, **item)[1] for item in queue]  # type: ignore[arg-type]
@@ -79,16 +83,16 @@ def test_same_scan_uploaded_twice_counts_once(organizer_client):
     db.session.refresh(a)
     assert len([h for h in a.history if h.to_status == Status.ATTENDED]) == 1
     # A scan id belongs to its event: replaying it against another event reveals nothing.
-    other = factories.make_event(title="另一场")
+    other = factories.make_event(starts_in=factories.STARTS_SOON, title="另一场")
     status, _body = _scan(organizer_client, other.id, "offline-aaaa-1", code=a.ticket_code)
     assert status == 404
 
 
 def test_search_by_phone_then_check_in_by_registration(organizer_client):
-    event = factories.make_event(capacity=5)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, capacity=5)
     person = factories.make_employee(name="黄蓉", phone="13712345678")
     reg = book(person, event.slots[0])
-    other_event = factories.make_event(title="别处")
+    other_event = factories.make_event(starts_in=factories.STARTS_SOON, title="别处")
     stranger = book(factories.make_employee(name="郭靖", phone="13712340000"), other_event.slots[0])
     response = organizer_client.post(f"/organizer/events/{event.id}/checkin/search", json={"q": "5678"})
     results = response.get_json()["results"]
@@ -102,7 +106,7 @@ def test_search_by_phone_then_check_in_by_registration(organizer_client):
 
 
 def test_undo_check_in(organizer_client):
-    event = factories.make_event(capacity=5)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, capacity=5)
     reg = book(factories.make_employee(), event.slots[0])
     _scan(organizer_client, event.id, "undo-scan-01", code=reg.ticket_code)
     response = organizer_client.post(f"/organizer/registrations/{reg.id}/undo-checkin", json={})
@@ -117,7 +121,7 @@ def test_undo_check_in(organizer_client):
 
 
 def test_form_fallback_without_javascript(organizer_client):
-    event = factories.make_event(capacity=5)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, capacity=5)
     reg = book(factories.make_employee(name="马丽"), event.slots[0])
     response = organizer_client.post(
         f"/organizer/events/{event.id}/checkin/scan", data={"code": reg.ticket_code, "scan_id": "formscan0001"}
@@ -154,7 +158,7 @@ def test_mark_no_shows_after_the_event_started(organizer_client):
 def test_json_scan_needs_the_csrf_token_in_a_header(app, organizer_client):
     import re
 
-    event = factories.make_event(capacity=5)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, capacity=5)
     reg = book(factories.make_employee(), event.slots[0])
     app.config["WTF_CSRF_ENABLED"] = True
     try:
@@ -174,7 +178,7 @@ def test_two_uploads_of_one_scan_racing_count_once(organizer_client, monkeypatch
     it is answered with the first upload's result."""
     from app.organizer import services
 
-    event = factories.make_event(capacity=5)
+    event = factories.make_event(starts_in=factories.STARTS_SOON, capacity=5)
     reg = book(factories.make_employee(), event.slots[0])
     assert _scan(organizer_client, event.id, "race-scan-0001", code=reg.ticket_code)[1]["result"] == "welcome"
     real = services.previous_scan

@@ -44,7 +44,9 @@ def test_a_picture_without_a_qr_code_is_refused() -> None:
 
 
 def test_a_photo_checks_the_ticket_in_and_another_orgs_event_is_404(organizer_client) -> None:  # type: ignore[no-untyped-def]
-    event = factories.make_event()
+    event = factories.make_event(
+        starts_in=factories.STARTS_SOON,
+    )
     registration = booking.book(factories.make_employee(name="王芳"), event.slots[0].id)
     response = organizer_client.post(
         f"/organizer/events/{event.id}/checkin/photo",
@@ -52,7 +54,7 @@ def test_a_photo_checks_the_ticket_in_and_another_orgs_event_is_404(organizer_cl
     )
     assert response.status_code == 200 and "签到成功" in response.get_data(as_text=True)
     assert registration.status == Status.ATTENDED
-    other = factories.make_event(organization=factories.org("jx-ganzhou"))
+    other = factories.make_event(starts_in=factories.STARTS_SOON, organization=factories.org("jx-ganzhou"))
     refused = organizer_client.post(
         f"/organizer/events/{other.id}/checkin/photo",
         data={"photo": (io.BytesIO(qr_photo(registration.ticket_code)), "ticket.jpg")},
