@@ -21,6 +21,7 @@ from .. import audit, clock, outbox
 from ..accounts.models import Gender, User
 from ..booking import services as booking
 from ..booking.models import Registration, Status
+from ..booking.window import require_checkin_open
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events import services as events
 from ..events.models import Event
@@ -276,7 +277,8 @@ def check_in(
     actor: User, event_id: int, *, registration_id: int | None = None, ticket_code: str | None = None
 ) -> MixerAttendee:
     """An organizer checks a confirmed registrant in (through the booking engine) and gives them the next badge
-    number of this mixer. Checking in again returns the same badge."""
+    number of this mixer, only inside the check-in window (from a few hours before the start to the end).
+    Checking in again returns the same badge."""
     event = get_managed_mixer(actor, event_id)
     if registration_id is None and not (ticket_code or "").strip():
         raise InvalidInput(_("请选择嘉宾或输入电子票码。"))
@@ -288,6 +290,8 @@ def check_in(
     registration = db.session.scalar(select(Registration).where(condition, Registration.event_id == event.id))
     if registration is None or registration.user_id is None:
         raise NotFound(_("没有找到该报名（请核对电子票）。"))
+    if registration.status in (Status.CONFIRMED, Status.NO_SHOW):  # the others are refused by the engine
+        require_checkin_open(event, clock.now())
     booking.check_in(registration, actor=actor)  # the badge is handed out by the receiver below
     attendee = db.session.scalar(
         select(MixerAttendee).where(MixerAttendee.event_id == event.id, MixerAttendee.user_id == registration.user_id)

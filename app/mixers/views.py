@@ -13,8 +13,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from .. import clock
 from ..accounts.models import User
 from ..api.auth import api_user, token_required
+from ..booking.window import checkin_closed_message
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events.models import WaitlistPolicy
 from ..events.services import EventData, SlotData
@@ -293,7 +295,11 @@ def org_checkin(event_id: int) -> str:
     actor = organizer()
     event = services.get_managed_mixer(actor, event_id)
     return render_template(
-        "mixers/org_checkin.html", event=event, rows=services.checkin_rows(actor, event_id), form=CheckinForm()
+        "mixers/org_checkin.html",
+        event=event,
+        rows=services.checkin_rows(actor, event_id),
+        form=CheckinForm(),
+        checkin_closed=checkin_closed_message(event, clock.now()),
     )
 
 

@@ -23,7 +23,7 @@ from ..accounts.models import Gender, Role, User
 from ..booking import services as booking
 from ..booking.errors import IllegalTransition
 from ..booking.models import ACTIVE, HOLDING, Registration, Status
-from ..booking.window import ENDED, TOO_EARLY, checkin_window
+from ..booking.window import ENDED, TOO_EARLY, checkin_window, refusal_message
 from ..errors import DomainError, Forbidden, InvalidInput, NotFound
 from ..events.kinds import policy_for
 from ..events.models import Event, Slot
@@ -896,9 +896,8 @@ class ScanResult:
 
 def scan_message(result: str, event: Event | None = None) -> str:
     """What the scanner says for a result, in the organizer's language."""
-    if result == RESULT_TOO_EARLY and event is not None:
-        opens = checkin_window(event).opens_at
-        return _("签到尚未开始，%(time)s 起可签到。", time=opens.strftime("%m-%d %H:%M"))
+    if result in OUTSIDE_WINDOW and event is not None:
+        return refusal_message(event, result)
     return {
         RESULT_TOO_EARLY: _("签到尚未开始。"),
         RESULT_ENDED: _("活动已结束，不能签到。"),

@@ -26,6 +26,7 @@ from ..accounts.models import Profile, User
 from ..booking import services as booking
 from ..booking.changes import transition_all, transition_many
 from ..booking.models import HOLDING, Cause, Registration, Status
+from ..booking.window import require_checkin_open
 from ..database import insert_rows, is_postgres, update_rows
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events import services as events
@@ -962,11 +963,14 @@ def roster(actor: User, event_id: int) -> tuple[TripDeparture, list[RosterRow], 
 
 
 def check_in_participant(actor: User, event_id: int, registration_id: int) -> bool:
-    """The leader records attendance for someone on this departure's roster (a repeat is harmless)."""
+    """The leader records attendance for someone on this departure's roster, only inside the check-in window
+    (from a few hours before departure to the trip's end); a repeat is harmless."""
     departure = get_managed_departure(actor, event_id)
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.event_id != departure.event_id:
         raise NotFound()
+    if registration.status in (Status.CONFIRMED, Status.NO_SHOW):  # the others are refused by the engine
+        require_checkin_open(departure.event, clock.now())
     return booking.check_in(registration, actor=actor)
 
 

@@ -18,6 +18,7 @@ from .. import clock
 from ..accounts.models import User
 from ..booking import services as booking
 from ..booking.models import Registration, Status
+from ..booking.window import checkin_closed_message
 from ..errors import DomainError, InvalidInput
 from ..events.models import Allocation, Event
 from ..extensions import db
@@ -295,6 +296,7 @@ def departure(event_id: int) -> str:
         export=export,
         form=PublicValueForm(),
         now=clock.now(),
+        checkin_closed=checkin_closed_message(found.event, clock.now()),
     )
 
 

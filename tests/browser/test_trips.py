@@ -112,7 +112,7 @@ def test_apply_to_two_departures_the_draw_and_both_sides_of_the_result(page: Pag
 
 def test_organizer_enters_the_public_value_and_draws_on_a_phone(page: Page) -> None:
     a = tf.make_departure(seats=1, closes_in=timedelta(minutes=30))
-    a_id, title = a.event_id, a.event.title
+    a_id, title, departure_start = a.event_id, a.event.title, a.event.starts_at
     people = [factories.make_employee(name=name) for name in ("王芳", "陈刚", "李娜")]
     for person in people:
         tf.apply(person, a)
@@ -134,6 +134,12 @@ def test_organizer_enters_the_public_value_and_draws_on_a_phone(page: Page) -> N
     expect(page.get_by_text("抽签完成：确认 1 人，候补 2 人。")).to_be_visible()
     expect(page.get_by_text("结果不能重抽，只能核验")).to_be_visible()
     check_page(page)
+    # Days before departure the roster says when check-in opens and offers no button.
+    expect(page.get_by_text("签到尚未开始")).to_be_visible()
+    expect(page.get_by_role("button", name="签到")).to_have_count(0)
+    clock.set_now(departure_start)  # at the coach: the session of days ago has expired
+    login_as(page, organizer)
+    page.goto(f"/organizer/trips/{a_id}")
     page.get_by_role("button", name="签到").click()
     expect(page.get_by_text("已签到。")).to_be_visible()
     page.goto("/organizer/trips/model-workers")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app import clock
@@ -10,6 +10,7 @@ from app.accounts.consents import MIXER_SIGNUP
 from app.accounts.models import User
 from app.booking import services as booking
 from app.booking.models import Registration
+from app.booking.window import checkin_window
 from app.events.models import Event
 from app.extensions import db
 from app.mixers import services
@@ -66,9 +67,15 @@ def attend(
     organizer: User, event: Event, user: User, nickname: str | None = None, share_contact: bool = False
 ) -> MixerAttendee:
     registration = sign_up(user, event, nickname=nickname, share_contact=share_contact)
-    attendee = services.check_in(organizer, event.id, registration_id=registration.id)
+    with clock.frozen_at(at_the_door(event)):
+        attendee = services.check_in(organizer, event.id, registration_id=registration.id)
     db.session.commit()
     return attendee
+
+
+def at_the_door(event: Event) -> datetime:
+    """A moment inside the mixer's check-in window: now if it is open, else the mixer's start."""
+    return clock.now() if checkin_window(event).refusal(clock.now()) is None else event.starts_at
 
 
 def open_window(event: Event) -> None:

@@ -114,7 +114,9 @@ def test_paper_pair_after_reveal_counts_in_summary_and_app_pair_not_duplicated(o
     # a late paper pair from the same mixer (people with badges 2 and 3)
     event = pair.event
     clock.set_now(signup_open)
-    c = services.check_in(org_user, event.id, registration_id=mf.sign_up(third, event).id)  # noqa: F841
+    registration = mf.sign_up(third, event)
+    with clock.frozen_at(mf.at_the_door(event)):
+        services.check_in(org_user, event.id, registration_id=registration.id)
     db.session.commit()
     services.add_paper_pair(org_user, event.id, pair.badge_b, 3)
     db.session.commit()

@@ -67,9 +67,17 @@ def test_match_card_journey_through_pages(app, org_user):
     w = factories.make_employee(gender="female", name="王小丽")
     m = factories.make_employee(gender="male", name="张伟")
     other = factories.make_employee(gender="male", name="刘洋")
+    registrations = [
+        mf.sign_up(person, event, nickname=nick) for person, nick in ((w, None), (m, "阿杰"), (other, "大海"))
+    ]
     org_client = _client(app, org_user)
-    for person, nick in ((w, None), (m, "阿杰"), (other, "大海")):
-        registration = mf.sign_up(person, event, nickname=nick)
+    early = org_client.post(f"/organizer/mixers/{event.id}/checkin", data={"registration_id": registrations[0].id})
+    assert early.status_code == 302
+    page = org_client.get(f"/organizer/mixers/{event.id}/checkin").get_data(as_text=True)
+    assert "签到尚未开始" in page and 'name="registration_id"' not in page and 'class="mixer-badge"' not in page
+    clock.set_now(event.starts_at)  # at the door: log in again
+    org_client = _client(app, org_user)
+    for registration in registrations:
         response = org_client.post(f"/organizer/mixers/{event.id}/checkin", data={"registration_id": registration.id})
         assert response.status_code == 302
     checkin_page = org_client.get(f"/organizer/mixers/{event.id}/checkin").get_data(as_text=True)

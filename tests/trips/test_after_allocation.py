@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.booking.models import Registration, Status
+from app.booking.window import OutsideCheckinWindow
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.outbox.models import OutboxMessage
@@ -109,6 +110,12 @@ def test_roster_and_check_in_are_scoped_to_the_organizers_subtree():
         trips.roster(outsider, departure.event_id)
     with pytest.raises(NotFound):
         trips.check_in_participant(outsider, departure.event_id, winners[0].id)
+    with pytest.raises(OutsideCheckinWindow):  # days before departure
+        trips.check_in_participant(organizer, departure.event_id, winners[0].id)
+    clock.set_now(departure.event.ends_at + timedelta(minutes=1))
+    with pytest.raises(OutsideCheckinWindow, match="活动已结束"):
+        trips.check_in_participant(organizer, departure.event_id, winners[0].id)
+    clock.set_now(departure.event.starts_at - timedelta(hours=2))  # at the coach, before it leaves
     assert trips.check_in_participant(organizer, departure.event_id, winners[0].id) is True
     assert trips.check_in_participant(organizer, departure.event_id, winners[0].id) is False
     db.session.commit()

@@ -146,6 +146,13 @@ def test_organizer_enters_the_public_value_draws_and_checks_in(client):
     winner = db.session.scalar(select(Registration).where(Registration.status == Status.CONFIRMED))
     page = client.get(f"/organizer/trips/{departure.event_id}").get_data(as_text=True)
     assert winner.user.name in page and "未确认" in page
+    assert "签到尚未开始" in page and f"/checkin/{winner.id}" not in page
+    refused = client.post(f"/organizer/trips/{departure.event_id}/checkin/{winner.id}", follow_redirects=True)
+    assert "签到尚未开始" in refused.get_data(as_text=True)
+    db.session.refresh(winner)
+    assert winner.status == Status.CONFIRMED, "no check-in days before departure"
+    clock.set_now(departure.event.starts_at)  # at the coach: the session of days ago has expired
+    factories.login(client, organizer)
     client.post(f"/organizer/trips/{departure.event_id}/checkin/{winner.id}")
     db.session.refresh(winner)
     assert winner.status == Status.ATTENDED
