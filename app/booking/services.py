@@ -97,8 +97,12 @@ def eligibility_reasons(user: User, event: Event, slot: Slot | None = None) -> l
 
 
 def _record_consents(user: User, required: Sequence[str], given: Iterable[str]) -> None:
+    """Every consent the kind requires is given with this request or stands already (granted to the current
+    notice and not withdrawn): a standing consent counts, for the pages and the API alike (issue 21, item 5)."""
     given_set = set(given)
-    missing = [purpose for purpose in required if purpose not in given_set]
+    missing = [
+        purpose for purpose in required if purpose not in given_set and not accounts.has_consent(user.id, purpose)
+    ]
     if missing:
         raise ConsentRequired(purposes=missing)
     for purpose in required:
@@ -186,7 +190,7 @@ def place_booking(
 ) -> BookingResult:
     """Register ``user`` for a slot. Rules, in order: the event is published, not cancelled and (for
     employees) inside its sign-up window; the person is eligible; every consent the kind requires was given
-    with this request; they have no active registration for this slot (or this event, unless it allows
+    with this request or stands already; they have no active registration for this slot (or this event, unless it allows
     several); then a seat is taken if the slot and their gender's quota have room (first-come), the request
     waits for approval or the draw (approval / lottery), or joins the waitlist (the result gives the place);
     otherwise ``Full``."""

@@ -124,6 +124,29 @@ def test_consent_required_for_kinds_that_need_it(client, app):
     assert ok.status_code == 201
 
 
+def test_a_standing_consent_counts_for_an_api_booking_until_it_is_withdrawn(client, app):
+    """Granted once on the consents page, a consent is not asked again by each booking; withdrawn, it is."""
+    from app.accounts.services import grant_consent, withdraw_consent
+    from app.events.kinds import KindPolicy, register_kind
+
+    class NeedsConsent(KindPolicy):
+        kind = "test_consent"
+        consents = ("health_screening",)
+
+    register_kind(NeedsConsent())
+    first, second = factories.make_event(kind="test_consent"), factories.make_event(kind="test_consent")
+    person = factories.make_employee()
+    grant_consent(person, "health_screening")
+    db.session.commit()
+    token = factories.api_token(person)
+    booked = client.post(f"/api/v1/slots/{first.slots[0].id}/registrations", json={}, headers=auth(token))
+    assert booked.status_code == 201, booked.json
+    withdraw_consent(person, "health_screening")
+    db.session.commit()
+    refused = client.post(f"/api/v1/slots/{second.slots[0].id}/registrations", json={}, headers=auth(token))
+    assert refused.status_code == 422 and refused.json["error"] == "consent_required"
+
+
 EVENT_BODY = {
     "kind": "general",
     "title": "职工乒乓球赛",
