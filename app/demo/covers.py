@@ -56,13 +56,14 @@ def _route_scene(theme: Theme) -> bytes:
         draw.line((760, 200, 760, 520), fill=(90, 90, 90), width=8)
         draw.rectangle((764, 200, 904, 290), fill=(200, 30, 30))
     elif theme == Theme.GREEN:
-        ridges = [((120, 170, 140), 300), ((70, 140, 95), 400), ((35, 105, 60), 500)]
-        for colour, top in ridges:
+        ridges = [((120, 170, 140), 260), ((70, 140, 95), 400), ((35, 105, 60), 520)]
+        for index, (colour, top) in enumerate(ridges):
             points = (
                 [(0, 675)] + [(x, top + (90 if (x // 200) % 2 else 0)) for x in range(0, 1201, 200)] + [(1200, 675)]
             )
             draw.polygon(points, fill=colour)
-        draw.rectangle((0, 260, 1200, 300), fill=(235, 242, 246))
+            if index == 0:  # the mist in front of the far ridge
+                draw.rectangle((0, 380, 1200, 430), fill=(232, 240, 244))
     else:
         draw.rectangle((0, 520, 1200, 675), fill=(120, 150, 110))
         for left in (120, 470, 820):
