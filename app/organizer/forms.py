@@ -301,11 +301,6 @@ class CheckinPhotoForm(AppForm):
     photo = FileField(_l("拍照识别电子票"))
 
 
-class CoverForm(AppForm):
-    picture = FileField(_l("封面图片（JPEG、PNG 或 WebP，5 MB 以内）"))
-    alt = StringField(_l("图片描述（供读屏软件朗读，必填）"), validators=[Length(max=120)])
-
-
 class ReasonForm(AppForm):
     reason = StringField(
         _l("原因"), validators=[DataRequired(_l("请填写原因。")), Length(max=200, message=_l("原因不超过 200 个字。"))]

@@ -23,6 +23,7 @@ from ..accounts.models import Role, User
 from ..booking.models import ACTIVE, Status
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events import covers
+from ..events.forms import CoverForm
 from ..events.models import Event
 from ..events.services import kind_choices
 from ..extensions import db
@@ -35,7 +36,6 @@ from .forms import (
     CheckinForm,
     CheckinOverrideForm,
     CheckinPhotoForm,
-    CoverForm,
     DuplicateForm,
     EventForm,
     MessageForm,
@@ -220,10 +220,8 @@ def event(event_id: int) -> str:
 @organizer_required
 def event_cover(event_id: int) -> Response:
     form = CoverForm()
-    upload = form.picture.data
-    data = upload.read(current_app.config["COVER_MAX_BYTES"] + 1) if upload else b""
     try:
-        covers.set_event_cover(me(), event_id, data, form.alt.data)
+        covers.set_event_cover(me(), event_id, form.picture_bytes(), form.alt.data)
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message, "error")

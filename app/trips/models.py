@@ -41,6 +41,9 @@ class TripRoute(Model):
     title: Mapped[str] = mapped_column(String(120))
     summary: Mapped[str] = mapped_column(String(300), default="")
     cover_text: Mapped[str] = mapped_column(Text, default="")
+    # Cover picture (trips.covers, stored by events.covers): its stored name and the words that describe it.
+    cover_image: Mapped[str | None] = mapped_column(String(64))
+    cover_alt: Mapped[str] = mapped_column(String(120), default="", server_default="")
     itinerary: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), index=True)

@@ -210,6 +210,17 @@ class RouteCard:
     departures: list[Event]  # not started (or, on a route page, not ended), soonest first
     past: list[Event] = field(default_factory=list)  # started or ended: shown folded, never offered
 
+    @property
+    def cover(self) -> tuple[str, str] | None:
+        """The picture the route shows (stored name, description): its own cover, else the cover of its soonest
+        listed departure that has one, else none."""
+        if self.route.cover_image:
+            return self.route.cover_image, self.route.cover_alt
+        for event in self.departures:
+            if event.cover_image:
+                return event.cover_image, event.cover_alt
+        return None
+
 
 def month_bounds(month: str | None) -> tuple[datetime, datetime] | None:
     """ "2026-05" → the first moment of May and of June; anything else → None."""
@@ -266,6 +277,16 @@ def get_route(route_id: int) -> RouteCard:
     for event in departures:
         (coming if event.starts_at > now else past).append(event)
     return RouteCard(route, coming, list(reversed(past)))
+
+
+def managed_route(actor: User, route_id: int) -> TripRoute:
+    """A route (published or not) of an organization the organizer manages; outside their subtree it does not
+    exist (404), so ids cannot be probed."""
+    route = db.session.get(TripRoute, route_id)
+    if route is None:
+        raise NotFound()
+    require_manages(actor, route.organization)
+    return route
 
 
 def get_departure(event_id: int) -> TripDeparture:

@@ -20,11 +20,12 @@ from ..booking import services as booking
 from ..booking.models import Registration, Status
 from ..booking.window import checkin_closed_message
 from ..errors import DomainError, InvalidInput
+from ..events.forms import CoverForm
 from ..events.models import Allocation, Event
 from ..extensions import db
 from ..orgs.models import City
 from ..orgs.scope import require_manages
-from . import services
+from . import covers, services
 from .forms import TIER_PRESETS, DepartureForm, DetailsForm, ModelWorkerForm, PublicValueForm, RouteForm, TargetForm
 from .models import Theme, TripDeparture
 from .policy import tier_label
@@ -218,6 +219,28 @@ def new_route() -> Any:
             flash(_("线路已发布。"), "success")
             return redirect(url_for("trips_organizer.new_departure", route_id=created.id))
     return render_template("trips/organizer_route_form.html", form=form)
+
+
+@organizer_bp.get("/routes/<int:route_id>", endpoint="route")
+def org_route(route_id: int) -> str:
+    found = services.managed_route(me(), route_id)
+    return render_template("trips/organizer_route.html", route=found, form=CoverForm())
+
+
+@organizer_bp.post("/routes/<int:route_id>/cover")
+def route_cover(route_id: int) -> Any:
+    form = CoverForm()
+    try:
+        covers.set_route_cover(me(), route_id, form.picture_bytes(), form.alt.data)
+    except InvalidInput as error:
+        db.session.rollback()
+        for name, messages in error.fields.items():
+            getattr(form, name).errors = list(messages)
+        found = services.managed_route(me(), route_id)
+        return render_template("trips/organizer_route.html", route=found, form=form), 422
+    db.session.commit()
+    flash(_("封面图片已更新。"), "success")
+    return redirect(url_for("trips_organizer.route", route_id=route_id) + "#cover")
 
 
 @organizer_bp.route("/routes/<int:route_id>/departures/new", methods=["GET", "POST"])
