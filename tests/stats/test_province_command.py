@@ -4,6 +4,8 @@ non-public enterprises, 5,422 new-employment workers) and 11,500 trip places aga
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from app import clock
@@ -34,9 +36,16 @@ def test_the_documented_province_command_gives_the_published_figures(app) -> Non
     admin = db.session.scalar(select(User).where(User.phone == ADMIN_PHONE))
     assert admin is not None  # the dashboard has a reader
 
-    assert _published_part(services.dashboard(admin)) == PUBLISHED
-    assert _published_part(services.public_figures()) == PUBLISHED
-    assert _published_part(services.public_figures(clock.today().year)) == PUBLISHED
+    # The seeded year is the current one, or the previous one before 15 March (README): the dashboard and the
+    # public page of that year read the published figures, and they are what opens by default when it is this year.
+    today = clock.today()
+    year = today.year if today >= date(today.year, 3, 15) else today.year - 1
+    assert f"year: {year}" in result.output
+    assert _published_part(services.dashboard(admin, year=year)) == PUBLISHED
+    assert _published_part(services.public_figures(year)) == PUBLISHED
+    if year == today.year:
+        assert _published_part(services.dashboard(admin)) == PUBLISHED
+        assert _published_part(services.public_figures()) == PUBLISHED
 
 
 def test_the_province_command_refuses_a_database_holding_the_ordinary_demo(app) -> None:
