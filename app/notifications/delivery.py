@@ -8,16 +8,22 @@ One tick:
    and counts the attempt; on SQLite (one scheduler; every transaction is ``BEGIN IMMEDIATE``) the same
    statements are atomic;
 3. each claimed row is rendered in a short transaction that also renews the lease (and checks it is still
-   ours), then sent with no transaction open, then marked ``sent`` with a conditional update on
-   ``lease_owner`` — the lease is released by the very statement that marks the row sent;
+   ours), then sent and marked ``sent`` with a conditional update on ``lease_owner`` — the lease is released
+   by the very statement that marks the row sent;
 4. a failure puts the row back with an exponential backoff; after ``NOTIFY_MAX_ATTEMPTS`` it is ``failed`` and
    shown to admins. A sender that dies after claiming leaves a lease that expires, and the row is claimed
    again.
 
-At-least-once window: if a process dies after the SMTP server accepted a message (``250`` to ``DATA``) and
-before the ``sent`` update commits, the row is sent again once its lease expires. The window is one round trip
-to the database; every resend carries the same ``Message-ID: <outbox-ID@host>`` so mail systems can drop the
-duplicate. In-app inbox rows are written in the transaction that marks the row sent: exactly once.
+At-least-once window: an SMTP server's ``250`` to ``DATA`` and a database commit cannot be made atomic; if a
+process dies between the two, the row is sent again once its lease expires. On PostgreSQL the window is made as
+small as it can be: the conditional ``sent`` update runs *before* the message goes out, in a transaction left
+open during the SMTP conversation (it holds only that row's lock, which every claim skips), and the commit
+follows the ``250`` at once — so what remains is the time to send one ``COMMIT``. The update also proves the
+lease is still ours before anything is sent, so a sender that lost its lease sends nothing. A refusal rolls the
+update back. SQLite keeps send-then-mark: there a transaction is a database-wide write lock (``BEGIN
+IMMEDIATE``) that must not wait on a mail server, and only one scheduler runs. Every resend carries the same
+``Message-ID: <outbox-ID@host>`` so mail systems can drop a duplicate. In-app inbox rows are written in the
+transaction that marks the row sent: exactly once.
 
 """
 
@@ -294,8 +300,9 @@ def prepare(ids: list[int], owner: str, report: TickReport) -> list[Prepared]:
 
 
 def send_prepared(item: Prepared, owner: str, channels: dict[str, Channel], report: TickReport) -> None:
-    """Send one prepared row with no transaction open, then mark it sent — the same statement releases the
-    lease, so the row is never free while it is unmarked. A lease about to run out is renewed first."""
+    """Send one prepared row and mark it sent — the same statement releases the lease, so the row is never free
+    while it is unmarked. A lease about to run out is renewed first. On PostgreSQL the mark is written before
+    the send and committed right after the server accepts (see the module's note on the at-least-once window)."""
     message_id = item.envelope.outbox_id
     assert message_id is not None  # envelopes made by a tick always carry their outbox row
     if clock.now() >= item.lease_until - timedelta(seconds=LEASE_MARGIN_SECONDS):
@@ -308,15 +315,80 @@ def send_prepared(item: Prepared, owner: str, channels: dict[str, Channel], repo
     if channel is None:
         _fail(message_id, owner, item.attempts, f"unknown channel {item.channel}", report)
         return
+    values: dict[str, object] = {"status": OutboxStatus.SENT, "sent_at": clock.now(), "last_error": None}
+    if item.envelope.kind in SCRUB_AFTER_SEND:
+        values["data"] = {}
+    if db.session.get_bind().dialect.name == "postgresql":
+        _mark_then_send(item, owner, channel, values, report)
+    else:
+        _send_then_mark(item, owner, channel, values, report)
+
+
+def _mark_then_send(
+    item: Prepared, owner: str, channel: Channel, values: dict[str, object], report: TickReport
+) -> None:
+    """PostgreSQL: the ``sent`` mark first (proving the lease), the send inside that transaction, then commit."""
+    message_id = item.envelope.outbox_id
+    assert message_id is not None
+    if not _finish(message_id, owner, values):
+        db.session.rollback()
+        _lease_lost_before_sending(message_id, report)
+        return
+    try:
+        channel.send(item.envelope)
+    except DeliveryError as error:
+        db.session.rollback()
+        _fail(message_id, owner, item.attempts, str(error), report)
+        return
+    except BaseException:
+        db.session.rollback()
+        raise
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("outbox %s: committing the sent mark failed, retrying", message_id)
+        _record_sent(message_id, owner, values, report)
+        return
+    report.sent += 1
+
+
+def _send_then_mark(
+    item: Prepared, owner: str, channel: Channel, values: dict[str, object], report: TickReport
+) -> None:
+    """SQLite: check the lease is still ours, send with no transaction open, then record it."""
+    message_id = item.envelope.outbox_id
+    assert message_id is not None
+    if not _holds_lease(message_id, owner):
+        _lease_lost_before_sending(message_id, report)
+        return
     try:
         channel.send(item.envelope)
     except DeliveryError as error:
         _fail(message_id, owner, item.attempts, str(error), report)
         return
-    values: dict[str, object] = {"status": OutboxStatus.SENT, "sent_at": clock.now(), "last_error": None}
-    if item.envelope.kind in SCRUB_AFTER_SEND:
-        values["data"] = {}
-    # The message is out: try hard to record it, or it is sent again when the lease expires.
+    _record_sent(message_id, owner, values, report)
+
+
+def _holds_lease(message_id: int, owner: str) -> bool:
+    held = db.session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.lease_owner == owner,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
+    db.session.commit()
+    return held is not None
+
+
+def _lease_lost_before_sending(message_id: int, report: TickReport) -> None:
+    report.lost += 1
+    log.warning("outbox %s: lease lost to another sender before sending; nothing sent", message_id)
+
+
+def _record_sent(message_id: int, owner: str, values: dict[str, object], report: TickReport) -> None:
+    """The message is out: try hard to record it, or it is sent again when the lease expires."""
     for attempt in (1, 2, 3):
         try:
             if _finish(message_id, owner, values):

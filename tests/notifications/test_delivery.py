@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from app import clock
 from app.extensions import db
 from app.notifications import delivery
+from app.notifications.channels.email import EmailChannel
 from app.notifications.models import InboxMessage
 from app.outbox.models import OutboxMessage, OutboxStatus
 
@@ -99,29 +102,53 @@ def test_a_sender_that_died_after_claiming_is_retried_after_its_lease_and_sends_
     assert delivery.tick(owner="survivor").claimed == 0 and len(smtp.messages) == 1
 
 
-def test_a_crash_between_send_and_mark_resends_with_the_same_message_id(smtp, monkeypatch):
+def test_a_crash_right_after_the_server_accepted_resends_with_the_same_message_id(smtp, monkeypatch):
     """The documented at-least-once window: the SMTP server accepted the message but the process died before the
-    row was marked sent. The resend carries the same Message-ID, so receivers can drop it."""
+    sent mark committed. The resend carries the same Message-ID, so receivers can drop it."""
     freeze()
     user = person()
     generic(user, "window")
-    real_finish = delivery._finish
+    real_send = EmailChannel.send
 
-    def crash(*args, **kwargs):
-        if args[2].get("status") == OutboxStatus.SENT:
-            raise SystemExit("killed")
-        return real_finish(*args, **kwargs)
+    def send_then_die(self, envelope):
+        real_send(self, envelope)
+        raise SystemExit("killed")
 
-    monkeypatch.setattr(delivery, "_finish", crash)
-    try:
+    monkeypatch.setattr(EmailChannel, "send", send_then_die)
+    with pytest.raises(SystemExit):
         delivery.tick(owner="doomed")
-    except SystemExit:
-        db.session.rollback()
-    monkeypatch.setattr(delivery, "_finish", real_finish)
+    monkeypatch.setattr(EmailChannel, "send", real_send)
+    assert delivery.tick(owner="survivor").claimed == 0  # the dead sender's lease still holds
     later(seconds=301)
-    delivery.tick(owner="survivor")
+    assert delivery.tick(owner="survivor").sent == 1
     ids = smtp.message_ids()
     assert len(ids) == 2 and ids[0] == ids[1]
+
+
+def test_a_sender_whose_lease_was_taken_over_sends_nothing(smtp, app):
+    """A sender that stalled past its lease (here: its host's clock runs behind, so it believes the lease still
+    runs) finds the row taken over and delivered by another sender, and sends nothing itself."""
+    start = freeze()
+    user = person()
+    generic(user, "stalled")
+    stalled = delivery.TickReport()
+    prepared = delivery.prepare(delivery.claim("stalled-host", limit=10), "stalled-host", stalled)
+
+    later(seconds=301)
+    assert delivery.tick(owner="survivor").sent == 1
+
+    clock.set_now(start)
+    channels = delivery.build_channels(app.config)
+    for channel in channels.values():
+        channel.open()
+    try:
+        for item in prepared:
+            delivery.send_prepared(item, "stalled-host", channels, stalled)
+    finally:
+        for channel in channels.values():
+            channel.close()
+    assert stalled.lost == 1 and stalled.sent == 0
+    assert len(smtp.to(user.email)) == 1
 
 
 def test_smtp_refusal_is_retried_with_backoff_then_failed_and_shown_to_admins(smtp, app):
