@@ -46,6 +46,7 @@ test: install translations
 lint: install
 	$(VENV)/bin/ruff check app tests bench deploy
 	$(VENV)/bin/ruff format --check app tests bench deploy
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy app

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from . import clock
@@ -60,32 +60,6 @@ def count_booking(outcome: str) -> None:
 
 def count_read(source: str) -> None:
     REPLICA_READS.labels(source=source).inc()
-
-
-def _outbox_figures(now: datetime) -> Iterable[Metric]:
-    from sqlalchemy import func, select
-
-    from .extensions import db
-    from .outbox.models import OutboxMessage, OutboxStatus
-
-    backlog, oldest = db.session.execute(
-        select(func.count(), func.min(OutboxMessage.due_at)).where(
-            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now
-        )
-    ).one()
-    yield GaugeMetricFamily("zhijia_outbox_backlog", "Outbox messages due and not yet delivered.", value=int(backlog))
-    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
-    yield GaugeMetricFamily(
-        "zhijia_outbox_oldest_due_seconds", "How long the oldest due, undelivered outbox message has waited.", value=age
-    )
-    by_status = GaugeMetricFamily("zhijia_outbox_messages", "Outbox messages by status.", labels=["status"])
-    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
-    for status in OutboxStatus:
-        by_status.add_metric([status.value], int(counts.get(status, 0)))
-    yield by_status
-
-
-register_database_collector(_outbox_figures)
 
 
 class _FromDatabase(Collector):

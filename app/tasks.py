@@ -37,12 +37,3 @@ def register_task(
 
 def registered_tasks() -> list[Task]:
     return sorted(_tasks.values(), key=lambda task: task.name)
-
-
-def _expire_offers(now: datetime) -> int:
-    from .booking.services import expire_offers
-
-    return expire_offers(now)
-
-
-register_task("booking.expire_offers", _expire_offers, every_seconds=60)

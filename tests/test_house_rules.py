@@ -1,10 +1,18 @@
-"""The project's rule "only public APIs of every library" (DESIGN.md §4), checked on the source: no private
-SQLAlchemy, Flask, Werkzeug, psycopg or Flask-Limiter attribute, no ORM object's ``__dict__`` written, no
-subclass of a database driver's cursor, anywhere in ``app/`` or in the tests' fixtures."""
+"""The house rules (DESIGN.md §4), checked on the source.
+
+- "Only public APIs of every library": no private SQLAlchemy, Flask, Werkzeug, psycopg or Flask-Limiter
+  attribute, no ORM object's ``__dict__`` written, no subclass of a database driver's cursor, anywhere in
+  ``app/`` or in the tests' fixtures.
+- "Features import the core, never each other; the core imports no feature": import-linter's contracts in
+  ``pyproject.toml`` hold for the code as it is, and they refuse a deliberate cross-feature import.
+"""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +67,27 @@ def test_the_rules_catch_what_they_name(rule):
 def test_no_private_library_api_in_the_application_or_the_browser_fixtures():
     violations = [line for path in CHECKED for line in _violations(path)]
     assert violations == [], "private library APIs in use:\n" + "\n".join(violations)
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """import-linter over the ``app`` package found in ``root``, with the contracts of ``root/pyproject.toml``."""
+    command = [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+
+
+def test_the_import_contracts_hold():
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_a_cross_feature_import_breaks_the_contracts(tmp_path):
+    """A copy of the code where the mixers import the trips is refused, naming the import."""
+    shutil.copytree(ROOT / "app", tmp_path / "app", ignore=shutil.ignore_patterns("static", "translations", "*.pyc"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    cheat = tmp_path / "app" / "mixers" / "cheat.py"
+    cheat.write_text("from ..trips import models  # noqa: F401\n", encoding="utf-8")
+    result = _lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "app.mixers is not allowed to import app.trips" in result.stdout
+    assert "app.mixers.cheat -> app.trips.models" in result.stdout

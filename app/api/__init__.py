@@ -4,12 +4,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from ..accounts.bearer import persist_token_use
     from ..tasks import register_task
     from . import (
         door,  # noqa: F401  (the organizer's door routes, on the same blueprint)
         models,  # noqa: F401  (tables known to create_all and Alembic)
     )
-    from .auth import persist_token_use
     from .idempotency import purge_expired
     from .views import bp
 

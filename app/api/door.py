@@ -10,12 +10,12 @@ from typing import Any
 from flask import Response, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
+from ..accounts.bearer import api_user, token_required
 from ..booking.models import Status
 from ..events.vocabulary import registration_state
 from ..extensions import db
 from ..organizer import exports
 from ..organizer import services as organizer
-from .auth import api_user, token_required
 from .parsing import Fields, json_body
 from .views import bp, iso
 

@@ -30,9 +30,9 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from ..accounts.bearer import api_user
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
-from .auth import api_user
 from .models import IdempotentRequest
 
 F = TypeVar("F", bound=Callable[..., Any])

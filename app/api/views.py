@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from .. import clock, metrics
 from ..accounts import services as accounts
+from ..accounts.bearer import api_token_id, api_user, token_required
 from ..accounts.models import Gender, Role
 from ..accounts.sessions import device_summary
 from ..booking import services as booking
@@ -22,7 +23,6 @@ from ..events.vocabulary import registration_state
 from ..extensions import csrf, db, limiter
 from ..orgs.models import City
 from ..orgs.services import get_by_code
-from .auth import api_token_id, api_user, token_required
 from .idempotency import idempotent, remember_answer
 from .openapi import openapi_document
 from .parsing import Fields, json_body

@@ -4,8 +4,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import services  # noqa: F401 - connects the consent-withdrawal receiver
+    from ..tasks import register_task
+    from . import services  # connects the consent-withdrawal receiver
     from .views import bp, status_label
+
+    register_task("booking.expire_offers", services.expire_offers, every_seconds=60)
 
     app.register_blueprint(bp)
     app.jinja_env.globals["status_label"] = status_label

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from .. import clock
+from ..accounts.bearer import api_user, token_required
 from ..accounts.models import User
-from ..api.auth import api_user, token_required
 from ..booking.window import checkin_closed_message
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events.models import WaitlistPolicy

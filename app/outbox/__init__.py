@@ -149,4 +149,8 @@ def cancel_pending(user_id: int, subject_prefix: str, kind: str | None = None) -
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to register: the outbox is a model and two functions."""
+    """The outbox's backlog figures join ``/metrics``."""
+    from ..metrics import register_database_collector
+    from .figures import outbox_figures
+
+    register_database_collector(outbox_figures)

@@ -1,4 +1,5 @@
-"""Bearer-token authentication for the JSON API."""
+"""Bearer-token authentication for the JSON API. It is core, not the API package's: a feature's own JSON endpoints
+(the mixer's match card, ``/api/v1/mixers/<id>/card``) authenticate the same way as ``/api/v1``."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from flask import g, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import clock
-from ..accounts.models import User
-from ..accounts.services import api_login, touch_api_token
 from ..errors import DomainError
 from ..extensions import db
+from .models import User
+from .services import api_login, touch_api_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 
