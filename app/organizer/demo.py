@@ -21,7 +21,7 @@ from ..events.services import EventData, SlotData
 from ..extensions import db
 from ..orgs.models import Organization
 from ..orgs.services import get_by_code
-from . import services
+from . import attendance, lifecycle, messaging, rosters, tags
 
 ORG_CODE = "jx-nanchang"
 DEMO_IP = "10.36.1.20"
@@ -148,7 +148,7 @@ def seed_demo() -> None:
         if spec.title in existing:
             continue
         start = (today + timedelta(days=spec.days_from_today)).replace(hour=spec.hour)
-        event = services.save_new_event(actor, _data(spec, org, start), DEMO_IP)
+        event = lifecycle.save_new_event(actor, _data(spec, org, start), DEMO_IP)
         slot_id = event.slots[0].id
         registrations = []
         for person in people[: spec.signups]:
@@ -161,7 +161,7 @@ def seed_demo() -> None:
     if copy_title not in existing:
         source = db.session.scalar(select(Event).where(Event.title == EVENTS[0].title))
         if source is not None:
-            services.duplicate_event(actor, source, shift_days=30, ip=DEMO_IP)
+            lifecycle.duplicate_event(actor, source, shift_days=30, ip=DEMO_IP)
     db.session.flush()
 
 
@@ -172,23 +172,23 @@ def _play(spec: DemoEvent, event: Event, registrations: list[Registration], acto
             for index, registration in enumerate(registrations):
                 if registration.status == Status.CONFIRMED and rng.random() < 0.85:
                     scan_id = f"demo-{event.id}-{index:04d}"
-                    services.scan(actor, event, scan_id, ticket_code=registration.ticket_code, ip=DEMO_IP)
+                    attendance.scan(actor, event, scan_id, ticket_code=registration.ticket_code, ip=DEMO_IP)
         with clock.frozen_at(event.ends_at + timedelta(hours=1)):
-            services.mark_no_shows(actor, event, ip=DEMO_IP)
+            attendance.mark_no_shows(actor, event, ip=DEMO_IP)
         return
     if spec.allocation == Allocation.APPROVAL:
         for index, registration in enumerate(registrations):
             if index < spec.capacity - 2:
-                services.approve(actor, registration, ip=DEMO_IP)
+                rosters.approve(actor, registration, ip=DEMO_IP)
             elif index % 3 == 0:
-                services.reject(actor, registration, "本次讲解员名额已满，欢迎参加下次活动", ip=DEMO_IP)
+                rosters.reject(actor, registration, "本次讲解员名额已满，欢迎参加下次活动", ip=DEMO_IP)
         return
     seated = [r for r in registrations if r.status == Status.CONFIRMED]
     if seated:
-        services.add_tag(actor, seated[:2], TAGS[0], ip=DEMO_IP)
-        services.add_tag(actor, seated[2:5], TAGS[1], ip=DEMO_IP)
-        services.add_tag(actor, [rng.choice(seated)], TAGS[2], ip=DEMO_IP)
-        services.message(
+        tags.add_tag(actor, seated[:2], TAGS[0], ip=DEMO_IP)
+        tags.add_tag(actor, seated[2:5], TAGS[1], ip=DEMO_IP)
+        tags.add_tag(actor, [rng.choice(seated)], TAGS[2], ip=DEMO_IP)
+        messaging.message(
             actor,
             event,
             seated,
