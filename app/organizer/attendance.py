@@ -115,7 +115,6 @@ def scan(
     registration_id: int | None = None,
     scanned_at: datetime | None = None,
     override_reason: str | None = None,
-    ip: str | None = None,
 ) -> ScanResult:
     """Check someone in at the door of an event in the actor's subtree, by ticket code (the QR) or by the
     registration found through a phone search. Each scan carries an id made on the device: a scan id seen
@@ -179,7 +178,7 @@ def scan(
         if refusal is not None and reason is not None:
             detail.update(outside=refusal, reason=reason, scanned_at=when.isoformat(timespec="minutes"))
         action = "checkin.override" if refusal is not None else "checkin"
-        audit.record(actor, action, "registration", registration.id, detail, ip, org=event.organization)
+        audit.record(actor, action, "registration", registration.id, detail, org=event.organization)
     return ScanResult(result, registration)
 
 
@@ -208,18 +207,16 @@ def search_attendees(actor: User, event: Event, text: str, limit: int = 10) -> l
     return [row.registration for row in rows]
 
 
-def undo_check_in(actor: User, registration: Registration, ip: str | None = None) -> None:
+def undo_check_in(actor: User, registration: Registration) -> None:
     """Undo a mistaken check-in (back to confirmed)."""
     require_manages(actor, registration.slot.event.organization)
     booking.undo_check_in(registration, actor=actor)
-    audit.record(
-        actor, "checkin.undo", "registration", registration.id, None, ip, org=registration.slot.event.organization
-    )
+    audit.record(actor, "checkin.undo", "registration", registration.id, None, org=registration.slot.event.organization)
 
 
-def mark_no_shows(actor: User, event: Event, ip: str | None = None) -> int:
+def mark_no_shows(actor: User, event: Event) -> int:
     """After the event has started, every confirmed person not checked in becomes a no-show."""
     require_manages(actor, event.organization)
     count = booking.mark_no_shows(event, actor=actor)
-    audit.record(actor, "event.no_shows", "event", event.id, {"no_shows": count}, ip, org=event.organization)
+    audit.record(actor, "event.no_shows", "event", event.id, {"no_shows": count}, org=event.organization)
     return count

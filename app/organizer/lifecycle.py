@@ -80,7 +80,7 @@ def list_events(actor: User, filters: EventListFilter) -> tuple[list[Event], int
     return events, total
 
 
-def save_new_event(actor: User, data: EventData, ip: str | None = None) -> Event:
+def save_new_event(actor: User, data: EventData) -> Event:
     """Create an event through the events core (scope, validation) and audit it."""
     require_organizer(actor)
     event = create_event(actor, data)
@@ -90,7 +90,6 @@ def save_new_event(actor: User, data: EventData, ip: str | None = None) -> Event
         "event",
         event.id,
         {"kind": event.kind, "slots": len(event.slots)},
-        ip,
         org=event.organization,
     )
     return event
@@ -121,9 +120,7 @@ def _apply_slot(slot: Slot, data: SlotData) -> None:
     slot.signup_closes_at = data.signup_closes_at
 
 
-def update_event(
-    actor: User, event: Event, data: EventData, slot_ids: list[int | None], ip: str | None = None
-) -> Event:
+def update_event(actor: User, event: Event, data: EventData, slot_ids: list[int | None]) -> Event:
     """Edit an event of the actor's subtree (and keep it there). The kind never changes. A slot keeps at least
     the seats already held (overall and per gender); a slot that anyone ever registered for cannot be removed;
     a slot that grew serves its waitlist at once; new times or reminder offsets re-plan the reminders not yet
@@ -206,13 +203,12 @@ def update_event(
         "event",
         event.id,
         {"slots": len(data.slots), "removed": len(removed)},
-        ip,
         org=event.organization,
     )
     return event
 
 
-def set_published(actor: User, event: Event, published: bool, ip: str | None = None) -> None:
+def set_published(actor: User, event: Event, published: bool) -> None:
     """Publish or unpublish an event of the actor's subtree; a cancelled event stays unpublishable."""
     require_manages(actor, event.organization)
     if event.is_cancelled and published:
@@ -222,11 +218,11 @@ def set_published(actor: User, event: Event, published: bool, ip: str | None = N
     event.published = published
     db.session.flush()
     audit.record(
-        actor, "event.publish" if published else "event.unpublish", "event", event.id, None, ip, org=event.organization
+        actor, "event.publish" if published else "event.unpublish", "event", event.id, None, org=event.organization
     )
 
 
-def cancel_event(actor: User, event: Event, reason: str, ip: str | None = None) -> int:
+def cancel_event(actor: User, event: Event, reason: str) -> int:
     """Cancel an event: every active registration is cancelled by the organizer with the reason (waitlist and
     pending first, so no freed seat is offered on), and each person gets one essential "event_cancelled"
     message. Cancelling an already cancelled event changes nothing (returns 0): no seat is freed twice and
@@ -275,7 +271,6 @@ def cancel_event(actor: User, event: Event, reason: str, ip: str | None = None) 
         "event",
         event.id,
         {"registrations": cancelled, "notified": len(notified)},
-        ip,
         org=event.organization,
     )
     return cancelled
@@ -308,7 +303,7 @@ def _tell_cancelled(person: User, event: Event, reason: str) -> None:
     )
 
 
-def duplicate_event(actor: User, event: Event, shift_days: int = 7, ip: str | None = None) -> Event:
+def duplicate_event(actor: User, event: Event, shift_days: int = 7) -> Event:
     """Copy an event of the actor's subtree as a draft for the next one: same settings and slots (no
     registrations), every time moved by ``shift_days`` days, unpublished until the organizer publishes it. The
     moved dates must stay inside the dates events may take (``events.date_range``)."""
@@ -381,7 +376,6 @@ def duplicate_event(actor: User, event: Event, shift_days: int = 7, ip: str | No
         "event",
         copy.id,
         {"source": event.id, "shift_days": shift_days},
-        ip,
         org=event.organization,
     )
     return copy

@@ -43,7 +43,6 @@ def message(
     title: str,
     body: str,
     nonce: str,
-    ip: str | None = None,
 ) -> int:
     """Send a message to the chosen people of an event through the outbox (kind "organizer_message"). The form's
     nonce is part of the idempotency key, so a double-submitted form sends each person one message.
@@ -82,5 +81,5 @@ def message(
                 "from": event.organization.name,
             },
         )
-    audit.record(actor, "roster.message", "event", event.id, {"recipients": len(people)}, ip, org=event.organization)
+    audit.record(actor, "roster.message", "event", event.id, {"recipients": len(people)}, org=event.organization)
     return len(people)

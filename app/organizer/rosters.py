@@ -148,7 +148,7 @@ def counts(event: Event) -> RosterCounts:
     return RosterCounts(dict(by_status), by_slot, dict(by_gender))
 
 
-def approve(actor: User, registration: Registration, ip: str | None = None) -> Status:
+def approve(actor: User, registration: Registration) -> Status:
     """Approve a pending request (a seat if there is room, else the waitlist, else Full)."""
     require_manages(actor, registration.slot.event.organization)
     status = booking.approve(registration, actor=actor)
@@ -158,13 +158,12 @@ def approve(actor: User, registration: Registration, ip: str | None = None) -> S
         "registration",
         registration.id,
         {"status": status.value},
-        ip,
         org=registration.slot.event.organization,
     )
     return status
 
 
-def reject(actor: User, registration: Registration, reason: str, ip: str | None = None) -> None:
+def reject(actor: User, registration: Registration, reason: str) -> None:
     """Reject a pending or waitlisted request; a reason is required because the person will see it."""
     require_manages(actor, registration.slot.event.organization)
     reason = _reason_text(reason)
@@ -177,12 +176,11 @@ def reject(actor: User, registration: Registration, reason: str, ip: str | None 
         "registration",
         registration.id,
         None,
-        ip,
         org=registration.slot.event.organization,
     )
 
 
-def promote(actor: User, registration: Registration, ip: str | None = None) -> None:
+def promote(actor: User, registration: Registration) -> None:
     """Confirm a waitlisted person into a free seat ahead of their turn."""
     require_manages(actor, registration.slot.event.organization)
     booking.promote(registration, actor=actor)
@@ -192,12 +190,11 @@ def promote(actor: User, registration: Registration, ip: str | None = None) -> N
         "registration",
         registration.id,
         None,
-        ip,
         org=registration.slot.event.organization,
     )
 
 
-def cancel_registration(actor: User, registration: Registration, reason: str, ip: str | None = None) -> None:
+def cancel_registration(actor: User, registration: Registration, reason: str) -> None:
     """An organizer cancels one person's registration (also after the cancellation deadline), with a reason."""
     require_manages(actor, registration.slot.event.organization)
     reason = _reason_text(reason)
@@ -210,12 +207,11 @@ def cancel_registration(actor: User, registration: Registration, reason: str, ip
         "registration",
         registration.id,
         None,
-        ip,
         org=registration.slot.event.organization,
     )
 
 
-def move(actor: User, registration: Registration, to_slot_id: int, ip: str | None = None) -> None:
+def move(actor: User, registration: Registration, to_slot_id: int) -> None:
     """Move a confirmed person to another slot of the same event (room for their gender required)."""
     event = registration.slot.event
     require_manages(actor, event.organization)
@@ -229,12 +225,11 @@ def move(actor: User, registration: Registration, to_slot_id: int, ip: str | Non
         "registration",
         registration.id,
         {"from": source, "to": to_slot_id},
-        ip,
         org=registration.slot.event.organization,
     )
 
 
-def add_person(actor: User, event: Event, slot_id: int, phone: str, ip: str | None = None) -> Registration:
+def add_person(actor: User, event: Event, slot_id: int, phone: str) -> Registration:
     """Register someone by phone number on their behalf. The same rules apply as when they book themselves
     (eligibility, one registration per event, capacity, quotas, waitlist) except the sign-up window; consents
     the kind needs must already have been given by the person — an organizer cannot consent for anyone."""
@@ -255,7 +250,6 @@ def add_person(actor: User, event: Event, slot_id: int, phone: str, ip: str | No
         "registration",
         registration.id,
         {"status": registration.status.value},
-        ip,
         org=registration.slot.event.organization,
     )
     return registration
@@ -269,7 +263,7 @@ def _reason_text(reason: str) -> str:
         raise InvalidInput(refused.message, fields={"reason": [refused.message]}) from None
 
 
-def record_export(actor: User, event: Event, fmt: str, rows: int, ip: str | None = None) -> None:
+def record_export(actor: User, event: Event, fmt: str, rows: int) -> None:
     """Every export of a roster is audited (format and row count, never the content)."""
     require_manages(actor, event.organization)
-    audit.record(actor, "roster.export", "event", event.id, {"format": fmt, "rows": rows}, ip, org=event.organization)
+    audit.record(actor, "roster.export", "event", event.id, {"format": fmt, "rows": rows}, org=event.organization)

@@ -69,7 +69,7 @@ def _clean_label(label: str) -> str:
     return label
 
 
-def add_tag(actor: User, registrations: list[Registration], label: str, ip: str | None = None) -> int:
+def add_tag(actor: User, registrations: list[Registration], label: str) -> int:
     """Put a tag on registrations of one event in the actor's subtree; a tag already there is left alone.
     Returns how many were newly tagged."""
     label = _clean_label(label)
@@ -94,16 +94,15 @@ def add_tag(actor: User, registrations: list[Registration], label: str, ip: str 
             "event",
             registrations[0].event_id,
             {"tagged": added, "registrations": [r.id for r in registrations][:200]},
-            ip,
             org=registrations[0].slot.event.organization,
         )
     return added
 
 
-def remove_tag(actor: User, tag: RosterTag, ip: str | None = None) -> None:
+def remove_tag(actor: User, tag: RosterTag) -> None:
     """Take a tag off (scope checked through the tag's event)."""
     tag_org = get_event(actor, tag.event_id).organization
     registration_id, event_id = tag.registration_id, tag.event_id
     db.session.execute(delete(RosterTag).where(RosterTag.id == tag.id))
     db.session.flush()
-    audit.record(actor, "roster.untag", "event", event_id, {"registration": registration_id}, ip, org=tag_org)
+    audit.record(actor, "roster.untag", "event", event_id, {"registration": registration_id}, org=tag_org)

@@ -66,10 +66,6 @@ def me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-def ip() -> str | None:
-    return request.remote_addr
-
-
 def organizer_required(view: F) -> F:
     """Anonymous → the login page; logged in but not an organizer or admin → 403."""
 
@@ -181,7 +177,7 @@ def new_event() -> Any:
         _ids, slots, slot_errors = form.slot_rows()
         if slot_errors:
             raise InvalidInput(_("请检查填写的内容。"), fields=slot_errors)
-        event = lifecycle.save_new_event(me(), form.to_data(organization, city, slots), ip())
+        event = lifecycle.save_new_event(me(), form.to_data(organization, city, slots))
     except InvalidInput as error:
         db.session.rollback()
         _apply_field_errors(form, error)
@@ -251,7 +247,7 @@ def edit_event(event_id: int) -> Any:
         ids, slots, slot_errors = form.slot_rows(set(request.form.getlist("remove_slot")))
         if slot_errors:
             raise InvalidInput(_("请检查填写的内容。"), fields=slot_errors)
-        lifecycle.update_event(me(), found, form.to_data(organization, city, slots), ids, ip())
+        lifecycle.update_event(me(), found, form.to_data(organization, city, slots), ids)
     except InvalidInput as error:
         db.session.rollback()
         _apply_field_errors(form, error)
@@ -285,13 +281,13 @@ def _event_action(event_id: int, action: Callable[[Event], Any], success: str) -
 @bp.post("/events/<int:event_id>/publish")
 @organizer_required
 def publish(event_id: int) -> Response:
-    return _event_action(event_id, lambda e: lifecycle.set_published(me(), e, True, ip()), _("活动已发布。"))
+    return _event_action(event_id, lambda e: lifecycle.set_published(me(), e, True), _("活动已发布。"))
 
 
 @bp.post("/events/<int:event_id>/unpublish")
 @organizer_required
 def unpublish(event_id: int) -> Response:
-    return _event_action(event_id, lambda e: lifecycle.set_published(me(), e, False, ip()), _("活动已撤回发布。"))
+    return _event_action(event_id, lambda e: lifecycle.set_published(me(), e, False), _("活动已撤回发布。"))
 
 
 @bp.post("/events/<int:event_id>/cancel")
@@ -303,7 +299,7 @@ def cancel_event(event_id: int) -> Response:
         _flash_form_errors(form)
         return redirect(url_for("organizer.event", event_id=event_id))  # type: ignore[return-value]
     try:
-        count = lifecycle.cancel_event(me(), found, form.reason.data or "", ip())
+        count = lifecycle.cancel_event(me(), found, form.reason.data or "")
     except NotFound:
         raise
     except DomainError as error:
@@ -324,7 +320,7 @@ def duplicate(event_id: int) -> Response:
         _flash_form_errors(form)
         return redirect(url_for("organizer.event", event_id=event_id))  # type: ignore[return-value]
     try:
-        copy = lifecycle.duplicate_event(me(), found, form.shift_days.data or 7, ip())
+        copy = lifecycle.duplicate_event(me(), found, form.shift_days.data or 7)
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -337,9 +333,7 @@ def duplicate(event_id: int) -> Response:
 @bp.post("/events/<int:event_id>/no-shows")
 @organizer_required
 def no_shows(event_id: int) -> Response:
-    return _event_action(
-        event_id, lambda e: attendance.mark_no_shows(me(), e, ip()), _("已将未签到的确认报名标记为未到场。")
-    )
+    return _event_action(event_id, lambda e: attendance.mark_no_shows(me(), e), _("已将未签到的确认报名标记为未到场。"))
 
 
 # --- rosters --------------------------------------------------------------------------------------------------
@@ -398,7 +392,7 @@ def add_person(event_id: int) -> Response:
         _flash_form_errors(form)
         return redirect(back)  # type: ignore[return-value]
     try:
-        registration = rosters.add_person(me(), found, form.slot.data, form.phone.data or "", ip())
+        registration = rosters.add_person(me(), found, form.slot.data, form.phone.data or "")
     except NotFound:
         raise
     except DomainError as error:
@@ -446,7 +440,6 @@ def message(event_id: int) -> Response:
             form.title.data or "",
             form.body.data or "",
             form.nonce.data or "",
-            ip(),
         )
     except NotFound:
         raise
@@ -473,7 +466,7 @@ def bulk_tag(event_id: int) -> Response:
         flash(_("请至少勾选一人。"), "error")
         return redirect(back)  # type: ignore[return-value]
     try:
-        added = tags.add_tag(me(), selected, form.label.data or "", ip())
+        added = tags.add_tag(me(), selected, form.label.data or "")
     except NotFound:
         raise
     except DomainError as error:
@@ -523,20 +516,20 @@ def _registration_action(registration_id: int, action: Callable[[Any], Any], suc
 @bp.post("/registrations/<int:registration_id>/approve")
 @organizer_required
 def approve(registration_id: int) -> Response:
-    return _registration_action(registration_id, lambda r: rosters.approve(me(), r, ip()), _("已通过审核。"))
+    return _registration_action(registration_id, lambda r: rosters.approve(me(), r), _("已通过审核。"))
 
 
 @bp.post("/registrations/<int:registration_id>/reject")
 @organizer_required
 def reject(registration_id: int) -> Response:
     reason = request.form.get("reason", "")
-    return _registration_action(registration_id, lambda r: rosters.reject(me(), r, reason, ip()), _("已标记为未通过。"))
+    return _registration_action(registration_id, lambda r: rosters.reject(me(), r, reason), _("已标记为未通过。"))
 
 
 @bp.post("/registrations/<int:registration_id>/promote")
 @organizer_required
 def promote(registration_id: int) -> Response:
-    return _registration_action(registration_id, lambda r: rosters.promote(me(), r, ip()), _("已从候补转为确认。"))
+    return _registration_action(registration_id, lambda r: rosters.promote(me(), r), _("已从候补转为确认。"))
 
 
 @bp.post("/registrations/<int:registration_id>/cancel")
@@ -544,7 +537,7 @@ def promote(registration_id: int) -> Response:
 def cancel_registration(registration_id: int) -> Response:
     reason = request.form.get("reason", "")
     return _registration_action(
-        registration_id, lambda r: rosters.cancel_registration(me(), r, reason, ip()), _("已取消该报名。")
+        registration_id, lambda r: rosters.cancel_registration(me(), r, reason), _("已取消该报名。")
     )
 
 
@@ -556,16 +549,14 @@ def move(registration_id: int) -> Response:
     if to_slot is None:
         flash(_("请选择场次。"), "error")
         return redirect(url_for("organizer.registration", registration_id=registration_id))  # type: ignore[return-value]
-    return _registration_action(
-        registration_id, lambda r: rosters.move(me(), r, to_slot, ip()), _("已调整到新的场次。")
-    )
+    return _registration_action(registration_id, lambda r: rosters.move(me(), r, to_slot), _("已调整到新的场次。"))
 
 
 @bp.post("/registrations/<int:registration_id>/tags")
 @organizer_required
 def tag(registration_id: int) -> Response:
     label = request.form.get("label", "")
-    return _registration_action(registration_id, lambda r: tags.add_tag(me(), [r], label, ip()), _("已添加标签。"))
+    return _registration_action(registration_id, lambda r: tags.add_tag(me(), [r], label), _("已添加标签。"))
 
 
 @bp.post("/tags/<int:tag_id>/delete")
@@ -573,7 +564,7 @@ def tag(registration_id: int) -> Response:
 def untag(tag_id: int) -> Response:
     found = tags.get_tag(me(), tag_id)
     registration_id = found.registration_id
-    tags.remove_tag(me(), found, ip())
+    tags.remove_tag(me(), found)
     db.session.commit()
     flash(_("已移除标签。"), "success")
     return _back(url_for("organizer.registration", registration_id=registration_id))
@@ -584,7 +575,7 @@ def untag(tag_id: int) -> Response:
 def undo_checkin(registration_id: int) -> Response:
     found = access.get_registration(me(), registration_id)
     try:
-        attendance.undo_check_in(me(), found, ip())
+        attendance.undo_check_in(me(), found)
     except NotFound:
         raise
     except DomainError as error:
@@ -675,7 +666,6 @@ def checkin_scan(event_id: int) -> Any:
                 registration_id=registration_id if isinstance(registration_id, int) else None,
                 scanned_at=_parse_when(payload.get("scanned_at")),
                 override_reason=reason if isinstance(reason, str) else None,
-                ip=ip(),
             )
 
         try:
@@ -696,9 +686,7 @@ def checkin_scan(event_id: int) -> Any:
         _flash_form_errors(form)
         return redirect(url_for("organizer.checkin", event_id=event_id))
     try:
-        outcome = attendance.scan(
-            me(), found, form.scan_id.data or secrets.token_hex(12), ticket_code=form.code.data, ip=ip()
-        )
+        outcome = attendance.scan(me(), found, form.scan_id.data or secrets.token_hex(12), ticket_code=form.code.data)
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -730,7 +718,6 @@ def checkin_override(event_id: int) -> Any:
             secrets.token_hex(12),
             registration_id=registration_id,
             override_reason=form.override_reason.data or "",
-            ip=ip(),
         )
     except InvalidInput as error:
         db.session.rollback()
@@ -749,7 +736,7 @@ def checkin_photo(event_id: int) -> Any:
     upload = form.photo.data
     data = upload.read(photo_scan.MAX_PHOTO_BYTES + 1) if upload and form.validate() else b""
     try:
-        outcome = photo_scan.scan_photo(me(), found, data, ip())
+        outcome = photo_scan.scan_photo(me(), found, data)
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -800,7 +787,7 @@ def _filename(found: Event, ext: str) -> str:
 def export_csv(event_id: int) -> Response:
     found = access.get_event(me(), event_id)
     rows = _export_rows(found)
-    rosters.record_export(me(), found, "csv", len(rows), ip())
+    rosters.record_export(me(), found, "csv", len(rows))
     db.session.commit()
     return Response(
         exports.to_csv(rows),
@@ -814,7 +801,7 @@ def export_csv(event_id: int) -> Response:
 def export_xlsx(event_id: int) -> Response:
     found = access.get_event(me(), event_id)
     rows = _export_rows(found)
-    rosters.record_export(me(), found, "xlsx", len(rows), ip())
+    rosters.record_export(me(), found, "xlsx", len(rows))
     db.session.commit()
     return Response(
         exports.to_xlsx(found, rows),
@@ -832,7 +819,7 @@ def signin_sheet(event_id: int) -> str:
         for row in rosters.roster(me(), found, rosters.RosterFilter(slot_id=_int_arg("slot")), limit=100_000)
         if row.registration.status in (Status.CONFIRMED, Status.ATTENDED, Status.OFFERED)
     ]
-    rosters.record_export(me(), found, "signin_sheet", len(rows), ip())
+    rosters.record_export(me(), found, "signin_sheet", len(rows))
     db.session.commit()
     return render_template("organizer/signin_sheet.html", event=found, rows=rows, masked=exports.masked_phone)
 
