@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.bearer import api_user, token_required
 from ..booking.models import Status
+from ..booking.window import checkin_window
 from ..events.vocabulary import registration_state
 from ..extensions import db
-from ..organizer import exports
-from ..organizer import services as organizer
+from ..organizer import access, attendance, exports, rosters
 from .parsing import Fields, json_body
 from .views import bp, iso
 
@@ -25,7 +25,7 @@ def _positive(name: str) -> int | None:
     return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
 
 
-def _row_json(row: organizer.RosterRow) -> dict[str, Any]:
+def _row_json(row: rosters.RosterRow) -> dict[str, Any]:
     registration, person = row.registration, row.user
     return {
         "registration_id": registration.id,
@@ -47,11 +47,11 @@ def door_roster(event_id: int) -> Response:
     """The people of an event of the token holder's subtree (filters: status, slot; never a name or phone in
     the URL), with the check-in window and counts. The read is audited (view.roster)."""
     user = api_user()
-    event = organizer.get_event(user, event_id)
+    event = access.get_event(user, event_id)
     status = request.args.get("status") or None
-    rows = organizer.view_roster(user, event, organizer.RosterFilter(status=status, slot_id=_positive("slot")))
-    window = organizer.checkin_window(event)
-    counts = organizer.counts(event)
+    rows = rosters.view_roster(user, event, rosters.RosterFilter(status=status, slot_id=_positive("slot")))
+    window = checkin_window(event)
+    counts = rosters.counts(event)
     body = {
         "event_id": event.id,
         "title": event.title,
@@ -72,7 +72,7 @@ def door_checkin(event_id: int) -> Response:
     the first answer and counts nobody twice), optionally the time it was made (offline queue) and an override
     reason for a check-in outside the window."""
     user = api_user()
-    event = organizer.get_event(user, event_id)
+    event = access.get_event(user, event_id)
     fields = Fields(json_body())
     scan_id = fields.string("scan_id", max_length=64)
     code = fields.string("code", required=False, max_length=200)
@@ -81,8 +81,8 @@ def door_checkin(event_id: int) -> Response:
     reason = fields.string("override_reason", required=False, max_length=200)
     fields.done()
 
-    def attempt() -> organizer.ScanResult:
-        return organizer.scan(
+    def attempt() -> attendance.ScanResult:
+        return attendance.scan(
             user,
             event,
             scan_id or "",

@@ -401,7 +401,7 @@ def update_event(event_id: int) -> Response:
         fields.error(str(name)[:40], _("此接口只能修改 reminder_hours。"))
     hours = _reminder_hours(data, fields, required=True)
     fields.done()
-    event = events.set_reminder_hours(user, event_id, hours, request.remote_addr)
+    event = events.set_reminder_hours(user, event_id, hours)
     body = {"id": event.id, "reminder_hours": events.effective_reminder_hours(event)}
     db.session.commit()
     return jsonify(body)

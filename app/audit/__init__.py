@@ -1,9 +1,15 @@
 """Audit (core): an append-only log of every action that decides or reveals something about people.
 
 Any feature calls ``record(actor, action, object_type, object_id, detail=None, org=...)`` in the same transaction
-as the change it describes; the row commits or rolls back with it. Where the action came from is bound once per
-request, CLI command or scheduler run (``bind``: address and origin on ``flask.g``), so services do not carry an
-address argument; an explicit ``ip`` still wins. ``org`` is the organization the object belongs to: its path is
+as the change it describes; the row commits or rolls back with it. The actor is the one the service already holds
+(it checked the actor's scope); where the action came from — the address and the origin — is the audit context,
+set once for a unit of work and read by ``record``, so no service carries an address argument:
+- every request binds it before any view runs (``init_app``: the client's address, origin "web" or "api");
+- the scheduler binds it per run (``bind(origin="scheduler")``: no address);
+- a CLI command, a demo seeder or a test sets it for a block with ``acting(ip=..., origin=...)``, which restores
+  the previous context on leaving.
+The context lives on ``flask.g``, i.e. in the application context, which Flask makes anew for every request.
+``org`` is the organization the object belongs to: its path is
 stored on the row, and organizers read their own subtree's rows (``search`` with a viewer), admins all of them.
 Rows whose action starts with ``view.`` (who looked at whose data) and pair members' own follow-up answers
 (``mixer.outcome``) are shown to admins only.
@@ -11,6 +17,8 @@ Rows whose action starts with ``view.`` (who looked at whose data) and pair memb
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +33,7 @@ from ..orgs.models import Organization
 from ..orgs.scope import scope_condition
 from .models import AuditEntry
 
-__all__ = ["AuditEntry", "AuditFilter", "bind", "record", "search"]
+__all__ = ["AuditContext", "AuditEntry", "AuditFilter", "acting", "bind", "context", "record", "search"]
 
 VIEW_PREFIX = "view."
 # Rows only admins read: who looked at whose data, and a pair member's own follow-up answer (an organizer must not
@@ -33,7 +41,7 @@ VIEW_PREFIX = "view."
 ADMIN_ONLY_PREFIXES = (VIEW_PREFIX, "mixer.outcome")
 
 
-@dataclass
+@dataclass(frozen=True)
 class AuditContext:
     """Where the current unit of work comes from: the client's address (requests) and the origin."""
 
@@ -41,11 +49,34 @@ class AuditContext:
     origin: str | None = None
 
 
+def _made(ip: str | None, origin: str | None) -> AuditContext:
+    return AuditContext(ip=(ip or None) and str(ip)[:45], origin=(origin or None) and origin[:12])
+
+
 def bind(*, ip: str | None = None, origin: str | None = None) -> None:
-    """Set the audit context for the rest of this application context (a request, a CLI command, a scheduler
-    run). Every row recorded afterwards carries it."""
+    """Set the audit context for the rest of this application context (a request, a scheduler run). Every row
+    recorded afterwards carries it."""
     if has_app_context():
-        g.audit_context = AuditContext(ip=(ip or None) and str(ip)[:45], origin=(origin or None) and origin[:12])
+        g.audit_context = _made(ip, origin)
+
+
+@contextmanager
+def acting(*, ip: str | None = None, origin: str | None = None) -> Iterator[AuditContext]:
+    """Set the audit context for the rows recorded inside the block (a CLI command, a demo seeder, a test), then
+    put back the context that was there before."""
+    made = _made(ip, origin)
+    if not has_app_context():
+        yield made  # no application context, no database session: nothing can be recorded here
+        return
+    before = g.get("audit_context")
+    g.audit_context = made
+    try:
+        yield made
+    finally:
+        if before is None:
+            g.pop("audit_context", None)
+        else:
+            g.audit_context = before
 
 
 def context() -> AuditContext:
@@ -55,7 +86,7 @@ def context() -> AuditContext:
         if isinstance(bound, AuditContext):
             return bound
     if has_request_context():
-        return AuditContext(ip=request.remote_addr, origin="web")
+        return _made(request.remote_addr, "web")
     return AuditContext()
 
 
@@ -74,22 +105,21 @@ def record(
     object_type: str,
     object_id: int | None,
     detail: dict[str, Any] | None = None,
-    ip: str | None = None,
     *,
     org: Organization | str | None = None,
 ) -> AuditEntry:
     """Append one audit row (flushes, never commits). ``detail`` must hold ids, counts and codes only — no names,
     phone numbers or other personal data. ``org`` (the object's organization, or its path) scopes the row to
-    that organization's subtree; without it the actor's own organization is used."""
+    that organization's subtree; without it the actor's own organization is used. The address and origin are
+    the audit context's (``bind``, ``acting``)."""
     bound = context()
-    address = ip or bound.ip
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         action=action[:40],
         object_type=object_type[:40],
         object_id=object_id,
         detail=detail or None,
-        ip_address=(address or None) and str(address)[:45],
+        ip_address=bound.ip,
         at=clock.now(),
         org_path=_org_path(org, actor),
         origin=bound.origin,

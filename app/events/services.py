@@ -262,7 +262,7 @@ def managed_event(actor: User, event_id: int, kind: str | None = None) -> Event:
     return event
 
 
-def set_reminder_hours(actor: User, event_id: int, hours: list[int] | None, ip: str | None = None) -> Event:
+def set_reminder_hours(actor: User, event_id: int, hours: list[int] | None) -> Event:
     """Change when an event of the actor's subtree sends its reminders (None: the defaults; []: none), under
     ``reminder_hours_problem``'s rule. The reminders not yet sent of every confirmed registration are planned
     again at the new offsets (``event_times_changed``; those already sent stay sent, and none is planned in the
@@ -279,7 +279,7 @@ def set_reminder_hours(actor: User, event_id: int, hours: list[int] | None, ip: 
     event.reminder_hours = cleaned
     db.session.flush()
     event_times_changed.send(event)  # the notifications feature plans the pending reminders again
-    audit.record(actor, "event.reminders", "event", event.id, {"hours": cleaned}, ip)
+    audit.record(actor, "event.reminders", "event", event.id, {"hours": cleaned})
     return event
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from .. import clock
+from .. import audit, clock
 from ..accounts.models import Role, User
 from ..booking import services as booking
 from ..booking.models import Registration, Status
@@ -21,7 +21,7 @@ from ..events.services import EventData, SlotData
 from ..extensions import db
 from ..orgs.models import Organization
 from ..orgs.services import get_by_code
-from . import services
+from . import attendance, lifecycle, messaging, rosters, tags
 
 ORG_CODE = "jx-nanchang"
 DEMO_IP = "10.36.1.20"
@@ -132,37 +132,38 @@ def _data(spec: DemoEvent, org: Organization, start: datetime) -> EventData:
 
 def seed_demo() -> None:
     """Create the console's demo events once; running it again adds nothing."""
-    org = get_by_code(ORG_CODE)
-    if org is None:
-        return
-    actor = _organizer(org)
-    if actor is None:
-        return
-    existing = set(db.session.scalars(select(Event.title).where(Event.organization_id == org.id)))
-    rng = random.Random(20261129)
-    people = _employees(rng)
-    if not people:
-        return
-    today = clock.now().replace(minute=0, second=0)
-    for spec in EVENTS:
-        if spec.title in existing:
-            continue
-        start = (today + timedelta(days=spec.days_from_today)).replace(hour=spec.hour)
-        event = services.save_new_event(actor, _data(spec, org, start), DEMO_IP)
-        slot_id = event.slots[0].id
-        registrations = []
-        for person in people[: spec.signups]:
-            try:
-                registrations.append(booking.book(person, slot_id, actor=person, enforce_window=False))
-            except DomainError:
+    with audit.acting(ip=DEMO_IP):  # the demo's console actions are audited as from an organizer's desk
+        org = get_by_code(ORG_CODE)
+        if org is None:
+            return
+        actor = _organizer(org)
+        if actor is None:
+            return
+        existing = set(db.session.scalars(select(Event.title).where(Event.organization_id == org.id)))
+        rng = random.Random(20261129)
+        people = _employees(rng)
+        if not people:
+            return
+        today = clock.now().replace(minute=0, second=0)
+        for spec in EVENTS:
+            if spec.title in existing:
                 continue
-        _play(spec, event, registrations, actor, rng)
-    copy_title = EVENTS[0].title + "（副本）"
-    if copy_title not in existing:
-        source = db.session.scalar(select(Event).where(Event.title == EVENTS[0].title))
-        if source is not None:
-            services.duplicate_event(actor, source, shift_days=30, ip=DEMO_IP)
-    db.session.flush()
+            start = (today + timedelta(days=spec.days_from_today)).replace(hour=spec.hour)
+            event = lifecycle.save_new_event(actor, _data(spec, org, start))
+            slot_id = event.slots[0].id
+            registrations = []
+            for person in people[: spec.signups]:
+                try:
+                    registrations.append(booking.book(person, slot_id, actor=person, enforce_window=False))
+                except DomainError:
+                    continue
+            _play(spec, event, registrations, actor, rng)
+        copy_title = EVENTS[0].title + "（副本）"
+        if copy_title not in existing:
+            source = db.session.scalar(select(Event).where(Event.title == EVENTS[0].title))
+            if source is not None:
+                lifecycle.duplicate_event(actor, source, shift_days=30)
+        db.session.flush()
 
 
 def _play(spec: DemoEvent, event: Event, registrations: list[Registration], actor: User, rng: random.Random) -> None:
@@ -172,28 +173,27 @@ def _play(spec: DemoEvent, event: Event, registrations: list[Registration], acto
             for index, registration in enumerate(registrations):
                 if registration.status == Status.CONFIRMED and rng.random() < 0.85:
                     scan_id = f"demo-{event.id}-{index:04d}"
-                    services.scan(actor, event, scan_id, ticket_code=registration.ticket_code, ip=DEMO_IP)
+                    attendance.scan(actor, event, scan_id, ticket_code=registration.ticket_code)
         with clock.frozen_at(event.ends_at + timedelta(hours=1)):
-            services.mark_no_shows(actor, event, ip=DEMO_IP)
+            attendance.mark_no_shows(actor, event)
         return
     if spec.allocation == Allocation.APPROVAL:
         for index, registration in enumerate(registrations):
             if index < spec.capacity - 2:
-                services.approve(actor, registration, ip=DEMO_IP)
+                rosters.approve(actor, registration)
             elif index % 3 == 0:
-                services.reject(actor, registration, "本次讲解员名额已满，欢迎参加下次活动", ip=DEMO_IP)
+                rosters.reject(actor, registration, "本次讲解员名额已满，欢迎参加下次活动")
         return
     seated = [r for r in registrations if r.status == Status.CONFIRMED]
     if seated:
-        services.add_tag(actor, seated[:2], TAGS[0], ip=DEMO_IP)
-        services.add_tag(actor, seated[2:5], TAGS[1], ip=DEMO_IP)
-        services.add_tag(actor, [rng.choice(seated)], TAGS[2], ip=DEMO_IP)
-        services.message(
+        tags.add_tag(actor, seated[:2], TAGS[0])
+        tags.add_tag(actor, seated[2:5], TAGS[1])
+        tags.add_tag(actor, [rng.choice(seated)], TAGS[2])
+        messaging.message(
             actor,
             event,
             seated,
             "比赛分组与集合时间",
             "请于比赛当天 13:30 前到体育馆一楼签到处报到，出示电子票签到后领取队服。",
             nonce=f"demo-{event.id}",
-            ip=DEMO_IP,
         )

@@ -18,7 +18,7 @@ from openpyxl.cell.cell import TYPE_STRING
 from ..audit import AuditEntry
 from ..booking.views import status_label
 from ..events.models import Event
-from .services import RosterRow
+from .rosters import RosterRow
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

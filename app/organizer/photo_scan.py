@@ -14,7 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..accounts.models import User
 from ..errors import InvalidInput
 from ..events.models import Event
-from . import services
+from . import attendance
 
 MAX_PHOTO_BYTES = 12 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a phone photo is at most a few tens of megapixels; larger is refused before decoding
@@ -48,8 +48,8 @@ def ticket_code_from_photo(data: bytes) -> str:
     return codes[0]
 
 
-def scan_photo(actor: User, event: Event, data: bytes, ip: str | None) -> services.ScanResult:
+def scan_photo(actor: User, event: Event, data: bytes) -> attendance.ScanResult:
     """Check in the ticket whose QR code is in the photo, through the same rules as any scan (a new scan id:
     every photo is its own attempt)."""
     code = ticket_code_from_photo(data)
-    return services.scan(actor, event, secrets.token_hex(12), ticket_code=code[:64], ip=ip)
+    return attendance.scan(actor, event, secrets.token_hex(12), ticket_code=code[:64])

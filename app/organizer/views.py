@@ -21,6 +21,7 @@ from wtforms import SelectChoice
 from .. import audit, clock
 from ..accounts.models import Role, User
 from ..booking.models import ACTIVE, Status
+from ..booking.window import checkin_window
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events import covers
 from ..events.forms import CoverForm
@@ -29,7 +30,7 @@ from ..events.services import kind_choices
 from ..extensions import db
 from ..orgs.models import City, Organization
 from ..orgs.services import all_cities
-from . import exports, photo_scan, services
+from . import access, attendance, exports, lifecycle, messaging, photo_scan, rosters, tags
 from .forms import (
     AddPersonForm,
     BulkTagForm,
@@ -63,10 +64,6 @@ STATUS_ORDER = [
 
 def me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-def ip() -> str | None:
-    return request.remote_addr
 
 
 def organizer_required(view: F) -> F:
@@ -108,13 +105,13 @@ def _int_arg(name: str) -> int | None:
 @bp.get("/")
 @organizer_required
 def index() -> str:
-    filters = services.EventListFilter(
+    filters = lifecycle.EventListFilter(
         q=request.args.get("q", "")[:60],
         kind=request.args.get("kind") or None,
         state=request.args.get("state") or None,
         page=_int_arg("page") or 1,
     )
-    events, total = services.list_events(me(), filters)
+    events, total = lifecycle.list_events(me(), filters)
     pages = max((total + filters.per_page - 1) // filters.per_page, 1)
     return render_template(
         "organizer/index.html", events=events, total=total, filters=filters, pages=pages, kinds=kind_choices()
@@ -123,7 +120,7 @@ def index() -> str:
 
 def _event_form(event: Event | None = None) -> EventForm:
     form = EventForm()
-    form.setup(kind_choices(), services.managed_organizations(me()), all_cities(), spare_slots=0)
+    form.setup(kind_choices(), access.managed_organizations(me()), all_cities(), spare_slots=0)
     return form
 
 
@@ -180,7 +177,7 @@ def new_event() -> Any:
         _ids, slots, slot_errors = form.slot_rows()
         if slot_errors:
             raise InvalidInput(_("请检查填写的内容。"), fields=slot_errors)
-        event = services.save_new_event(me(), form.to_data(organization, city, slots), ip())
+        event = lifecycle.save_new_event(me(), form.to_data(organization, city, slots))
     except InvalidInput as error:
         db.session.rollback()
         _apply_field_errors(form, error)
@@ -202,12 +199,12 @@ def _kind_page(found: Event) -> str | None:
 @bp.get("/events/<int:event_id>")
 @organizer_required
 def event(event_id: int) -> str:
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     return render_template(
         "organizer/event.html",
         event=found,
         kind_page=_kind_page(found),
-        counts=services.counts(found),
+        counts=rosters.counts(found),
         reason_form=ReasonForm(),
         duplicate_form=DuplicateForm(),
         cover_form=CoverForm(),
@@ -234,7 +231,7 @@ def event_cover(event_id: int) -> Response:
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @organizer_required
 def edit_event(event_id: int) -> Any:
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     form = _event_form(found)
     form.kind.render_kw = {"disabled": True}
     if request.method == "GET":
@@ -250,7 +247,7 @@ def edit_event(event_id: int) -> Any:
         ids, slots, slot_errors = form.slot_rows(set(request.form.getlist("remove_slot")))
         if slot_errors:
             raise InvalidInput(_("请检查填写的内容。"), fields=slot_errors)
-        services.update_event(me(), found, form.to_data(organization, city, slots), ids, ip())
+        lifecycle.update_event(me(), found, form.to_data(organization, city, slots), ids)
     except InvalidInput as error:
         db.session.rollback()
         _apply_field_errors(form, error)
@@ -267,7 +264,7 @@ def edit_event(event_id: int) -> Any:
 
 
 def _event_action(event_id: int, action: Callable[[Event], Any], success: str) -> Response:
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     try:
         action(found)
     except NotFound:
@@ -284,25 +281,25 @@ def _event_action(event_id: int, action: Callable[[Event], Any], success: str) -
 @bp.post("/events/<int:event_id>/publish")
 @organizer_required
 def publish(event_id: int) -> Response:
-    return _event_action(event_id, lambda e: services.set_published(me(), e, True, ip()), _("活动已发布。"))
+    return _event_action(event_id, lambda e: lifecycle.set_published(me(), e, True), _("活动已发布。"))
 
 
 @bp.post("/events/<int:event_id>/unpublish")
 @organizer_required
 def unpublish(event_id: int) -> Response:
-    return _event_action(event_id, lambda e: services.set_published(me(), e, False, ip()), _("活动已撤回发布。"))
+    return _event_action(event_id, lambda e: lifecycle.set_published(me(), e, False), _("活动已撤回发布。"))
 
 
 @bp.post("/events/<int:event_id>/cancel")
 @organizer_required
 def cancel_event(event_id: int) -> Response:
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     form = ReasonForm()
     if not form.validate():
         _flash_form_errors(form)
         return redirect(url_for("organizer.event", event_id=event_id))  # type: ignore[return-value]
     try:
-        count = services.cancel_event(me(), found, form.reason.data or "", ip())
+        count = lifecycle.cancel_event(me(), found, form.reason.data or "")
     except NotFound:
         raise
     except DomainError as error:
@@ -317,13 +314,13 @@ def cancel_event(event_id: int) -> Response:
 @bp.post("/events/<int:event_id>/duplicate")
 @organizer_required
 def duplicate(event_id: int) -> Response:
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     form = DuplicateForm()
     if not form.validate():
         _flash_form_errors(form)
         return redirect(url_for("organizer.event", event_id=event_id))  # type: ignore[return-value]
     try:
-        copy = services.duplicate_event(me(), found, form.shift_days.data or 7, ip())
+        copy = lifecycle.duplicate_event(me(), found, form.shift_days.data or 7)
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -336,17 +333,15 @@ def duplicate(event_id: int) -> Response:
 @bp.post("/events/<int:event_id>/no-shows")
 @organizer_required
 def no_shows(event_id: int) -> Response:
-    return _event_action(
-        event_id, lambda e: services.mark_no_shows(me(), e, ip()), _("已将未签到的确认报名标记为未到场。")
-    )
+    return _event_action(event_id, lambda e: attendance.mark_no_shows(me(), e), _("已将未签到的确认报名标记为未到场。"))
 
 
 # --- rosters --------------------------------------------------------------------------------------------------
 
 
-def _roster_filter() -> services.RosterFilter:
+def _roster_filter() -> rosters.RosterFilter:
     values = request.values
-    return services.RosterFilter(
+    return rosters.RosterFilter(
         q=values.get("q", "")[:40],
         status=values.get("status") or None,
         gender=values.get("gender") or None,
@@ -360,9 +355,9 @@ def _roster_filter() -> services.RosterFilter:
 @organizer_required
 def roster(event_id: int) -> str:
     # Filters may come by POST so that a searched name or phone number never appears in a URL or a log.
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     filters = _roster_filter()
-    rows = services.view_roster(me(), found, filters)
+    rows = rosters.view_roster(me(), found, filters)
     db.session.commit()  # the audited look
     add_form = AddPersonForm(formdata=None)
     add_form.slot.choices = [SelectChoice(slot.id, exports.slot_name(slot)) for slot in found.slots]
@@ -373,8 +368,8 @@ def roster(event_id: int) -> str:
         event=found,
         rows=rows,
         filters=filters,
-        counts=services.counts(found),
-        tags=services.event_tags(found),
+        counts=rosters.counts(found),
+        tags=tags.event_tags(found),
         organizations=sorted(
             {row.user.organization for row in rows if row.user is not None and row.user.organization is not None},
             key=lambda org: org.path,
@@ -389,7 +384,7 @@ def roster(event_id: int) -> str:
 @bp.post("/events/<int:event_id>/add-person")
 @organizer_required
 def add_person(event_id: int) -> Response:
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     form = AddPersonForm()
     form.slot.choices = [SelectChoice(slot.id, exports.slot_name(slot)) for slot in found.slots]
     back = url_for("organizer.roster", event_id=event_id)
@@ -397,7 +392,7 @@ def add_person(event_id: int) -> Response:
         _flash_form_errors(form)
         return redirect(back)  # type: ignore[return-value]
     try:
-        registration = services.add_person(me(), found, form.slot.data, form.phone.data or "", ip())
+        registration = rosters.add_person(me(), found, form.slot.data, form.phone.data or "")
     except NotFound:
         raise
     except DomainError as error:
@@ -417,7 +412,7 @@ def _status(status: Status) -> str:
 
 def _selected(found: Event, scope: str = "selected") -> list[Any]:
     if scope == "active":
-        rows = services.roster(me(), found, services.RosterFilter())
+        rows = rosters.roster(me(), found, rosters.RosterFilter())
         return [row.registration for row in rows if row.registration.status in ACTIVE]
     ids = []
     for value in request.form.getlist("ids"):
@@ -425,27 +420,26 @@ def _selected(found: Event, scope: str = "selected") -> list[Any]:
             ids.append(int(value))
         except ValueError:
             continue
-    return services.registrations_of(me(), found, ids)
+    return messaging.registrations_of(me(), found, ids)
 
 
 @bp.post("/events/<int:event_id>/message")
 @organizer_required
 def message(event_id: int) -> Response:
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     form = MessageForm()
     back = url_for("organizer.roster", event_id=event_id)
     if not form.validate():
         _flash_form_errors(form)
         return redirect(back)  # type: ignore[return-value]
     try:
-        sent = services.message(
+        sent = messaging.message(
             me(),
             found,
             _selected(found, form.scope.data or "selected"),
             form.title.data or "",
             form.body.data or "",
             form.nonce.data or "",
-            ip(),
         )
     except NotFound:
         raise
@@ -461,7 +455,7 @@ def message(event_id: int) -> Response:
 @bp.post("/events/<int:event_id>/tags")
 @organizer_required
 def bulk_tag(event_id: int) -> Response:
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     form = BulkTagForm()
     back = url_for("organizer.roster", event_id=event_id)
     if not form.validate():
@@ -472,7 +466,7 @@ def bulk_tag(event_id: int) -> Response:
         flash(_("请至少勾选一人。"), "error")
         return redirect(back)  # type: ignore[return-value]
     try:
-        added = services.add_tag(me(), selected, form.label.data or "", ip())
+        added = tags.add_tag(me(), selected, form.label.data or "")
     except NotFound:
         raise
     except DomainError as error:
@@ -487,7 +481,7 @@ def bulk_tag(event_id: int) -> Response:
 @bp.get("/registrations/<int:registration_id>")
 @organizer_required
 def registration(registration_id: int) -> str:
-    found = services.view_registration(me(), registration_id)
+    found = rosters.view_registration(me(), registration_id)
     db.session.commit()  # the audited look
     move_form = MoveForm(formdata=None)
     move_form.slot.choices = [
@@ -497,7 +491,7 @@ def registration(registration_id: int) -> str:
         "organizer/registration.html",
         registration=found,
         person=found.user,
-        tags=services.tags_by_registration([found.id]).get(found.id, []),
+        tags=tags.tags_by_registration([found.id]).get(found.id, []),
         reason_form=ReasonForm(formdata=None),
         move_form=move_form,
         tag_form=TagForm(formdata=None),
@@ -505,7 +499,7 @@ def registration(registration_id: int) -> str:
 
 
 def _registration_action(registration_id: int, action: Callable[[Any], Any], success: str) -> Response:
-    found = services.get_registration(me(), registration_id)
+    found = access.get_registration(me(), registration_id)
     try:
         action(found)
     except NotFound:
@@ -522,22 +516,20 @@ def _registration_action(registration_id: int, action: Callable[[Any], Any], suc
 @bp.post("/registrations/<int:registration_id>/approve")
 @organizer_required
 def approve(registration_id: int) -> Response:
-    return _registration_action(registration_id, lambda r: services.approve(me(), r, ip()), _("已通过审核。"))
+    return _registration_action(registration_id, lambda r: rosters.approve(me(), r), _("已通过审核。"))
 
 
 @bp.post("/registrations/<int:registration_id>/reject")
 @organizer_required
 def reject(registration_id: int) -> Response:
     reason = request.form.get("reason", "")
-    return _registration_action(
-        registration_id, lambda r: services.reject(me(), r, reason, ip()), _("已标记为未通过。")
-    )
+    return _registration_action(registration_id, lambda r: rosters.reject(me(), r, reason), _("已标记为未通过。"))
 
 
 @bp.post("/registrations/<int:registration_id>/promote")
 @organizer_required
 def promote(registration_id: int) -> Response:
-    return _registration_action(registration_id, lambda r: services.promote(me(), r, ip()), _("已从候补转为确认。"))
+    return _registration_action(registration_id, lambda r: rosters.promote(me(), r), _("已从候补转为确认。"))
 
 
 @bp.post("/registrations/<int:registration_id>/cancel")
@@ -545,36 +537,34 @@ def promote(registration_id: int) -> Response:
 def cancel_registration(registration_id: int) -> Response:
     reason = request.form.get("reason", "")
     return _registration_action(
-        registration_id, lambda r: services.cancel_registration(me(), r, reason, ip()), _("已取消该报名。")
+        registration_id, lambda r: rosters.cancel_registration(me(), r, reason), _("已取消该报名。")
     )
 
 
 @bp.post("/registrations/<int:registration_id>/move")
 @organizer_required
 def move(registration_id: int) -> Response:
-    services.get_registration(me(), registration_id)  # scope first: another organization's id answers 404
+    access.get_registration(me(), registration_id)  # scope first: another organization's id answers 404
     to_slot = _int_arg("slot")
     if to_slot is None:
         flash(_("请选择场次。"), "error")
         return redirect(url_for("organizer.registration", registration_id=registration_id))  # type: ignore[return-value]
-    return _registration_action(
-        registration_id, lambda r: services.move(me(), r, to_slot, ip()), _("已调整到新的场次。")
-    )
+    return _registration_action(registration_id, lambda r: rosters.move(me(), r, to_slot), _("已调整到新的场次。"))
 
 
 @bp.post("/registrations/<int:registration_id>/tags")
 @organizer_required
 def tag(registration_id: int) -> Response:
     label = request.form.get("label", "")
-    return _registration_action(registration_id, lambda r: services.add_tag(me(), [r], label, ip()), _("已添加标签。"))
+    return _registration_action(registration_id, lambda r: tags.add_tag(me(), [r], label), _("已添加标签。"))
 
 
 @bp.post("/tags/<int:tag_id>/delete")
 @organizer_required
 def untag(tag_id: int) -> Response:
-    found = services.get_tag(me(), tag_id)
+    found = tags.get_tag(me(), tag_id)
     registration_id = found.registration_id
-    services.remove_tag(me(), found, ip())
+    tags.remove_tag(me(), found)
     db.session.commit()
     flash(_("已移除标签。"), "success")
     return _back(url_for("organizer.registration", registration_id=registration_id))
@@ -583,9 +573,9 @@ def untag(tag_id: int) -> Response:
 @bp.post("/registrations/<int:registration_id>/undo-checkin")
 @organizer_required
 def undo_checkin(registration_id: int) -> Response:
-    found = services.get_registration(me(), registration_id)
+    found = access.get_registration(me(), registration_id)
     try:
-        services.undo_check_in(me(), found, ip())
+        attendance.undo_check_in(me(), found)
     except NotFound:
         raise
     except DomainError as error:
@@ -596,7 +586,7 @@ def undo_checkin(registration_id: int) -> Response:
         return _back(url_for("organizer.registration", registration_id=registration_id))
     db.session.commit()
     if request.is_json:
-        return _json({"ok": True, "message": _("已撤销签到。"), "attended": services.counts(found.slot.event).attended})
+        return _json({"ok": True, "message": _("已撤销签到。"), "attended": rosters.counts(found.slot.event).attended})
     flash(_("已撤销签到。"), "success")
     return _back(url_for("organizer.registration", registration_id=registration_id))
 
@@ -626,10 +616,10 @@ def _checkin_page(
     page = render_template(
         "organizer/checkin.html",
         event=found,
-        counts=services.counts(found),
+        counts=rosters.counts(found),
         form=form,
         override_form=override_form,
-        window=services.checkin_window(found),
+        window=checkin_window(found),
         outcome=outcome,
     )
     return page, status
@@ -638,7 +628,7 @@ def _checkin_page(
 @bp.get("/events/<int:event_id>/checkin")
 @organizer_required
 def checkin(event_id: int) -> tuple[str, int]:
-    return _checkin_page(services.get_event(me(), event_id))
+    return _checkin_page(access.get_event(me(), event_id))
 
 
 def _parse_when(value: Any) -> datetime | None:
@@ -659,7 +649,7 @@ def _parse_when(value: Any) -> datetime | None:
 @organizer_required
 def checkin_scan(event_id: int) -> Any:
     """JSON (from checkin.js, CSRF token in the X-CSRFToken header) or a plain form post (no JavaScript)."""
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     if request.is_json:
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
@@ -667,8 +657,8 @@ def checkin_scan(event_id: int) -> Any:
         registration_id = payload.get("registration_id")
         reason = payload.get("override_reason")
 
-        def attempt() -> services.ScanResult:
-            return services.scan(
+        def attempt() -> attendance.ScanResult:
+            return attendance.scan(
                 me(),
                 found,
                 str(payload.get("scan_id") or ""),
@@ -676,7 +666,6 @@ def checkin_scan(event_id: int) -> Any:
                 registration_id=registration_id if isinstance(registration_id, int) else None,
                 scanned_at=_parse_when(payload.get("scanned_at")),
                 override_reason=reason if isinstance(reason, str) else None,
-                ip=ip(),
             )
 
         try:
@@ -697,9 +686,7 @@ def checkin_scan(event_id: int) -> Any:
         _flash_form_errors(form)
         return redirect(url_for("organizer.checkin", event_id=event_id))
     try:
-        outcome = services.scan(
-            me(), found, form.scan_id.data or secrets.token_hex(12), ticket_code=form.code.data, ip=ip()
-        )
+        outcome = attendance.scan(me(), found, form.scan_id.data or secrets.token_hex(12), ticket_code=form.code.data)
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -712,26 +699,25 @@ def checkin_scan(event_id: int) -> Any:
 @organizer_required
 def checkin_override(event_id: int) -> Any:
     """Without JavaScript: check in, outside the window, the person the last scan found, with a reason."""
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     form = CheckinOverrideForm()
     registration_id = _int_arg("registration_id")
     if registration_id is None:
         return redirect(url_for("organizer.checkin", event_id=event_id))
     if not form.validate():
-        registration = services.get_registration(me(), registration_id)
+        registration = access.get_registration(me(), registration_id)
         if registration.event_id != found.id:
             raise NotFound()
-        shown = services.ScanResult(services.RESULT_TOO_EARLY, registration).as_dict(found)
+        shown = attendance.ScanResult(attendance.RESULT_TOO_EARLY, registration).as_dict(found)
         shown["result"], shown["message"] = "invalid", _("请检查填写的内容。")
         return _checkin_page(found, shown, override_form=form, status=422)
     try:
-        outcome = services.scan(
+        outcome = attendance.scan(
             me(),
             found,
             secrets.token_hex(12),
             registration_id=registration_id,
             override_reason=form.override_reason.data or "",
-            ip=ip(),
         )
     except InvalidInput as error:
         db.session.rollback()
@@ -745,12 +731,12 @@ def checkin_override(event_id: int) -> Any:
 @organizer_required
 def checkin_photo(event_id: int) -> Any:
     """A photo of the ticket (``<input capture>``, for browsers without a barcode detector), read on the server."""
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     form = CheckinPhotoForm()
     upload = form.photo.data
     data = upload.read(photo_scan.MAX_PHOTO_BYTES + 1) if upload and form.validate() else b""
     try:
-        outcome = photo_scan.scan_photo(me(), found, data, ip())
+        outcome = photo_scan.scan_photo(me(), found, data)
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -763,10 +749,10 @@ def checkin_photo(event_id: int) -> Any:
 @organizer_required
 def checkin_search(event_id: int) -> Response:
     """Find attendees by name or phone digits (POSTed, so no personal data in the URL)."""
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     payload = request.get_json(silent=True) if request.is_json else request.form
     text = str((payload or {}).get("q", ""))[:40]
-    people = services.search_attendees(me(), found, text)
+    people = attendance.search_attendees(me(), found, text)
     return _json(
         {
             "results": [
@@ -789,7 +775,7 @@ def checkin_search(event_id: int) -> Response:
 
 def _export_rows(found: Event) -> list[exports.ExportRow]:
     filters = _roster_filter()
-    return exports.export_rows(services.roster(me(), found, filters, limit=100_000))
+    return exports.export_rows(rosters.roster(me(), found, filters, limit=100_000))
 
 
 def _filename(found: Event, ext: str) -> str:
@@ -799,9 +785,9 @@ def _filename(found: Event, ext: str) -> str:
 @bp.get("/events/<int:event_id>/export.csv")
 @organizer_required
 def export_csv(event_id: int) -> Response:
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     rows = _export_rows(found)
-    services.record_export(me(), found, "csv", len(rows), ip())
+    rosters.record_export(me(), found, "csv", len(rows))
     db.session.commit()
     return Response(
         exports.to_csv(rows),
@@ -813,9 +799,9 @@ def export_csv(event_id: int) -> Response:
 @bp.get("/events/<int:event_id>/export.xlsx")
 @organizer_required
 def export_xlsx(event_id: int) -> Response:
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     rows = _export_rows(found)
-    services.record_export(me(), found, "xlsx", len(rows), ip())
+    rosters.record_export(me(), found, "xlsx", len(rows))
     db.session.commit()
     return Response(
         exports.to_xlsx(found, rows),
@@ -827,13 +813,13 @@ def export_xlsx(event_id: int) -> Response:
 @bp.get("/events/<int:event_id>/signin-sheet")
 @organizer_required
 def signin_sheet(event_id: int) -> str:
-    found = services.get_event(me(), event_id)
+    found = access.get_event(me(), event_id)
     rows = [
         row
-        for row in services.roster(me(), found, services.RosterFilter(slot_id=_int_arg("slot")), limit=100_000)
+        for row in rosters.roster(me(), found, rosters.RosterFilter(slot_id=_int_arg("slot")), limit=100_000)
         if row.registration.status in (Status.CONFIRMED, Status.ATTENDED, Status.OFFERED)
     ]
-    services.record_export(me(), found, "signin_sheet", len(rows), ip())
+    rosters.record_export(me(), found, "signin_sheet", len(rows))
     db.session.commit()
     return render_template("organizer/signin_sheet.html", event=found, rows=rows, masked=exports.masked_phone)
 
@@ -857,7 +843,7 @@ def _audit_filter() -> audit.AuditFilter:
 @organizer_required
 def audit_log() -> str:
     filters = _audit_filter()
-    entries, total = services.audit_trail(me(), filters)
+    entries, total = access.audit_trail(me(), filters)
     pages = max((total + filters.per_page - 1) // filters.per_page, 1)
     return render_template(
         "organizer/audit.html",
@@ -872,7 +858,7 @@ def audit_log() -> str:
 @bp.get("/audit.csv")
 @organizer_required
 def audit_csv() -> Response:
-    entries = services.export_audit_trail(me(), _audit_filter())
+    entries = access.export_audit_trail(me(), _audit_filter())
     db.session.commit()  # the export is itself audited
     return Response(
         exports.audit_csv(entries),

@@ -12,7 +12,7 @@ from app import clock
 from app.booking import services as booking
 from app.booking.models import Cause, Registration, RegistrationHistory
 from app.extensions import db
-from app.organizer import services as organizer_services
+from app.organizer import rosters
 from app.outbox.models import OutboxMessage, OutboxStatus
 from app.screenings import services as screenings
 
@@ -47,7 +47,7 @@ def test_an_organizer_move_replans_the_reminders_for_the_new_slot():
     db.session.commit()
     assert _pending_reminders(registration) == _due_before(first.starts_at)
 
-    organizer_services.move(organizer, registration, second.id)
+    rosters.move(organizer, registration, second.id)
     db.session.commit()
 
     assert registration.slot_id == second.id
@@ -67,9 +67,9 @@ def test_moving_back_revives_the_reminders_of_the_first_slot():
     first, second = event.slots
     registration = booking.book(factories.make_employee(), first.id)
     db.session.commit()
-    organizer_services.move(organizer, registration, second.id)
+    rosters.move(organizer, registration, second.id)
     db.session.commit()
-    organizer_services.move(organizer, registration, first.id)
+    rosters.move(organizer, registration, first.id)
     db.session.commit()
     assert _pending_reminders(registration) == _due_before(first.starts_at)
 

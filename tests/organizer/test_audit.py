@@ -16,7 +16,8 @@ from .factories import book
 
 
 def test_record_flushes_in_the_callers_transaction(organizer):
-    entry = audit.record(organizer, "event.create", "event", 42, {"kind": "general"}, ip="10.0.0.8")
+    with audit.acting(ip="10.0.0.8"):
+        entry = audit.record(organizer, "event.create", "event", 42, {"kind": "general"})
     assert entry.id is not None and entry.actor_id == organizer.id and entry.ip_address == "10.0.0.8"
     db.session.rollback()  # the change it described did not happen: neither did the row
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
@@ -78,6 +79,34 @@ def test_actions_are_audited_without_personal_data(organizer_client, organizer):
     assert all(e.actor_id == organizer.id and e.ip_address == "127.0.0.1" for e in entries)
     dumped = json.dumps([e.detail for e in entries], ensure_ascii=False)
     assert "欧阳娜娜" not in dumped and "13698765432" not in dumped and reg.ticket_code not in dumped
+
+
+def test_an_organizer_action_records_the_requests_address(organizer_client, organizer):
+    """The console's views pass no address: the request binds it for the audit (and only for that request)."""
+    event = factories.make_event(capacity=3, starts_in=factories.STARTS_SOON)
+    reg = book(factories.make_employee(), event.slots[0])
+    organizer_client.post(
+        f"/organizer/registrations/{reg.id}/tags", data={"label": "志愿者"}, environ_base={"REMOTE_ADDR": "10.20.30.40"}
+    )
+    organizer_client.get(f"/organizer/events/{event.id}/export.xlsx", environ_base={"REMOTE_ADDR": "10.20.30.41"})
+    entries = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    assert [(e.action, e.actor_id, e.ip_address, e.origin) for e in entries] == [
+        ("roster.tag", organizer.id, "10.20.30.40", "web"),
+        ("roster.export", organizer.id, "10.20.30.41", "web"),
+    ]
+
+
+def test_acting_sets_the_context_for_a_block_only(organizer):
+    with audit.acting(ip="10.0.0.9", origin="cli"):
+        inside = audit.record(organizer, "event.create", "event", 1)
+        with audit.acting(origin="scheduler"):
+            nested = audit.record(None, "scheduler.tick", "system", None)
+        after_nested = audit.record(organizer, "event.edit", "event", 1)
+    outside = audit.record(organizer, "event.publish", "event", 1)
+    assert (inside.ip_address, inside.origin) == ("10.0.0.9", "cli")
+    assert (nested.ip_address, nested.origin) == (None, "scheduler")
+    assert (after_nested.ip_address, after_nested.origin) == ("10.0.0.9", "cli")
+    assert (outside.ip_address, outside.origin) == (None, None)
 
 
 def test_deleting_the_actor_keeps_the_row(organizer):

@@ -142,12 +142,12 @@ def test_looking_at_a_roster_or_a_person_is_recorded(organizer_client, organizer
 
 def test_approvals_and_rejections_carry_the_events_organization(organizer):
     from app.events.models import Allocation
-    from app.organizer import services as console
+    from app.organizer import rosters
 
     event = factories.make_event(capacity=2, allocation=Allocation.APPROVAL)
     yes, no = (book(factories.make_employee(), event.slots[0]) for _ in range(2))
-    console.approve(organizer, yes)
-    console.reject(organizer, no, "名额已满")
+    rosters.approve(organizer, yes)
+    rosters.reject(organizer, no, "名额已满")
     db.session.commit()
     assert _one("registration.approve").org_path == event.organization.path
     assert _one("registration.reject").object_id == no.id

@@ -176,19 +176,19 @@ def test_json_scan_needs_the_csrf_token_in_a_header(app, organizer_client):
 def test_two_uploads_of_one_scan_racing_count_once(organizer_client, monkeypatch):
     """The second upload of a scan looked before the first committed: the unique scan id refuses its insert and
     it is answered with the first upload's result."""
-    from app.organizer import services
+    from app.organizer import attendance
 
     event = factories.make_event(starts_in=factories.STARTS_SOON, capacity=5)
     reg = book(factories.make_employee(), event.slots[0])
     assert _scan(organizer_client, event.id, "race-scan-0001", code=reg.ticket_code)[1]["result"] == "welcome"
-    real = services.previous_scan
+    real = attendance.previous_scan
     calls = []
 
     def blind_once(scan_id: str):  # type: ignore[no-untyped-def]
         calls.append(scan_id)
         return None if len(calls) == 1 else real(scan_id)
 
-    monkeypatch.setattr(services, "previous_scan", blind_once)
+    monkeypatch.setattr(attendance, "previous_scan", blind_once)
     status, body = _scan(organizer_client, event.id, "race-scan-0001", code=reg.ticket_code)
     assert status == 200 and body["result"] == "welcome" and body["replay"] is True and len(calls) == 2
     assert db.session.scalar(select(func.count()).select_from(CheckinScan)) == 1

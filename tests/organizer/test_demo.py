@@ -8,7 +8,7 @@ from app.audit import AuditEntry
 from app.booking.models import Registration, Status
 from app.events.models import Event
 from app.extensions import db
-from app.organizer.demo import seed_demo
+from app.organizer.demo import DEMO_IP, seed_demo
 from app.organizer.models import CheckinScan, RosterTag
 
 from .. import factories
@@ -33,6 +33,7 @@ def test_seed_demo_is_idempotent_and_covers_the_states():
     assert _counts() == first
     events, registrations, tags, scans, audits = first
     assert events == 4 and registrations > 40 and tags >= 3 and scans > 10 and audits > 20
+    assert set(db.session.scalars(select(AuditEntry.ip_address).distinct())) == {DEMO_IP}  # the audit context
     statuses = set(db.session.scalars(select(Registration.status)))
     assert {Status.ATTENDED, Status.NO_SHOW, Status.CONFIRMED, Status.WAITLISTED, Status.REJECTED} <= statuses
     draft = db.session.scalar(select(Event).where(Event.published.is_(False)))

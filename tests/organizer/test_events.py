@@ -13,7 +13,7 @@ from app.booking.models import Registration, Status
 from app.errors import NotFound
 from app.events.models import Event, Slot
 from app.extensions import db
-from app.organizer import services
+from app.organizer import access, lifecycle
 from app.outbox.models import OutboxMessage, OutboxStatus
 
 from .. import factories
@@ -294,11 +294,11 @@ def test_service_level_scope_for_duplicate_and_cancel():
     event = factories.make_event()
     outsider = factories.make_organizer("jx-jiujiang")
     with pytest.raises(NotFound):
-        services.get_event(outsider, event.id)
+        access.get_event(outsider, event.id)
     with pytest.raises(NotFound):
-        services.cancel_event(outsider, event, "无权取消")
+        lifecycle.cancel_event(outsider, event, "无权取消")
     with pytest.raises(NotFound):
-        services.duplicate_event(outsider, event)
+        lifecycle.duplicate_event(outsider, event)
     db.session.rollback()
     assert not db.session.get(Event, event.id).is_cancelled  # type: ignore[union-attr]
 
