@@ -15,6 +15,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from .. import clock
+from ..accounts import profile_flags
 from ..accounts.models import User
 from ..booking import services as booking
 from ..booking.models import Registration, Status
@@ -280,7 +281,7 @@ def model_workers() -> Any:
     form = ModelWorkerForm()
     if form.validate_on_submit():
         try:
-            person = services.set_model_worker(me(), phone=form.phone.data or "", value=True)
+            person = profile_flags.set_model_worker(me(), phone=form.phone.data or "", value=True)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -288,13 +289,13 @@ def model_workers() -> Any:
             db.session.commit()
             flash(_("已将%(name)s标记为劳模工匠。", name=person.name), "success")
             return redirect(url_for("trips_organizer.model_workers"))
-    return render_template("trips/organizer_model_workers.html", form=form, people=services.model_workers(me()))
+    return render_template("trips/organizer_model_workers.html", form=form, people=profile_flags.model_workers(me()))
 
 
 @organizer_bp.post("/model-workers/<int:user_id>/remove")
 def remove_model_worker(user_id: int) -> Response:
     try:
-        services.set_model_worker(me(), user_id=user_id, value=False)
+        profile_flags.set_model_worker(me(), user_id=user_id, value=False)
     except DomainError as error:
         db.session.rollback()
         if error.http_status == 404:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app import audit, clock
+from app.accounts import profile_flags
 from app.accounts.models import Role
 from app.audit import AuditEntry
 from app.extensions import db
@@ -211,7 +212,7 @@ def test_trip_freeze_public_value_draw_and_model_worker(organizer):
     assert (draw.detail["confirmed"], draw.detail["waitlisted"]) == (1, 2)
     assert draw.org_path == departure.event.organization.path
     worker = factories.make_employee(organization=factories.org("jx-nanchang"))
-    trips.set_model_worker(organizer, user_id=worker.id, value=True)
+    profile_flags.set_model_worker(organizer, user_id=worker.id, value=True)
     db.session.commit()
     marked = _one("trip.model_worker")
     assert marked.object_id == worker.id and marked.detail == {"value": True} and marked.actor_id == organizer.id
