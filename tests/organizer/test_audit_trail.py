@@ -19,7 +19,7 @@ from app.extensions import db
 from app.mixers import services as mixers
 from app.orgs.models import OrgLevel
 from app.screenings import services as screenings
-from app.trips import services as trips
+from app.trips import lottery_draw
 
 from .. import factories
 from ..mixers import factories as mf
@@ -205,7 +205,7 @@ def test_trip_freeze_public_value_draw_and_model_worker(organizer):
     admin = tf.admin()
     assert frozen.actor_id == admin.id and frozen.detail is not None and frozen.detail["applicants"] == 3
     assert frozen.detail["sha256"] == departure.applicants_hash and value.detail == {"value": "58213"}
-    trips.draw_lottery(departure.event_id, clock.now())  # the scheduler's draw
+    lottery_draw.draw_lottery(departure.event_id, clock.now())  # the scheduler's draw
     db.session.commit()
     draw = _one("trip.draw")
     assert draw.actor_id is None and draw.detail is not None
