@@ -73,7 +73,7 @@ def full_draw(url: str) -> dict[str, float]:
     from app.extensions import db
     from app.orgs.models import City, EnterpriseType, Industry, Organization
     from app.orgs.services import seed_reference_data
-    from app.trips import services as trips
+    from app.trips import catalogue, lottery_draw, lottery_record
     from app.trips.models import Theme
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"})
@@ -90,9 +90,9 @@ def full_draw(url: str) -> dict[str, float]:
         db.session.flush()
         base = clock.now().replace(microsecond=0)
         clock.set_now(base)
-        route = trips.create_route(
+        route = catalogue.create_route(
             admin,
-            trips.RouteData(
+            catalogue.RouteData(
                 theme=Theme.RED,
                 title="井冈山红色教育之旅",
                 organization=province,
@@ -100,10 +100,10 @@ def full_draw(url: str) -> dict[str, float]:
                 itinerary=[{"places": ["茨坪"], "text": "参观"}, {"places": ["黄洋界"], "text": "返程"}],
             ),
         )
-        departure = trips.create_departure(
+        departure = catalogue.create_departure(
             admin,
             route,
-            trips.DepartureData(
+            catalogue.DepartureData(
                 starts_on=(base + timedelta(days=60)).date(),
                 seats=SEATS,
                 signup_opens_at=base - timedelta(days=10),
@@ -162,22 +162,22 @@ def full_draw(url: str) -> dict[str, float]:
         clock.set_now(base + timedelta(days=1, minutes=1))
         figures: dict[str, float] = {}
         start = time.perf_counter()
-        trips.freeze(trips.get_departure(event_id))
+        lottery_draw.freeze(catalogue.get_departure(event_id))
         db.session.commit()
         figures["freeze"] = time.perf_counter() - start
-        trips.set_public_value(admin, event_id, "2026330 527")
+        lottery_draw.set_public_value(admin, event_id, "2026330 527")
         db.session.commit()
         start = time.perf_counter()
-        result = trips.draw_lottery(event_id, clock.now(), admin)
+        result = lottery_draw.draw_lottery(event_id, clock.now(), admin)
         db.session.commit()
         figures["draw"] = time.perf_counter() - start
         assert len(result.confirmed) == SEATS and len(result.waitlisted) == APPLICANTS - SEATS
         start = time.perf_counter()
-        assert trips.announce_results(clock.now()) == 1
+        assert lottery_record.announce_results(clock.now()) == 1
         db.session.commit()
         figures["announce"] = time.perf_counter() - start
         start = time.perf_counter()
-        assert trips.verify_departure(event_id).ok
+        assert lottery_record.verify_departure(event_id).ok
         figures["verify"] = time.perf_counter() - start
         clock.set_now(None)
         db.session.remove()

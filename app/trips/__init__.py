@@ -30,18 +30,19 @@ def init_app(app: Flask) -> None:
     from ..events.kinds import register_kind
     from ..tasks import register_task
     from ..web import register_nav, register_profile_link
-    from . import privacy, services
+    from . import attendance, lottery_draw, lottery_record, privacy
     from .cli import trips_cli
+    from .policy import POLICY
     from .views import bp, organizer_bp, template_helpers
 
-    register_kind(services.POLICY)
+    register_kind(POLICY)
     app.register_blueprint(bp)
     app.register_blueprint(organizer_bp)
     app.cli.add_command(trips_cli)
     register_nav(_nav)
     register_profile_link(_organizer_nav)
     app.jinja_env.globals.update(template_helpers())
-    register_task("trips.draw_due", services.draw_due, every_seconds=60)
-    register_task("trips.announce_results", services.announce_results, every_seconds=20)
-    register_task("trips.expire_details", services.expire_details, every_seconds=300)
+    register_task("trips.draw_due", lottery_draw.draw_due, every_seconds=60)
+    register_task("trips.announce_results", lottery_record.announce_results, every_seconds=20)
+    register_task("trips.expire_details", attendance.expire_details, every_seconds=300)
     privacy.connect()

@@ -12,9 +12,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .. import clock
+from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..orgs.models import Organization
-from . import lottery, services
+from . import lottery, lottery_draw, lottery_record, targets
 
 trips_cli = AppGroup("trips", help="Recuperation trips (职工疗休养).")
 
@@ -40,8 +41,8 @@ def verify_lottery(departure_id: int | None, path: Path | None) -> None:
         result = lottery.verify(export if isinstance(export, dict) else {})
     else:
         try:
-            result = services.verify_departure(int(departure_id or 0))
-        except services.NotFound:
+            result = lottery_record.verify_departure(int(departure_id or 0))
+        except NotFound:
             click.echo(f"departure {departure_id} not found")
             sys.exit(2)
     click.echo(result.message)
@@ -52,7 +53,7 @@ def verify_lottery(departure_id: int | None, path: Path | None) -> None:
 @trips_cli.command("draw-due")
 def draw_due() -> None:
     """Freeze and draw every due lottery now (what the scheduler does every minute)."""
-    count = services.draw_due(clock.now())
+    count = lottery_draw.draw_due(clock.now())
     db.session.commit()
     click.echo(f"{count} done")
 
@@ -67,8 +68,8 @@ def set_target(year: int, places: int, org_code: str) -> None:
     if organization is None:
         raise click.UsageError(f"unknown organization {org_code}")
     try:
-        services.save_target(year, organization, places)
-    except services.InvalidInput as error:
+        targets.save_target(year, organization, places)
+    except InvalidInput as error:
         raise click.UsageError(error.message) from None
     db.session.commit()
     click.echo(f"{organization.name} {year}: {places}")

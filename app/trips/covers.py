@@ -6,8 +6,8 @@ from __future__ import annotations
 from ..accounts.models import User
 from ..events.covers import clean_alt, store_picture
 from ..extensions import db
+from .catalogue import managed_route
 from .models import TripRoute
-from .services import managed_route
 
 
 def set_route_cover(actor: User, route_id: int, data: bytes, alt: str | None) -> TripRoute:

@@ -19,7 +19,7 @@ from ..events.models import Allocation
 from ..extensions import db
 from ..orgs.models import City, Organization
 from ..orgs.services import get_by_code
-from . import services
+from . import catalogue, lottery_draw, targets
 from .models import Theme, TripAttendance, TripDeparture, TripRoute
 
 Day = dict[str, Any]
@@ -141,10 +141,10 @@ def _apply(people: list[User], departure: TripDeparture, rng: random.Random, cou
 def _departure(
     admin: User, route: TripRoute, starts: datetime, opens: datetime, closes: datetime, seats: int, lottery: bool
 ) -> TripDeparture:
-    return services.create_departure(
+    return catalogue.create_departure(
         admin,
         route,
-        services.DepartureData(
+        catalogue.DepartureData(
             starts_on=starts.date(),
             seats=seats,
             signup_opens_at=opens,
@@ -158,11 +158,11 @@ def _departure(
 def _draw(admin: User, departure: TripDeparture, rng: random.Random) -> None:
     closes = departure.event.signup_closes_at
     with clock.frozen_at(closes + timedelta(hours=1)):
-        services.freeze(departure)
+        lottery_draw.freeze(departure)
     with clock.frozen_at(closes + timedelta(days=1)):
         value = f"{rng.randrange(1000):03d}"
-        services.set_public_value(admin, departure.event_id, value, "福彩3D当期开奖号码")
-        services.draw_lottery(departure.event_id, clock.now(), admin)
+        lottery_draw.set_public_value(admin, departure.event_id, value, "福彩3D当期开奖号码")
+        lottery_draw.draw_lottery(departure.event_id, clock.now(), admin)
 
 
 def _travel(admin: User, departure: TripDeparture, rng: random.Random) -> None:
@@ -199,9 +199,9 @@ def seed_demo() -> None:
         organization: Organization | None = get_by_code(org_code) or get_by_code("jx")
         if city is None or organization is None:
             continue
-        route = services.create_route(
+        route = catalogue.create_route(
             admin,
-            services.RouteData(
+            catalogue.RouteData(
                 theme=theme,
                 title=title,
                 organization=organization,
@@ -236,5 +236,5 @@ def seed_demo() -> None:
             _apply(people, dep, rng, 6)
     province = get_by_code("jx")
     if province is not None:
-        services.save_target(today.year, province, services.DEFAULT_PROVINCE_TARGET)
+        targets.save_target(today.year, province, targets.DEFAULT_PROVINCE_TARGET)
     db.session.flush()

@@ -214,6 +214,9 @@ class TripPolicy(KindPolicy):
         return lines
 
 
+POLICY = TripPolicy()  # registered with the kind registry by ``trips.init_app``
+
+
 def refuse_holders(user_ids: Sequence[int], year: int, event_id: int) -> set[int]:
     """One trip a year for many people at once (a lottery's winners): lock their rows in ascending id order (the
     order every caller uses), then return those who already hold a trip place in ``year`` on another departure

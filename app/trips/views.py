@@ -15,6 +15,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from .. import clock
+from ..accounts import profile_flags
 from ..accounts.models import User
 from ..booking import services as booking
 from ..booking.models import Registration, Status
@@ -25,7 +26,7 @@ from ..events.models import Allocation, Event
 from ..extensions import db
 from ..orgs.models import City
 from ..orgs.scope import require_manages
-from . import covers, services
+from . import attendance, catalogue, covers, lottery_draw, lottery_record, targets
 from .forms import TIER_PRESETS, DepartureForm, DetailsForm, ModelWorkerForm, PublicValueForm, RouteForm, TargetForm
 from .models import Theme, TripDeparture
 from .policy import tier_label
@@ -59,9 +60,9 @@ def index() -> str:
     month = request.args.get("month") or None
     if theme not in {t.value for t in Theme}:
         theme = None
-    if services.month_bounds(month) is None:
+    if catalogue.month_bounds(month) is None:
         month = None
-    cards = services.list_routes(theme, month)
+    cards = catalogue.list_routes(theme, month)
     return render_template(
         "trips/index.html", cards=cards, theme=theme, month=month, months=_month_choices(), themes=list(Theme)
     )
@@ -69,23 +70,23 @@ def index() -> str:
 
 @bp.get("/routes/<int:route_id>")
 def route(route_id: int) -> str:
-    card = services.get_route(route_id)
+    card = catalogue.get_route(route_id)
     return render_template("trips/route.html", card=card, route=card.route)
 
 
 @bp.get("/departures/<int:event_id>/lottery")
 @login_required
 def lottery_page(event_id: int) -> str:
-    departure = services.get_public_departure(event_id)
-    export = services.lottery_export(event_id)
-    mine = services.my_entry(me(), event_id)
+    departure = catalogue.get_public_departure(event_id)
+    export = lottery_record.lottery_export(event_id)
+    mine = lottery_record.my_entry(me(), event_id)
     return render_template("trips/lottery.html", departure=departure, export=export, mine=mine, tier_label=tier_label)
 
 
 @bp.get("/departures/<int:event_id>/lottery.json")
 @login_required
 def lottery_json(event_id: int) -> Response:
-    export = services.lottery_export(event_id)
+    export = lottery_record.lottery_export(event_id)
     response = jsonify(export)
     response.headers["Content-Disposition"] = f'attachment; filename="trip-lottery-{event_id}.json"'
     return response
@@ -94,15 +95,15 @@ def lottery_json(event_id: int) -> Response:
 @bp.route("/me/<int:registration_id>/details", methods=["GET", "POST"])
 @login_required
 def details(registration_id: int) -> Any:
-    registration, departure = services.get_own_trip_registration(me(), registration_id)
-    existing = services.attendance_for(registration.id)
+    registration, departure = attendance.get_own_trip_registration(me(), registration_id)
+    existing = attendance.attendance_for(registration.id)
     form = DetailsForm(obj=existing)
     if form.validate_on_submit():
         try:
-            services.submit_details(
+            attendance.submit_details(
                 me(),
                 registration_id,
-                services.DetailsData(
+                attendance.DetailsData(
                     emergency_name=form.emergency_name.data or "",
                     emergency_phone=form.emergency_phone.data or "",
                     dietary=form.dietary.data or "none",
@@ -125,7 +126,7 @@ def details(registration_id: int) -> Any:
         form=form,
         registration=registration,
         departure=departure,
-        deadline=services.details_deadline(registration, departure),
+        deadline=attendance.details_deadline(registration, departure),
     )
 
 
@@ -144,16 +145,16 @@ def org_index() -> str:
     actor = me()
     year = clock.today().year
     organization = actor.organization
-    target = services.target_places(year, organization) if organization else None
-    allocated = services.allocated_places(year, organization) if organization else 0
+    target = targets.target_places(year, organization) if organization else None
+    allocated = targets.allocated_places(year, organization) if organization else 0
     form = TargetForm(year=year, places=target)
-    routes = [card.route for card in services.list_routes()]
+    routes = [card.route for card in catalogue.list_routes()]
     managed_routes = (
         [r for r in routes if organization and organization.contains(r.organization)] if not actor.is_admin else routes
     )
     return render_template(
         "trips/organizer_index.html",
-        departures=services.managed_departures(actor),
+        departures=catalogue.managed_departures(actor),
         target=target,
         allocated=allocated,
         year=year,
@@ -168,7 +169,7 @@ def set_target() -> Response:
     actor = me()
     if form.validate_on_submit() and actor.organization is not None:
         try:
-            services.set_target(actor, int(form.year.data or 0), actor.organization, int(form.places.data or 0))
+            targets.set_target(actor, int(form.year.data or 0), actor.organization, int(form.places.data or 0))
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -199,9 +200,9 @@ def new_route() -> Any:
     if form.validate_on_submit() and actor.organization is not None:
         city = next(c for c in cities if c.code == form.city.data)
         try:
-            created = services.create_route(
+            created = catalogue.create_route(
                 actor,
-                services.RouteData(
+                catalogue.RouteData(
                     theme=Theme(form.theme.data),
                     title=form.title.data or "",
                     organization=actor.organization,
@@ -223,7 +224,7 @@ def new_route() -> Any:
 
 @organizer_bp.get("/routes/<int:route_id>", endpoint="route")
 def org_route(route_id: int) -> str:
-    found = services.managed_route(me(), route_id)
+    found = catalogue.managed_route(me(), route_id)
     return render_template("trips/organizer_route.html", route=found, form=CoverForm())
 
 
@@ -236,7 +237,7 @@ def route_cover(route_id: int) -> Any:
         db.session.rollback()
         for name, messages in error.fields.items():
             getattr(form, name).errors = list(messages)
-        found = services.managed_route(me(), route_id)
+        found = catalogue.managed_route(me(), route_id)
         return render_template("trips/organizer_route.html", route=found, form=form), 422
     db.session.commit()
     flash(_("封面图片已更新。"), "success")
@@ -246,15 +247,15 @@ def route_cover(route_id: int) -> Any:
 @organizer_bp.route("/routes/<int:route_id>/departures/new", methods=["GET", "POST"])
 def new_departure(route_id: int) -> Any:
     actor = me()
-    card = services.get_route(route_id)
+    card = catalogue.get_route(route_id)
     require_manages(actor, card.route.organization)
     form = DepartureForm()
     if form.validate_on_submit():
         try:
-            departure = services.create_departure(
+            departure = catalogue.create_departure(
                 actor,
                 card.route,
-                services.DepartureData(
+                catalogue.DepartureData(
                     starts_on=form.starts_on.data or clock.today(),
                     seats=int(form.seats.data or 0),
                     signup_opens_at=form.signup_opens_at.data,  # type: ignore[arg-type]
@@ -280,7 +281,7 @@ def model_workers() -> Any:
     form = ModelWorkerForm()
     if form.validate_on_submit():
         try:
-            person = services.set_model_worker(me(), phone=form.phone.data or "", value=True)
+            person = profile_flags.set_model_worker(me(), phone=form.phone.data or "", value=True)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -288,13 +289,13 @@ def model_workers() -> Any:
             db.session.commit()
             flash(_("已将%(name)s标记为劳模工匠。", name=person.name), "success")
             return redirect(url_for("trips_organizer.model_workers"))
-    return render_template("trips/organizer_model_workers.html", form=form, people=services.model_workers(me()))
+    return render_template("trips/organizer_model_workers.html", form=form, people=profile_flags.model_workers(me()))
 
 
 @organizer_bp.post("/model-workers/<int:user_id>/remove")
 def remove_model_worker(user_id: int) -> Response:
     try:
-        services.set_model_worker(me(), user_id=user_id, value=False)
+        profile_flags.set_model_worker(me(), user_id=user_id, value=False)
     except DomainError as error:
         db.session.rollback()
         if error.http_status == 404:
@@ -308,12 +309,12 @@ def remove_model_worker(user_id: int) -> Response:
 
 @organizer_bp.get("/<int:event_id>")
 def departure(event_id: int) -> str:
-    found, rows, waiting = services.roster(me(), event_id)
-    export = services.lottery_export(event_id, published_only=False) if found.frozen_at else None
+    found, rows, waiting = attendance.roster(me(), event_id)
+    export = lottery_record.lottery_export(event_id, published_only=False) if found.frozen_at else None
     return render_template(
         "trips/organizer_departure.html",
         departure=found,
-        slot=services.slot_of(found),
+        slot=catalogue.slot_of(found),
         rows=rows,
         waiting=waiting,
         export=export,
@@ -325,13 +326,13 @@ def departure(event_id: int) -> str:
 
 @organizer_bp.post("/<int:event_id>/public-value")
 def public_value(event_id: int) -> Response:
-    services.get_managed_departure(me(), event_id)
+    catalogue.get_managed_departure(me(), event_id)
     form = PublicValueForm()
     if not form.validate_on_submit():
         flash(_("请填写公开随机数（1 到 64 个字符）。"), "error")
     else:
         try:
-            services.set_public_value(me(), event_id, form.public_value.data or "", form.note.data or "")
+            lottery_draw.set_public_value(me(), event_id, form.public_value.data or "", form.note.data or "")
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -344,7 +345,7 @@ def public_value(event_id: int) -> Response:
 @organizer_bp.post("/<int:event_id>/draw")
 def draw(event_id: int) -> Response:
     try:
-        result = services.draw_by_organizer(me(), event_id)
+        result = lottery_draw.draw_by_organizer(me(), event_id)
     except DomainError as error:
         db.session.rollback()
         if error.http_status == 404:
@@ -366,7 +367,7 @@ def draw(event_id: int) -> Response:
 @organizer_bp.post("/<int:event_id>/checkin/<int:registration_id>")
 def check_in(event_id: int, registration_id: int) -> Response:
     try:
-        changed = services.check_in_participant(me(), event_id, registration_id)
+        changed = attendance.check_in_participant(me(), event_id, registration_id)
     except DomainError as error:
         db.session.rollback()
         if error.http_status == 404:
@@ -404,15 +405,15 @@ class TripPanel:
         self.registration = active[0] if active else None
         if self.registration is None and mine:
             self.withdrawn = mine[0] if mine[0].status == Status.CANCELLED else None
-        self.entry = services.my_entry(user, event.id)
+        self.entry = lottery_record.my_entry(user, event.id)
         chosen = self.registration or (mine[0] if mine else None)
         if chosen is not None and self.is_lottery:
-            self.lottery_number = self.entry.anon_id if self.entry else services.anon_id_preview(chosen)
+            self.lottery_number = self.entry.anon_id if self.entry else lottery_record.anon_id_preview(chosen)
         if self.registration is not None:
             self.position = booking.waitlist_position(self.registration)
             if self.registration.status == Status.CONFIRMED:
-                self.deadline = services.details_deadline(self.registration, self.departure)
-                self.attendance = services.attendance_for(self.registration.id)
+                self.deadline = attendance.details_deadline(self.registration, self.departure)
+                self.attendance = attendance.attendance_for(self.registration.id)
 
     @property
     def withdrawn_reason(self) -> str:
@@ -429,5 +430,5 @@ class TripPanel:
 def template_helpers() -> dict[str, Any]:
     return {
         "trip_panel": TripPanel,
-        "trip_theme_label": services.theme_label,
+        "trip_theme_label": catalogue.theme_label,
     }

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app import clock
 from app.booking.models import Registration
 from app.extensions import db
-from app.trips import services as trips
+from app.trips import lottery_draw, lottery_record
 from app.trips.models import Theme
 from tests import factories
 from tests.trips import factories as tf
@@ -76,7 +76,7 @@ def test_apply_to_two_departures_the_draw_and_both_sides_of_the_result(page: Pag
     # The window closes; the organizer has entered the public value; the scheduler's task draws.
     tf.close_window(a)
     tf.set_value(a, "2026330 527")
-    assert trips.draw_due(clock.now()) >= 1
+    assert lottery_draw.draw_due(clock.now()) >= 1
     db.session.commit()
     assert _statuses(winner_id) == {a_id: "confirmed", b_id: "cancelled"}
 
@@ -144,5 +144,5 @@ def test_organizer_enters_the_public_value_and_draws_on_a_phone(page: Page) -> N
     expect(page.get_by_text("已签到。")).to_be_visible()
     page.goto("/organizer/trips/model-workers")
     check_page(page)
-    assert trips.verify_departure(a_id).ok
+    assert lottery_record.verify_departure(a_id).ok
     commit_db()

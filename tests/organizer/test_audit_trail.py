@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app import audit, clock
+from app.accounts import profile_flags
 from app.accounts.models import Role
 from app.audit import AuditEntry
 from app.extensions import db
 from app.mixers import services as mixers
 from app.orgs.models import OrgLevel
 from app.screenings import services as screenings
-from app.trips import services as trips
+from app.trips import lottery_draw
 
 from .. import factories
 from ..mixers import factories as mf
@@ -204,14 +205,14 @@ def test_trip_freeze_public_value_draw_and_model_worker(organizer):
     admin = tf.admin()
     assert frozen.actor_id == admin.id and frozen.detail is not None and frozen.detail["applicants"] == 3
     assert frozen.detail["sha256"] == departure.applicants_hash and value.detail == {"value": "58213"}
-    trips.draw_lottery(departure.event_id, clock.now())  # the scheduler's draw
+    lottery_draw.draw_lottery(departure.event_id, clock.now())  # the scheduler's draw
     db.session.commit()
     draw = _one("trip.draw")
     assert draw.actor_id is None and draw.detail is not None
     assert (draw.detail["confirmed"], draw.detail["waitlisted"]) == (1, 2)
     assert draw.org_path == departure.event.organization.path
     worker = factories.make_employee(organization=factories.org("jx-nanchang"))
-    trips.set_model_worker(organizer, user_id=worker.id, value=True)
+    profile_flags.set_model_worker(organizer, user_id=worker.id, value=True)
     db.session.commit()
     marked = _one("trip.model_worker")
     assert marked.object_id == worker.id and marked.detail == {"value": True} and marked.actor_id == organizer.id

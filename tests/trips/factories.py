@@ -10,7 +10,7 @@ from app.booking import services as booking
 from app.booking.models import Registration
 from app.events.models import Allocation
 from app.extensions import db
-from app.trips import services as trips
+from app.trips import catalogue, lottery_draw
 from app.trips.models import Theme, TripDeparture, TripRoute
 
 from .. import factories
@@ -30,9 +30,9 @@ def admin() -> User:
 def make_route(
     theme: Theme = Theme.RED, title: str = "井冈山红色教育之旅", org_code: str = "jx", city_code: str = "jian"
 ) -> TripRoute:
-    route = trips.create_route(
+    route = catalogue.create_route(
         admin(),
-        trips.RouteData(
+        catalogue.RouteData(
             theme=theme,
             title=title,
             organization=factories.org(org_code),
@@ -56,10 +56,10 @@ def make_departure(
 ) -> TripDeparture:
     route = route or make_route()
     now = clock.now()
-    departure = trips.create_departure(
+    departure = catalogue.create_departure(
         admin(),
         route,
-        trips.DepartureData(
+        catalogue.DepartureData(
             starts_on=starts_on or (now + timedelta(days=30)).date(),
             seats=seats,
             signup_opens_at=now - timedelta(days=2),
@@ -90,5 +90,5 @@ def close_window(departure: TripDeparture) -> datetime:
 
 
 def set_value(departure: TripDeparture, value: str = "20261129-3D-527") -> None:
-    trips.set_public_value(admin(), departure.event_id, value, "福彩3D开奖号码")
+    lottery_draw.set_public_value(admin(), departure.event_id, value, "福彩3D开奖号码")
     db.session.commit()

@@ -21,7 +21,7 @@ from app.booking.models import HOLDING, Registration
 from app.errors import DomainError
 from app.events.models import Allocation
 from app.extensions import db
-from app.trips import services as trips
+from app.trips import lottery_draw, lottery_record
 
 from .. import factories
 from ..conftest import TEST_CONFIG
@@ -95,7 +95,7 @@ def test_two_lottery_draws_at_once_never_confirm_the_same_person(concurrent_app,
     tf.set_value(b, f"{round_no}-b")
 
     def draw(event_id: int):
-        return lambda: (trips.draw_lottery(event_id, now), "drawn")[1]
+        return lambda: (lottery_draw.draw_lottery(event_id, now), "drawn")[1]
 
     jobs = [draw(a.event_id), draw(b.event_id)]
     db.session.commit()  # release SQLite's write lock before the threads start
@@ -106,7 +106,7 @@ def test_two_lottery_draws_at_once_never_confirm_the_same_person(concurrent_app,
     assert all(places[p.id] == 1 for p in favourites)
     assert sum(places.values()) == 6  # both departures still fill their seats from the others
     for departure in (a, b):
-        assert trips.verify_departure(departure.event_id).ok
+        assert lottery_record.verify_departure(departure.event_id).ok
 
 
 def _widen_the_gap(monkeypatch) -> None:

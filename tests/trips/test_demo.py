@@ -8,8 +8,7 @@ from app import clock
 from app.booking.models import Registration, Status
 from app.demo import core
 from app.extensions import db
-from app.trips import demo
-from app.trips import services as trips
+from app.trips import demo, lottery_record
 from app.trips.models import TripDeparture, TripRoute
 
 
@@ -32,7 +31,7 @@ def test_demo_seed_is_believable_and_idempotent():
     drawn = [d for d in departures if d.drawn_at is not None]
     now = clock.now()
     assert drawn and any(d.event.signup_opens_at <= now < d.event.signup_closes_at for d in departures)
-    assert all(trips.verify_departure(d.event_id).ok for d in drawn)
+    assert all(lottery_record.verify_departure(d.event_id).ok for d in drawn)
     statuses = set(db.session.scalars(select(Registration.status)))
     assert {Status.ATTENDED, Status.CONFIRMED, Status.WAITLISTED, Status.PENDING} <= statuses
     demo.seed_demo()

@@ -18,8 +18,7 @@ from app.extensions import db
 from app.notifications.messages import render
 from app.outbox.models import OutboxMessage
 from app.tasks import registered_tasks
-from app.trips import lottery
-from app.trips import services as trips
+from app.trips import lottery, lottery_draw, lottery_record, policy
 from app.trips.errors import AlreadyDrawn, LotteryNotReady, OneTripPerYear
 from app.trips.models import TripLotteryEntry
 
@@ -43,10 +42,10 @@ def test_draw_confirms_the_top_ranks_and_waitlists_the_rest_in_rank_order():
     assert {r.status for r in regs} == {Status.PENDING}
     tf.close_window(departure)
     tf.set_value(departure, "58213")
-    result = trips.draw_lottery(departure.event_id, clock.now())
+    result = lottery_draw.draw_lottery(departure.event_id, clock.now())
     db.session.commit()
 
-    export = trips.lottery_export(departure.event_id)
+    export = lottery_record.lottery_export(departure.event_id)
     entries = {e.registration_id: e for e in db.session.scalars(select(TripLotteryEntry))}
     expected = [
         a.anon_id for a in lottery.rank([lottery.Applicant(a["id"], a["tier"]) for a in export["applicants"]], "58213")
@@ -60,8 +59,8 @@ def test_draw_confirms_the_top_ranks_and_waitlists_the_rest_in_rank_order():
     assert departure.event.slots[0].taken == 2
     # The results are written by the scheduler once the draw has committed, once however often it runs.
     assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "lottery_result")).all() == []
-    assert trips.announce_results(clock.now()) == 1
-    assert trips.announce_results(clock.now()) == 0
+    assert lottery_record.announce_results(clock.now()) == 1
+    assert lottery_record.announce_results(clock.now()) == 0
     db.session.commit()
     messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "lottery_result")).all()
     assert {m.user_id for m in messages} == {p.id for p in people}
@@ -74,7 +73,7 @@ def test_draw_confirms_the_top_ranks_and_waitlists_the_rest_in_rank_order():
     reader.locale = "en"
     db.session.commit()
     assert "number 2 on the waitlist" in _result_text(messages, reader.id)
-    assert trips.verify_departure(departure.event_id).message == "match"
+    assert lottery_record.verify_departure(departure.event_id).message == "match"
 
 
 def test_without_a_waitlist_the_others_are_not_drawn_and_told_so():
@@ -85,8 +84,8 @@ def test_without_a_waitlist_the_others_are_not_drawn_and_told_so():
     db.session.commit()
     tf.close_window(departure)
     tf.set_value(departure, "11")
-    result = trips.draw_lottery(departure.event_id, clock.now())
-    trips.announce_results(clock.now())
+    result = lottery_draw.draw_lottery(departure.event_id, clock.now())
+    lottery_record.announce_results(clock.now())
     db.session.commit()
 
     assert len(result.confirmed) == 1 and len(result.not_drawn) == 2 and result.waitlisted == []
@@ -117,31 +116,31 @@ def test_a_drawn_lottery_cannot_be_redrawn():
         tf.apply(person, departure)
     tf.close_window(departure)
     tf.set_value(departure)
-    trips.draw_lottery(departure.event_id, clock.now())
+    lottery_draw.draw_lottery(departure.event_id, clock.now())
     db.session.commit()
-    before = trips.lottery_export(departure.event_id)
+    before = lottery_record.lottery_export(departure.event_id)
     with pytest.raises(AlreadyDrawn):
-        trips.draw_lottery(departure.event_id, clock.now())
+        lottery_draw.draw_lottery(departure.event_id, clock.now())
     db.session.rollback()
     with pytest.raises(AlreadyDrawn):
-        trips.set_public_value(tf.admin(), departure.event_id, "999")
+        lottery_draw.set_public_value(tf.admin(), departure.event_id, "999")
     db.session.rollback()
-    assert trips.lottery_export(departure.event_id) == before
+    assert lottery_record.lottery_export(departure.event_id) == before
 
 
 def test_no_draw_before_the_window_closes_or_without_a_public_value():
     departure = tf.make_departure(seats=1)
     tf.apply(factories.make_employee(), departure)
     with pytest.raises(LotteryNotReady):
-        trips.set_public_value(tf.admin(), departure.event_id, "123")
+        lottery_draw.set_public_value(tf.admin(), departure.event_id, "123")
     db.session.rollback()
     tf.close_window(departure)
     with pytest.raises(LotteryNotReady, match="公开随机数"):
-        trips.draw_lottery(departure.event_id, clock.now())
+        lottery_draw.draw_lottery(departure.event_id, clock.now())
     db.session.rollback()
     tf.set_value(departure, "123")
     with pytest.raises(LotteryNotReady, match="不能修改"):
-        trips.set_public_value(tf.admin(), departure.event_id, "456")
+        lottery_draw.set_public_value(tf.admin(), departure.event_id, "456")
     db.session.rollback()
     db.session.refresh(departure)
     assert departure.public_value == "123" and departure.frozen_at is not None
@@ -152,21 +151,21 @@ def test_the_list_is_frozen_before_the_public_value_and_its_hash_is_published():
     tf.apply(factories.make_employee(), departure)
     tf.apply(factories.make_employee(), departure)
     tf.close_window(departure)
-    assert trips.draw_due(clock.now()) == 1  # the scheduler freezes at window close
+    assert lottery_draw.draw_due(clock.now()) == 1  # the scheduler freezes at window close
     db.session.commit()
     db.session.refresh(departure)
     assert departure.frozen_at is not None and departure.public_value is None and departure.drawn_at is None
-    export = trips.lottery_export(departure.event_id)
+    export = lottery_record.lottery_export(departure.event_id)
     assert export["applicants_hash"] == lottery.applicants_hash(
         [lottery.Applicant(a["id"], a["tier"]) for a in export["applicants"]]
     )
-    assert trips.draw_due(clock.now()) == 0  # nothing to do until the organizer enters the public value
+    assert lottery_draw.draw_due(clock.now()) == 0  # nothing to do until the organizer enters the public value
     tf.set_value(departure)
-    assert trips.draw_due(clock.now()) == 1
+    assert lottery_draw.draw_due(clock.now()) == 1
     db.session.commit()
     db.session.refresh(departure)
     assert departure.drawn_at is not None
-    assert trips.draw_due(clock.now()) == 0
+    assert lottery_draw.draw_due(clock.now()) == 0
 
 
 def test_the_draw_task_is_registered_with_the_scheduler():
@@ -186,7 +185,7 @@ def test_tiers_model_workers_then_key_industries_then_everyone_and_newcomers_fir
         tf.apply(person, departure)
     tf.close_window(departure)
     tf.set_value(departure, "1")
-    trips.draw_lottery(departure.event_id, clock.now())
+    lottery_draw.draw_lottery(departure.event_id, clock.now())
     db.session.commit()
     entries = {e.registration_id: e for e in db.session.scalars(select(TripLotteryEntry))}
     tier_of = {r.user_id: entries[r.id].tier for r in db.session.scalars(select(Registration))}
@@ -214,7 +213,7 @@ def test_people_who_have_never_been_come_first_within_a_tier():
     tf.apply(newcomer, later)
     tf.close_window(later)
     tf.set_value(later, "7")
-    trips.draw_lottery(later.event_id, clock.now())
+    lottery_draw.draw_lottery(later.event_id, clock.now())
     db.session.commit()
     regs = {
         r.user_id: r for r in db.session.scalars(select(Registration).where(Registration.event_id == later.event_id))
@@ -237,18 +236,18 @@ def test_winning_one_departure_withdraws_the_other_applications_that_year():
     tf.close_window(b)
     tf.set_value(a)
     tf.set_value(b)
-    result = trips.draw_lottery(a.event_id, clock.now())
+    result = lottery_draw.draw_lottery(a.event_id, clock.now())
     db.session.commit()
     assert result.withdrawn_elsewhere == 1
     assert _status(reg_a) == Status.CONFIRMED
     assert _status(reg_b) == Status.CANCELLED
-    trips.draw_lottery(b.event_id, clock.now())
+    lottery_draw.draw_lottery(b.event_id, clock.now())
     db.session.commit()
     confirmed_b = db.session.scalars(
         select(Registration.user_id).where(Registration.event_id == b.event_id, Registration.status == Status.CONFIRMED)
     ).all()
     assert len(confirmed_b) == 1 and confirmed_b[0] != winner.id
-    outcomes = trips.lottery_export(b.event_id)["outcomes"]
+    outcomes = lottery_record.lottery_export(b.event_id)["outcomes"]
     assert sorted(outcomes.values()) == ["confirmed", "waitlisted", "withdrawn"]
 
 
@@ -267,7 +266,7 @@ def test_one_trip_a_year_a_holder_is_skipped_by_a_later_draw_and_cannot_apply_ag
     db.session.rollback()
     tf.close_window(lottery_dep)
     tf.set_value(lottery_dep)
-    result = trips.draw_lottery(lottery_dep.event_id, clock.now())
+    result = lottery_draw.draw_lottery(lottery_dep.event_id, clock.now())
     db.session.commit()
     assert [row.user_id for row in result.skipped] == [person.id]
     assert _status(pending) == Status.CANCELLED
@@ -285,7 +284,7 @@ def test_before_hold_refuses_a_second_place_in_the_same_year_but_not_the_next():
         slot_id=tf.slot_id(same_year), event_id=same_year.event_id, user_id=person.id, ticket_code="x"
     )
     with pytest.raises(OneTripPerYear):
-        trips.POLICY.before_hold(registration, same_year.event.slots[0])
+        policy.POLICY.before_hold(registration, same_year.event.slots[0])
     db.session.rollback()
     start = clock.now()
     next_year = tf.make_departure(
@@ -304,10 +303,10 @@ def test_the_sweep_withdraws_applications_superseded_by_a_first_come_place():
     pending = tf.apply(person, lottery_dep)
     first_come = tf.make_departure(tf.make_route(title="庐山"), seats=5, allocation=Allocation.FIRST_COME)
     tf.apply(person, first_come)
-    assert trips.withdraw_superseded(clock.now()) == 1
+    assert lottery_draw.withdraw_superseded(clock.now()) == 1
     db.session.commit()
     assert _status(pending) == Status.CANCELLED
-    assert trips.withdraw_superseded(clock.now()) == 0
+    assert lottery_draw.withdraw_superseded(clock.now()) == 0
 
 
 def test_verification_from_the_database_detects_a_tampered_entry():
@@ -316,13 +315,13 @@ def test_verification_from_the_database_detects_a_tampered_entry():
         tf.apply(person, departure)
     tf.close_window(departure)
     tf.set_value(departure)
-    trips.draw_lottery(departure.event_id, clock.now())
+    lottery_draw.draw_lottery(departure.event_id, clock.now())
     db.session.commit()
-    assert trips.verify_departure(departure.event_id).ok
+    assert lottery_record.verify_departure(departure.event_id).ok
     entry = db.session.scalars(select(TripLotteryEntry).order_by(TripLotteryEntry.rank.desc())).first()
     entry.tier = 0  # someone promotes the last-ranked applicant after the fact
     db.session.commit()
-    result = trips.verify_departure(departure.event_id)
+    result = lottery_record.verify_departure(departure.event_id)
     assert not result.ok and "applicants_hash differs" in result.message
 
 
@@ -330,4 +329,4 @@ def test_first_come_departures_have_no_lottery():
     departure = tf.make_departure(seats=1, allocation=Allocation.FIRST_COME)
     tf.close_window(departure)
     with pytest.raises(LotteryNotReady):
-        trips.draw_lottery(departure.event_id, clock.now())
+        lottery_draw.draw_lottery(departure.event_id, clock.now())

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from app import clock
 from app.events.models import Allocation
-from app.trips import services as trips
+from app.trips import catalogue
 
 from .factories import make_departure, make_route
 
@@ -20,6 +20,6 @@ def test_coming_departures_first_and_past_ones_apart() -> None:
     clock.set_now(NOW)
     later = make_departure(route, starts_on=(NOW + timedelta(days=40)).date())
     sooner = make_departure(route, starts_on=(NOW + timedelta(days=20)).date())
-    card = trips.get_route(route.id)
+    card = catalogue.get_route(route.id)
     assert [e.id for e in card.departures] == [sooner.event_id, later.event_id]
     assert [e.id for e in card.past] == [gone.event_id]

@@ -11,7 +11,7 @@ from app import clock
 from app.booking.models import Registration, Status
 from app.events.models import Allocation
 from app.extensions import db
-from app.trips import services as trips
+from app.trips import attendance, catalogue, lottery_draw, lottery_record, targets
 from app.trips.models import Theme
 
 from .. import factories
@@ -58,7 +58,7 @@ def test_apply_on_the_event_page_then_see_lottery_number_result_and_withdrawal(a
     tf.close_window(b)
     tf.set_value(a)
     tf.set_value(b)
-    trips.draw_lottery(a.event_id, clock.now())
+    lottery_draw.draw_lottery(a.event_id, clock.now())
     db.session.commit()
     factories.login(client, person)  # the clock jumped past the session's idle limit
     page = client.get(f"/events/{a.event_id}").get_data(as_text=True)
@@ -73,10 +73,10 @@ def test_apply_on_the_event_page_then_see_lottery_number_result_and_withdrawal(a
     assert client.get(url).status_code == 200
     bad = client.post(url, data={"emergency_name": "李桂英", "emergency_phone": "123", "dietary": "none"})
     assert bad.status_code == 200 and "请填写正确的手机号或固定电话" in bad.get_data(as_text=True)
-    assert trips.attendance_for(registration.id) is None
+    assert attendance.attendance_for(registration.id) is None
     ok = client.post(url, data={"emergency_name": "李桂英", "emergency_phone": "13912345678", "dietary": "halal"})
     assert ok.status_code == 302
-    assert trips.attendance_for(registration.id).dietary.value == "halal"
+    assert attendance.attendance_for(registration.id).dietary.value == "halal"
 
 
 def test_a_loser_sees_their_waitlist_position(client):
@@ -86,7 +86,7 @@ def test_a_loser_sees_their_waitlist_position(client):
         tf.apply(person, departure)
     tf.close_window(departure)
     tf.set_value(departure)
-    trips.draw_lottery(departure.event_id, clock.now())
+    lottery_draw.draw_lottery(departure.event_id, clock.now())
     db.session.commit()
     loser = db.session.scalar(
         select(Registration).where(Registration.status == Status.WAITLISTED).order_by(Registration.priority.desc())
@@ -103,12 +103,12 @@ def test_lottery_page_and_export_are_published_without_names(client):
         tf.apply(person, departure)
     tf.close_window(departure)
     tf.set_value(departure, "2026 330")
-    trips.draw_lottery(departure.event_id, clock.now())
+    lottery_draw.draw_lottery(departure.event_id, clock.now())
     db.session.commit()
     assert client.get(f"/trips/departures/{departure.event_id}/lottery").status_code == 302  # login first
     factories.login(client, people[0])
     page = client.get(f"/trips/departures/{departure.event_id}/lottery").get_data(as_text=True)
-    export = trips.lottery_export(departure.event_id)
+    export = lottery_record.lottery_export(departure.event_id)
     assert export["applicants_hash"] in page and "2026 330" in page
     assert all(anon in page for anon in export["ranking"])
     assert not any(p.name in page.split("</header>", 1)[1] for p in people[1:])
@@ -190,7 +190,7 @@ def test_organizer_publishes_a_route_and_a_departure(client):
         },
     )
     assert response.status_code == 302
-    route = trips.list_routes("heritage")[0].route
+    route = catalogue.list_routes("heritage")[0].route
     assert route.days == 2 and route.itinerary[0]["places"] == ["御窑厂", "陶阳里"]
     now = clock.now()
     assert "优先档次" in client.get(f"/organizer/trips/routes/{route.id}/departures/new").get_data(as_text=True)
@@ -207,10 +207,10 @@ def test_organizer_publishes_a_route_and_a_departure(client):
         },
     )
     assert response.status_code == 302
-    departure = trips.get_route(route.id).departures[0]
+    departure = catalogue.get_route(route.id).departures[0]
     assert departure.kind == "trip" and departure.slots[0].capacity == 30
     assert departure.slots[0].allocation == Allocation.LOTTERY
-    recorded = trips.get_departure(departure.id)
+    recorded = catalogue.get_departure(departure.id)
     assert recorded.tiers == ["model_worker", "frontline", "everyone"] and recorded.never_been_first is False
 
 
@@ -218,7 +218,7 @@ def test_set_target_from_the_organizer_page(client):
     factories.login(client, factories.make_admin())
     year = clock.today().year
     client.post("/organizer/trips/target", data={"year": year, "places": "12000"})
-    assert trips.target_places(year, factories.org("jx")) == 12_000
+    assert targets.target_places(year, factories.org("jx")) == 12_000
     assert "目标 12000" in client.get("/organizer/trips/").get_data(as_text=True)
 
 
@@ -258,6 +258,6 @@ def test_a_departure_whose_window_closes_after_it_leaves_is_refused_with_a_messa
     )
     assert response.status_code == 200
     assert "报名截止时间须早于出发时间" in response.get_data(as_text=True)
-    assert trips.get_route(route.id).departures == []
+    assert catalogue.get_route(route.id).departures == []
     bad = client.post(f"/organizer/trips/routes/{route.id}/departures/new", data={"seats": "abc"})
     assert bad.status_code == 200
