@@ -109,7 +109,7 @@ def main() -> list[dict[str, str]]:
 
     from app import create_app, outbox
     from app.extensions import db
-    from app.mixers import services
+    from app.mixers import reveal
     from app.orgs.services import seed_reference_data
     from app.outbox.models import OutboxMessage
 
@@ -144,7 +144,7 @@ def main() -> list[dict[str, str]]:
                 db.session.commit()
                 fan_out[0] = 0.0
                 started = time.perf_counter()
-                pairs = services.reveal(event_id, datetime(2026, 11, 3, 12, 0))
+                pairs = reveal.reveal(event_id, datetime(2026, 11, 3, 12, 0))
                 db.session.commit()
                 elapsed = time.perf_counter() - started
                 after = db.session.scalar(select(func.count()).select_from(OutboxMessage)) or 0

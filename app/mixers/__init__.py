@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 
 def _reveal_due(now: datetime) -> int:
-    from .services import reveal_due
+    from .reveal import reveal_due
 
     return reveal_due(now)
 
@@ -32,7 +32,7 @@ def _organizer_link(user: Any) -> Any:
 
 
 def _mixer_settings(event_id: int) -> Any:
-    from .services import settings_for
+    from .windows import settings_for
 
     return settings_for(event_id)
 

@@ -21,7 +21,7 @@ from ..events.services import EventData, SlotData
 from ..extensions import db
 from ..orgs.models import City
 from ..orgs.services import get_by_code
-from . import services
+from . import cards, checkin, outcomes, reveal, windows
 from .models import FollowupStage, MixerAttendee, MixerPair
 
 NICKNAMES = [
@@ -112,10 +112,10 @@ def _create(actor: User, title: str, org_code: str, city_code: str, venue: str, 
     organization = get_by_code(org_code)
     assert city is not None and organization is not None
     end = start + timedelta(hours=3)
-    return services.create_mixer(
+    return windows.create_mixer(
         actor,
         EventData(
-            kind=services.KIND,
+            kind=windows.KIND,
             title=title,
             city=city,
             organization=organization,
@@ -139,7 +139,7 @@ def _create(actor: User, title: str, org_code: str, city_code: str, venue: str, 
                 )
             ],
         ),
-        services.SettingsData(pick_closes_at=end + timedelta(hours=21), max_picks=3, other_gender_only=True),
+        windows.SettingsData(pick_closes_at=end + timedelta(hours=21), max_picks=3, other_gender_only=True),
     )
 
 
@@ -166,7 +166,7 @@ def _check_in(actor: User, event: Event, registrations: list[Registration]) -> l
     for registration in registrations:
         if registration.status.value != "confirmed":
             continue
-        attendee = services.check_in(actor, event.id, registration_id=registration.id)
+        attendee = checkin.check_in(actor, event.id, registration_id=registration.id)
         user = db.session.get(User, registration.user_id)
         assert user is not None
         attendees.append((user, attendee))
@@ -188,7 +188,7 @@ def _pick(event: Event, attendees: list[tuple[User, MixerAttendee]], rng: random
     for user, attendee in attendees:
         chosen = sorted(picks[attendee.id])[:3]
         if chosen:
-            services.set_picks(user, event.id, chosen)
+            cards.set_picks(user, event.id, chosen)
 
 
 def _followups(event: Event, rng: random.Random) -> None:
@@ -196,7 +196,7 @@ def _followups(event: Event, rng: random.Random) -> None:
     for index, pair in enumerate(pairs):
         members = [db.session.get(User, uid) for uid in (pair.user_a_id, pair.user_b_id) if uid is not None]
         story = ["dating", "dating", "in_touch", "ended"][index % 4]
-        for stage, delay in services.STAGE_DELAYS.items():
+        for stage, delay in outcomes.STAGE_DELAYS.items():
             moment = pair.created_at + delay + timedelta(hours=rng.randint(2, 40))
             if moment > clock.now():
                 break
@@ -204,7 +204,7 @@ def _followups(event: Event, rng: random.Random) -> None:
                 if member is None:
                     continue
                 answer = "in_touch" if stage == FollowupStage.DAYS_3 and story != "ended" else story
-                services.answer_followup(member, pair.id, stage.value, answer, now=moment)
+                outcomes.answer_followup(member, pair.id, stage.value, answer, now=moment)
             if story == "ended":
                 break
 
@@ -216,7 +216,7 @@ def seed_demo() -> None:
     names = list(NICKNAMES)
     rng.shuffle(names)
     for title, org_code, city_code, venue, days, mode in MIXERS:
-        if db.session.scalar(select(Event.id).where(Event.kind == services.KIND, Event.title == title)) is not None:
+        if db.session.scalar(select(Event.id).where(Event.kind == windows.KIND, Event.title == title)) is not None:
             continue
         actor = _organizer(org_code)
         if actor is None:
@@ -237,13 +237,13 @@ def seed_demo() -> None:
             men_a = [a for _u, a in attendees if a.gender == Gender.MALE]
             with clock.frozen_at(start + timedelta(hours=4)):
                 for woman, man in list(zip(women_a, men_a, strict=False))[:3]:
-                    services.add_paper_pair(actor, event.id, woman.badge_no, man.badge_no)
+                    reveal.add_paper_pair(actor, event.id, woman.badge_no, man.badge_no)
         else:
             with clock.frozen_at(start + timedelta(hours=1)):
                 _pick(event, attendees, rng, mutual=3 if mode == "app" else 2)
         if mode == "live":
             continue
-        settings = services.ensure_settings(event)
-        services.reveal(event.id, settings.pick_closes_at)
+        settings = windows.ensure_settings(event)
+        reveal.reveal(event.id, settings.pick_closes_at)
         _followups(event, rng)
         db.session.flush()

@@ -60,9 +60,9 @@ class MixerPolicy(KindPolicy):
         return {"nickname": nickname, "share_contact": _truthy(options.get("share_contact"))}
 
     def after_change(self, registration: Registration, plan: Plan) -> None:
-        """Badges follow check-ins (``services.keep_badges_in_step``)."""
-        # Imported here: the services module imports this one for the nickname rules.
-        from .services import keep_badges_in_step
+        """Badges follow check-ins (``checkin.keep_badges_in_step``)."""
+        # Imported here: the check-in module imports this one for the nickname rules.
+        from .checkin import keep_badges_in_step
 
         keep_badges_in_step(registration, plan.from_status, plan.to_status)
 

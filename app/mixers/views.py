@@ -23,7 +23,7 @@ from ..events.services import EventData, SlotData
 from ..extensions import csrf, db
 from ..orgs.models import City
 from ..orgs.services import all_cities, all_industries
-from . import services
+from . import cards, checkin, errors, exports, outcomes, presenters, reveal, windows
 from .forms import (
     ANSWER_LABELS,
     STAGE_LABELS,
@@ -62,7 +62,7 @@ def _fail(error: DomainError) -> None:
 @bp.get("/<int:event_id>")
 @login_required
 def card(event_id: int) -> str:
-    view = services.card_view(me(), event_id)
+    view = presenters.card_view(me(), event_id)
     profile_form = CardProfileForm()
     if view.attendee is not None and not profile_form.is_submitted():
         profile_form.nickname.data = view.attendee.nickname
@@ -87,7 +87,7 @@ def profile(event_id: int) -> Response:
                 flash(str(message), "error")
         return redirect(url_for("mixers.card", event_id=event_id))  # type: ignore[return-value]
     try:
-        services.update_card_profile(
+        checkin.update_card_profile(
             me(),
             event_id,
             nickname=form.nickname.data or "",
@@ -108,8 +108,8 @@ def picks(event_id: int) -> Response:
     form = PicksForm()
     try:
         if not form.validate():
-            raise services.InvalidPick()
-        chosen = services.set_picks(me(), event_id, list(form.badge.data or []))
+            raise errors.InvalidPick()
+        chosen = cards.set_picks(me(), event_id, list(form.badge.data or []))
     except DomainError as error:
         _fail(error)
     else:
@@ -128,7 +128,7 @@ def picks(event_id: int) -> Response:
 def matches() -> str:
     return render_template(
         "mixers/matches.html",
-        matches=services.my_matches(me()),
+        matches=presenters.my_matches(me()),
         form=FollowupForm(),
         stage_labels=STAGE_LABELS,
         answer_labels=ANSWER_LABELS,
@@ -142,7 +142,7 @@ def followup(pair_id: int) -> Response:
     try:
         if not form.validate():
             raise InvalidInput(_("请选择一个回答。"))
-        services.answer_followup(me(), pair_id, form.stage.data or "", form.answer.data or "")
+        outcomes.answer_followup(me(), pair_id, form.stage.data or "", form.answer.data or "")
     except DomainError as error:
         if isinstance(error, NotFound):
             raise
@@ -166,7 +166,7 @@ def organizer() -> User:
 @org_bp.get("/")
 @login_required
 def org_index() -> str:
-    return render_template("mixers/org_index.html", events=services.managed_mixers(organizer()))
+    return render_template("mixers/org_index.html", events=windows.managed_mixers(organizer()))
 
 
 def _fill_choices(form: MixerForm) -> None:
@@ -186,7 +186,7 @@ def org_new() -> Any:
         assert city is not None and starts and ends and form.signup_opens_at.data and form.signup_closes_at.data
         quota_female, quota_male = form.quota_female.data or 0, form.quota_male.data or 0
         data = EventData(
-            kind=services.KIND,
+            kind=windows.KIND,
             title=form.title.data or "",
             city=city,
             organization=actor.organization,  # type: ignore[arg-type]
@@ -211,13 +211,13 @@ def org_new() -> Any:
                 )
             ],
         )
-        settings = services.SettingsData(
+        settings = windows.SettingsData(
             pick_closes_at=form.pick_closes_at.data,  # type: ignore[arg-type]
-            max_picks=form.max_picks.data or services.DEFAULT_MAX_PICKS,
+            max_picks=form.max_picks.data or windows.DEFAULT_MAX_PICKS,
             other_gender_only=bool(form.other_gender_only.data),
         )
         try:
-            event = services.create_mixer(actor, data, settings)
+            event = windows.create_mixer(actor, data, settings)
         except InvalidInput as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -233,7 +233,7 @@ def org_new() -> Any:
             flash(_("联谊活动已创建。"), "success")
             return redirect(url_for("mixers_org.org_detail", event_id=event.id))
     elif not form.is_submitted():
-        form.max_picks.data = services.DEFAULT_MAX_PICKS
+        form.max_picks.data = windows.DEFAULT_MAX_PICKS
         form.other_gender_only.data = True
         form.quota_female.data = 30
         form.quota_male.data = 30
@@ -243,7 +243,7 @@ def org_new() -> Any:
 @org_bp.get("/<int:event_id>")
 @login_required
 def org_detail(event_id: int) -> str:
-    view = services.organizer_view(organizer(), event_id)
+    view = presenters.organizer_view(organizer(), event_id)
     settings_form = SettingsForm()
     if not settings_form.is_submitted():
         settings_form.pick_closes_at.data = view.settings.pick_closes_at
@@ -254,7 +254,7 @@ def org_detail(event_id: int) -> str:
         view=view,
         settings_form=settings_form,
         pair_form=PaperPairForm(),
-        min_group=services.MIN_GROUP,
+        min_group=presenters.MIN_GROUP,
     )
 
 
@@ -264,18 +264,18 @@ def org_settings(event_id: int) -> Response:
     actor = organizer()
     form = SettingsForm()
     if not form.validate():
-        services.get_managed_mixer(actor, event_id)
+        windows.get_managed_mixer(actor, event_id)
         for messages in form.errors.values():
             for message in messages:
                 flash(str(message), "error")
     else:
         try:
-            services.update_settings(
+            windows.update_settings(
                 actor,
                 event_id,
-                services.SettingsData(
+                windows.SettingsData(
                     pick_closes_at=form.pick_closes_at.data,  # type: ignore[arg-type]
-                    max_picks=form.max_picks.data or services.DEFAULT_MAX_PICKS,
+                    max_picks=form.max_picks.data or windows.DEFAULT_MAX_PICKS,
                     other_gender_only=bool(form.other_gender_only.data),
                 ),
             )
@@ -293,11 +293,11 @@ def org_settings(event_id: int) -> Response:
 @login_required
 def org_checkin(event_id: int) -> str:
     actor = organizer()
-    event = services.get_managed_mixer(actor, event_id)
+    event = windows.get_managed_mixer(actor, event_id)
     return render_template(
         "mixers/org_checkin.html",
         event=event,
-        rows=services.checkin_rows(actor, event_id),
+        rows=presenters.checkin_rows(actor, event_id),
         form=CheckinForm(),
         checkin_closed=checkin_closed_message(event, clock.now()),
     )
@@ -312,12 +312,10 @@ def org_checkin_post(event_id: int) -> Response:
     if (form.registration_id.data or "").isdigit():
         registration_id = int(form.registration_id.data or 0)
     try:
-        attendee = services.check_in(
-            actor, event_id, registration_id=registration_id, ticket_code=form.ticket_code.data
-        )
+        attendee = checkin.check_in(actor, event_id, registration_id=registration_id, ticket_code=form.ticket_code.data)
     except DomainError as error:
         if isinstance(error, NotFound):
-            services.get_managed_mixer(actor, event_id)  # outside the scope: 404; inside: an unknown ticket
+            windows.get_managed_mixer(actor, event_id)  # outside the scope: 404; inside: an unknown ticket
         _fail(error)
     else:
         badge = attendee.badge_no
@@ -331,7 +329,7 @@ def org_checkin_post(event_id: int) -> Response:
 def org_reveal(event_id: int) -> Response:
     actor = organizer()
     try:
-        services.close_and_reveal(actor, event_id)
+        reveal.close_and_reveal(actor, event_id)
     except DomainError as error:
         if isinstance(error, NotFound):
             raise
@@ -348,11 +346,11 @@ def org_pairs(event_id: int) -> Response:
     actor = organizer()
     form = PaperPairForm()
     if not form.validate():
-        services.get_managed_mixer(actor, event_id)
+        windows.get_managed_mixer(actor, event_id)
         flash(_("请填写两个有效的胸牌号。"), "error")
         return redirect(url_for("mixers_org.org_detail", event_id=event_id))  # type: ignore[return-value]
     try:
-        services.add_paper_pair(actor, event_id, int(form.badge_a.data or 0), int(form.badge_b.data or 0))
+        reveal.add_paper_pair(actor, event_id, int(form.badge_a.data or 0), int(form.badge_b.data or 0))
     except DomainError as error:
         if isinstance(error, NotFound):
             raise
@@ -366,7 +364,7 @@ def org_pairs(event_id: int) -> Response:
 @org_bp.get("/<int:event_id>/roster.csv")
 @login_required
 def org_roster(event_id: int) -> Response:
-    rows = services.roster_rows(organizer(), event_id)
+    rows = exports.roster_rows(organizer(), event_id)
     db.session.commit()  # the export is audited
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM
@@ -381,7 +379,7 @@ def org_roster(event_id: int) -> Response:
 # --- JSON API ------------------------------------------------------------------------------------------------
 
 
-def _card_json(view: services.CardView) -> dict[str, Any]:
+def _card_json(view: presenters.CardView) -> dict[str, Any]:
     attendee = view.attendee
     return {
         "event_id": view.event.id,
@@ -399,7 +397,7 @@ def _card_json(view: services.CardView) -> dict[str, Any]:
     }
 
 
-def _match_json(match: services.MatchView) -> dict[str, Any]:
+def _match_json(match: presenters.MatchView) -> dict[str, Any]:
     return {
         "pair_id": match.pair.id,
         "event_id": match.event.id,
@@ -417,7 +415,7 @@ def _match_json(match: services.MatchView) -> dict[str, Any]:
 @api_bp.get("/<int:event_id>/card")
 @token_required
 def api_card(event_id: int) -> Response:
-    return jsonify(_card_json(services.card_view(api_user(), event_id)))
+    return jsonify(_card_json(presenters.card_view(api_user(), event_id)))
 
 
 @api_bp.put("/<int:event_id>/picks")
@@ -427,7 +425,7 @@ def api_picks(event_id: int) -> Response:
     badges = data.get("badges") if isinstance(data, dict) else None
     if not isinstance(badges, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in badges):
         raise InvalidInput(_("badges 必须是胸牌号（整数）的列表。"))
-    chosen = services.set_picks(api_user(), event_id, badges)
+    chosen = cards.set_picks(api_user(), event_id, badges)
     db.session.commit()
     return jsonify({"my_picks": chosen})
 
@@ -435,7 +433,7 @@ def api_picks(event_id: int) -> Response:
 @api_bp.get("/matches")
 @token_required
 def api_matches() -> Response:
-    return jsonify({"matches": [_match_json(m) for m in services.my_matches(api_user())]})
+    return jsonify({"matches": [_match_json(m) for m in presenters.my_matches(api_user())]})
 
 
 @api_bp.post("/pairs/<int:pair_id>/followup")
@@ -444,7 +442,7 @@ def api_followup(pair_id: int) -> tuple[Response, int]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("stage"), str) or not isinstance(data.get("answer"), str):
         raise InvalidInput(_("请提供 stage 和 answer。"))
-    entry = services.answer_followup(api_user(), pair_id, data["stage"], data["answer"])
+    entry = outcomes.answer_followup(api_user(), pair_id, data["stage"], data["answer"])
     body = {"stage": entry.stage, "answer": entry.answer, "at": entry.at.isoformat()}
     db.session.commit()
     return jsonify(body), 201

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from app import clock
 from app.booking import services as booking
-from app.mixers import services
+from app.mixers import checkin
 from tests import factories
 from tests.mixers import factories as mf
 
@@ -68,7 +68,7 @@ def test_two_match_the_one_sided_picker_sees_no_match(page: Page, new_page) -> N
         expect(org_page.get_by_text("签到成功")).to_be_visible()
     expect(org_page.locator(".mixer-badge")).to_have_count(3)
     badges = {
-        nick: services.attendee_for(user, event_id).badge_no  # type: ignore[union-attr]
+        nick: checkin.attendee_for(user, event_id).badge_no  # type: ignore[union-attr]
         for nick, user in (("小鹿", woman), ("阿杰", man), ("路人丙", third))
     }
     commit_db()

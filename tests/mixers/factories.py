@@ -13,7 +13,7 @@ from app.booking.models import Registration
 from app.booking.window import checkin_window
 from app.events.models import Event
 from app.extensions import db
-from app.mixers import services
+from app.mixers import cards, checkin, windows
 from app.mixers.models import MixerAttendee, MixerSettings
 
 from .. import factories
@@ -68,7 +68,7 @@ def attend(
 ) -> MixerAttendee:
     registration = sign_up(user, event, nickname=nickname, share_contact=share_contact)
     with clock.frozen_at(at_the_door(event)):
-        attendee = services.check_in(organizer, event.id, registration_id=registration.id)
+        attendee = checkin.check_in(organizer, event.id, registration_id=registration.id)
     db.session.commit()
     return attendee
 
@@ -83,12 +83,12 @@ def open_window(event: Event) -> None:
 
 
 def after_window(event: Event) -> None:
-    settings = services.settings_for(event.id)
+    settings = windows.settings_for(event.id)
     assert settings is not None
     clock.set_now(settings.pick_closes_at + timedelta(minutes=1))
 
 
 def pick(user: User, event: Event, *badges: int) -> list[int]:
-    chosen = services.set_picks(user, event.id, list(badges))
+    chosen = cards.set_picks(user, event.id, list(badges))
     db.session.commit()
     return chosen

@@ -8,7 +8,7 @@ from app import clock
 from app.demo import core
 from app.events.models import Event
 from app.extensions import db
-from app.mixers import demo, services
+from app.mixers import demo, windows
 from app.mixers.models import MixerOutcome, MixerPair, MixerPick, OutcomeKind
 
 
@@ -28,7 +28,7 @@ def test_seed_demo_is_idempotent_and_covers_past_and_live_mixers():
     mixers = {e.title: e for e in db.session.scalars(select(Event).where(Event.kind == "mixer")).unique()}
     assert len(mixers) == 4
     states = {
-        title: services.window_state(event, services.ensure_settings(event), clock.now())
+        title: windows.window_state(event, windows.ensure_settings(event), clock.now())
         for title, event in mixers.items()
     }
     assert sorted(states.values()) == ["before", "open", "revealed", "revealed"]

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.booking.errors import IllegalTransition
+from app.errors import InvalidInput
 from app.extensions import db
-from app.mixers import services
+from app.mixers import cards, checkin, errors, presenters, reveal, windows
 from app.mixers.models import MixerOutcome, MixerPair, MixerPick, MixerReveal, OutcomeKind, PairSource
 from app.outbox.models import OutboxMessage
 
@@ -46,7 +47,7 @@ def test_badges_are_numbered_in_check_in_order_and_stable(org_user):
     assert [a.badge_no for _u, a in people] == [1, 2, 3]
     user, attendee = people[0]
     reg = [r for r in mf.booking.my_registrations(user) if r.event_id == event.id][0]
-    again = services.check_in(org_user, event.id, registration_id=reg.id)
+    again = checkin.check_in(org_user, event.id, registration_id=reg.id)
     db.session.commit()
     assert again.badge_no == attendee.badge_no
 
@@ -60,7 +61,7 @@ def test_mutual_pairs_computed_and_one_sided_ignored(org_user):
     mf.pick(w2, event, b1.badge_no)  # one-sided
     mf.pick(m2, event, a2.badge_no)  # one-sided
     mf.after_window(event)
-    assert services.reveal(event.id, clock.now()) == 1
+    assert reveal.reveal(event.id, clock.now()) == 1
     db.session.commit()
     assert _pairs(event) == [(a1.badge_no, b1.badge_no)]
     summary = db.session.get(MixerReveal, event.id)
@@ -76,7 +77,7 @@ def test_nobody_picks_gives_no_pairs_and_everyone_told_no_match(org_user):
     event = mf.make_mixer()
     people = _people(org_user, event, 2, 2)
     mf.after_window(event)
-    assert services.reveal(event.id, clock.now()) == 0
+    assert reveal.reveal(event.id, clock.now()) == 0
     db.session.commit()
     assert _pairs(event) == []
     messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "mixer_reveal")).all()
@@ -95,7 +96,7 @@ def test_everybody_picks_everybody_gives_every_cross_pair(org_user):
     for user, _a in men:
         mf.pick(user, event, *[b.badge_no for _u, b in women])
     mf.after_window(event)
-    assert services.reveal(event.id, clock.now()) == 9
+    assert reveal.reveal(event.id, clock.now()) == 9
     db.session.commit()
     assert len(_pairs(event)) == 9
     followups = db.session.scalar(
@@ -118,19 +119,19 @@ def test_open_to_all_genders_allows_same_gender_pairs(org_user):
     mf.pick(w1, event, a2.badge_no)
     mf.pick(w2, event, a1.badge_no)
     mf.after_window(event)
-    assert services.reveal(event.id, clock.now()) == 1
+    assert reveal.reveal(event.id, clock.now()) == 1
 
 
 def test_picks_refused_outside_window(org_user):
     event = mf.make_mixer()
     (w1, _a1), (m1, b1) = _people(org_user, event, 1, 1)
     clock.set_now(event.starts_at - timedelta(minutes=1))
-    with pytest.raises(services.PickWindowClosed):
-        services.set_picks(w1, event.id, [b1.badge_no])
+    with pytest.raises(errors.PickWindowClosed):
+        cards.set_picks(w1, event.id, [b1.badge_no])
     db.session.rollback()
     mf.after_window(event)
-    with pytest.raises(services.PickWindowClosed):
-        services.set_picks(w1, event.id, [b1.badge_no])
+    with pytest.raises(errors.PickWindowClosed):
+        cards.set_picks(w1, event.id, [b1.badge_no])
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(MixerPick)) == 0
 
@@ -139,10 +140,10 @@ def test_picks_refused_after_reveal_even_if_window_reopened(org_user):
     event = mf.make_mixer()
     (w1, _a1), (_m1, b1) = _people(org_user, event, 1, 1)
     mf.open_window(event)
-    services.close_and_reveal(org_user, event.id)
+    reveal.close_and_reveal(org_user, event.id)
     db.session.commit()
-    with pytest.raises(services.PickWindowClosed):
-        services.set_picks(w1, event.id, [b1.badge_no])
+    with pytest.raises(errors.PickWindowClosed):
+        cards.set_picks(w1, event.id, [b1.badge_no])
 
 
 def test_non_attendees_cannot_pick_or_be_picked(org_user):
@@ -153,14 +154,14 @@ def test_non_attendees_cannot_pick_or_be_picked(org_user):
     outsider = factories.make_employee(gender="male")
     mf.open_window(event)
     for person in (registered_only, outsider):
-        with pytest.raises(services.NotAnAttendee):
-            services.set_picks(person, event.id, [1])
+        with pytest.raises(errors.NotAnAttendee):
+            cards.set_picks(person, event.id, [1])
         db.session.rollback()
-    with pytest.raises(services.InvalidPick):
-        services.set_picks(w1, event.id, [b1.badge_no, 99])  # badge 99 belongs to nobody here
+    with pytest.raises(errors.InvalidPick):
+        cards.set_picks(w1, event.id, [b1.badge_no, 99])  # badge 99 belongs to nobody here
     db.session.rollback()
-    with pytest.raises(services.InvalidPick):
-        services.set_picks(w1, event.id, [1])  # oneself
+    with pytest.raises(errors.InvalidPick):
+        cards.set_picks(w1, event.id, [1])  # oneself
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(MixerPick)) == 0
 
@@ -169,8 +170,8 @@ def test_other_gender_only_refuses_same_gender_pick(org_user):
     event = mf.make_mixer()
     (w1, _a1), (_w2, a2), _m = _people(org_user, event, 2, 1)
     mf.open_window(event)
-    with pytest.raises(services.InvalidPick):
-        services.set_picks(w1, event.id, [a2.badge_no])
+    with pytest.raises(errors.InvalidPick):
+        cards.set_picks(w1, event.id, [a2.badge_no])
 
 
 def test_more_than_k_picks_refused_and_picks_can_change(org_user):
@@ -179,15 +180,15 @@ def test_more_than_k_picks_refused_and_picks_can_change(org_user):
     w1 = people[0][0]
     badges = [a.badge_no for _u, a in people[1:]]
     mf.open_window(event)
-    with pytest.raises(services.TooManyPicks):
-        services.set_picks(w1, event.id, badges)
+    with pytest.raises(errors.TooManyPicks):
+        cards.set_picks(w1, event.id, badges)
     db.session.rollback()
     mf.pick(w1, event, badges[0], badges[1])
     mf.pick(w1, event, badges[2])
-    attendee = services.attendee_for(w1, event.id)
-    assert services.my_picks(attendee) == [badges[2]]
+    attendee = checkin.attendee_for(w1, event.id)
+    assert cards.my_picks(attendee) == [badges[2]]
     mf.pick(w1, event)
-    assert services.my_picks(attendee) == []
+    assert cards.my_picks(attendee) == []
 
 
 def test_nickname_required_before_picking_and_never_the_real_name(org_user):
@@ -197,13 +198,13 @@ def test_nickname_required_before_picking_and_never_the_real_name(org_user):
     a = mf.attend(org_user, event, woman)
     b = mf.attend(org_user, event, man, nickname="阿杰")
     mf.open_window(event)
-    with pytest.raises(services.NicknameRequired):
-        services.set_picks(woman, event.id, [b.badge_no])
+    with pytest.raises(errors.NicknameRequired):
+        cards.set_picks(woman, event.id, [b.badge_no])
     db.session.rollback()
-    with pytest.raises(services.InvalidInput):
-        services.update_card_profile(woman, event.id, nickname="王小丽", share_contact=False)
+    with pytest.raises(InvalidInput):
+        checkin.update_card_profile(woman, event.id, nickname="王小丽", share_contact=False)
     db.session.rollback()
-    services.update_card_profile(woman, event.id, nickname="小鹿", share_contact=True, contact="wx-xiaolu")
+    checkin.update_card_profile(woman, event.id, nickname="小鹿", share_contact=True, contact="wx-xiaolu")
     db.session.commit()
     assert mf.pick(woman, event, b.badge_no) == [b.badge_no]
     assert a.badge_no == 1
@@ -213,13 +214,13 @@ def test_reveal_refused_while_window_open_and_runs_once(org_user):
     event = mf.make_mixer()
     _people(org_user, event, 1, 1)
     mf.open_window(event)
-    with pytest.raises(services.WindowStillOpen):
-        services.reveal(event.id, clock.now())
+    with pytest.raises(errors.WindowStillOpen):
+        reveal.reveal(event.id, clock.now())
     db.session.rollback()
     mf.after_window(event)
-    services.reveal(event.id, clock.now())
+    reveal.reveal(event.id, clock.now())
     db.session.commit()
-    assert services.reveal(event.id, clock.now()) == 0
+    assert reveal.reveal(event.id, clock.now()) == 0
     db.session.commit()
     assert (
         db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "mixer_reveal"))
@@ -237,7 +238,7 @@ def test_scheduler_task_reveals_due_mixers_only(org_user):
     mf.after_window(due)
     assert task.func(clock.now()) == 1
     db.session.commit()
-    assert services.is_revealed(due.id) and not services.is_revealed(later.id)
+    assert windows.is_revealed(due.id) and not windows.is_revealed(later.id)
     assert task.func(clock.now()) == 0
 
 
@@ -251,12 +252,12 @@ def test_contact_shared_only_when_both_agree(org_user):
     mf.pick(w, event, b.badge_no)
     mf.pick(m, event, a.badge_no)
     mf.after_window(event)
-    services.reveal(event.id, clock.now())
+    reveal.reveal(event.id, clock.now())
     db.session.commit()
-    [for_w] = services.my_matches(w)
+    [for_w] = presenters.my_matches(w)
     assert for_w.partner_name == "阿杰" and for_w.partner_contact is None
-    with pytest.raises(services.AlreadyRevealed):
-        services.update_card_profile(m, event.id, nickname="阿杰", share_contact=True)
+    with pytest.raises(errors.AlreadyRevealed):
+        checkin.update_card_profile(m, event.id, nickname="阿杰", share_contact=True)
 
 
 def test_contact_shown_when_both_agree(org_user):
@@ -269,9 +270,9 @@ def test_contact_shown_when_both_agree(org_user):
     mf.pick(w, event, b.badge_no)
     mf.pick(m, event, a.badge_no)
     mf.after_window(event)
-    services.reveal(event.id, clock.now())
+    reveal.reveal(event.id, clock.now())
     db.session.commit()
-    assert services.my_matches(w)[0].partner_contact == "13912345678"
+    assert presenters.my_matches(w)[0].partner_contact == "13912345678"
 
 
 def test_check_in_only_for_confirmed_registrants(org_user):
@@ -282,7 +283,7 @@ def test_check_in_only_for_confirmed_registrants(org_user):
     registration = mf.sign_up(waiting, event)
     assert registration.status.value == "waitlisted"
     with pytest.raises(IllegalTransition):
-        services.check_in(org_user, event.id, registration_id=registration.id)
+        checkin.check_in(org_user, event.id, registration_id=registration.id)
 
 
 def test_any_check_in_path_gives_a_badge_and_undo_takes_it_away(org_user):
@@ -292,23 +293,23 @@ def test_any_check_in_path_gives_a_badge_and_undo_takes_it_away(org_user):
     b = mf.attend(org_user, event, m, nickname="阿杰")
     mf.booking.check_in(registration, actor=org_user)  # the generic console's path, not this feature's page
     db.session.commit()
-    attendee = services.attendee_for(w, event.id)
+    attendee = checkin.attendee_for(w, event.id)
     assert attendee is not None and attendee.badge_no == 2 and attendee.nickname == "小鹿"
     mf.open_window(event)
     mf.pick(m, event, attendee.badge_no)
     mf.booking.undo_check_in(registration, actor=org_user)
     db.session.commit()
-    assert services.attendee_for(w, event.id) is None
-    assert services.my_picks(b) == []
+    assert checkin.attendee_for(w, event.id) is None
+    assert cards.my_picks(b) == []
 
 
 def test_mixer_created_without_settings_gets_defaults_and_is_revealed_on_time(org_user):
     event = factories.make_event(kind="mixer", capacity=4, quota_female=2, quota_male=2)
-    assert services.settings_for(event.id) is None
+    assert windows.settings_for(event.id) is None
     clock.set_now(event.ends_at + timedelta(hours=23))
-    assert services.reveal_due(clock.now()) == 0
+    assert reveal.reveal_due(clock.now()) == 0
     clock.set_now(event.ends_at + timedelta(days=1, minutes=1))
-    assert services.reveal_due(clock.now()) == 1
+    assert reveal.reveal_due(clock.now()) == 1
     db.session.commit()
-    settings = services.settings_for(event.id)
-    assert settings.max_picks == 5 and settings.other_gender_only and services.is_revealed(event.id)
+    settings = windows.settings_for(event.id)
+    assert settings.max_picks == 5 and settings.other_gender_only and windows.is_revealed(event.id)

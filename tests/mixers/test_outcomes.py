@@ -17,7 +17,7 @@ from app.booking.errors import NotEligible
 from app.booking.models import Status
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
-from app.mixers import services
+from app.mixers import checkin, errors, outcomes, presenters, reveal
 from app.mixers.models import MixerOutcome, MixerPair, MixerReveal, OutcomeKind, PairSource
 from app.outbox.models import OutboxMessage
 
@@ -44,7 +44,7 @@ def _revealed_pair(org_user):
     mf.pick(w, event, b.badge_no)
     mf.pick(m, event, a.badge_no)
     mf.after_window(event)
-    services.reveal(event.id, clock.now())
+    reveal.reveal(event.id, clock.now())
     db.session.commit()
     pair = db.session.scalars(select(MixerPair)).one()
     return pair, w, m
@@ -64,34 +64,34 @@ def _kinds(pair):
 
 def test_paper_pair_entered_by_badges(org_user):
     event, (w, a), (m, b) = _couple(org_user)
-    pair = services.add_paper_pair(org_user, event.id, b.badge_no, a.badge_no)
+    pair = reveal.add_paper_pair(org_user, event.id, b.badge_no, a.badge_no)
     db.session.commit()
     assert pair.source == PairSource.PAPER and (pair.badge_a, pair.badge_b) == (1, 2)
     assert {pair.user_a_id, pair.user_b_id} == {w.id, m.id}
     assert _kinds(pair) == [OutcomeKind.MATCHED]
     notified = db.session.scalars(select(OutboxMessage.user_id).where(OutboxMessage.kind == "mixer_match")).all()
     assert sorted(notified) == sorted([w.id, m.id])
-    assert [match.partner_name for match in services.my_matches(w)] == ["阿杰"]
+    assert [match.partner_name for match in presenters.my_matches(w)] == ["阿杰"]
 
 
 def test_paper_pair_duplicates_and_bad_badges_refused(org_user):
     event, (_w, a), (_m, b) = _couple(org_user)
     other_event, _x, (_m2, c_elsewhere) = _couple(org_user)
-    services.add_paper_pair(org_user, event.id, a.badge_no, b.badge_no)
+    reveal.add_paper_pair(org_user, event.id, a.badge_no, b.badge_no)
     db.session.commit()
-    with pytest.raises(services.DuplicatePair):
-        services.add_paper_pair(org_user, event.id, b.badge_no, a.badge_no)
+    with pytest.raises(errors.DuplicatePair):
+        reveal.add_paper_pair(org_user, event.id, b.badge_no, a.badge_no)
     db.session.rollback()
     with pytest.raises(InvalidInput):
-        services.add_paper_pair(org_user, event.id, a.badge_no, a.badge_no)
+        reveal.add_paper_pair(org_user, event.id, a.badge_no, a.badge_no)
     db.session.rollback()
     with pytest.raises(InvalidInput):
-        services.add_paper_pair(org_user, event.id, a.badge_no, 7)  # no attendee wears badge 7 here
+        reveal.add_paper_pair(org_user, event.id, a.badge_no, 7)  # no attendee wears badge 7 here
     db.session.rollback()
     registered_only = factories.make_employee(gender="male")
     mf.sign_up(registered_only, event)  # signed up but never checked in: no badge
     with pytest.raises(InvalidInput):
-        services.add_paper_pair(org_user, event.id, a.badge_no, 3)
+        reveal.add_paper_pair(org_user, event.id, a.badge_no, 3)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(MixerPair).where(MixerPair.event_id == event.id)) == 1
     assert other_event.id != event.id and c_elsewhere.badge_no == 2
@@ -101,14 +101,14 @@ def test_paper_pair_outside_scope_is_not_found(org_user):
     event, (_w, a), (_m, b) = _couple(org_user)
     stranger = factories.make_organizer("jx-jiujiang")
     with pytest.raises(NotFound):
-        services.add_paper_pair(stranger, event.id, a.badge_no, b.badge_no)
+        reveal.add_paper_pair(stranger, event.id, a.badge_no, b.badge_no)
 
 
 def test_paper_pair_after_reveal_counts_in_summary_and_app_pair_not_duplicated(org_user):
     signup_open = clock.now()
     pair, w, m = _revealed_pair(org_user)
-    with pytest.raises(services.DuplicatePair):
-        services.add_paper_pair(org_user, pair.event_id, pair.badge_b, pair.badge_a)
+    with pytest.raises(errors.DuplicatePair):
+        reveal.add_paper_pair(org_user, pair.event_id, pair.badge_b, pair.badge_a)
     db.session.rollback()
     third = factories.make_employee(gender="female")
     # a late paper pair from the same mixer (people with badges 2 and 3)
@@ -116,9 +116,9 @@ def test_paper_pair_after_reveal_counts_in_summary_and_app_pair_not_duplicated(o
     clock.set_now(signup_open)
     registration = mf.sign_up(third, event)
     with clock.frozen_at(mf.at_the_door(event)):
-        services.check_in(org_user, event.id, registration_id=registration.id)
+        checkin.check_in(org_user, event.id, registration_id=registration.id)
     db.session.commit()
-    services.add_paper_pair(org_user, event.id, pair.badge_b, 3)
+    reveal.add_paper_pair(org_user, event.id, pair.badge_b, 3)
     db.session.commit()
     assert db.session.get(MixerReveal, event.id).pairs == 2
 
@@ -129,34 +129,34 @@ def test_paper_pair_after_reveal_counts_in_summary_and_app_pair_not_duplicated(o
 def test_followups_dating_confirmed_only_when_both_say_so(org_user):
     pair, w, m = _revealed_pair(org_user)
     with pytest.raises(DomainError):
-        services.answer_followup(w, pair.id, "3d", "in_touch")  # not yet due
+        outcomes.answer_followup(w, pair.id, "3d", "in_touch")  # not yet due
     db.session.rollback()
     clock.advance(timedelta(days=3))
-    services.answer_followup(w, pair.id, "3d", "dating")
-    services.answer_followup(m, pair.id, "3d", "in_touch")
+    outcomes.answer_followup(w, pair.id, "3d", "dating")
+    outcomes.answer_followup(m, pair.id, "3d", "in_touch")
     db.session.commit()
     assert OutcomeKind.DATING not in _kinds(pair)
     with pytest.raises(DomainError):
-        services.answer_followup(w, pair.id, "3d", "ended")  # answered once per stage
+        outcomes.answer_followup(w, pair.id, "3d", "ended")  # answered once per stage
     db.session.rollback()
     clock.advance(timedelta(weeks=3))
-    services.answer_followup(m, pair.id, "3w", "dating")
+    outcomes.answer_followup(m, pair.id, "3w", "dating")
     db.session.commit()
     assert _kinds(pair).count(OutcomeKind.DATING) == 1
-    services.answer_followup(w, pair.id, "3w", "dating")
+    outcomes.answer_followup(w, pair.id, "3w", "dating")
     db.session.commit()
     assert _kinds(pair).count(OutcomeKind.DATING) == 1  # logged once
-    assert services.my_matches(w)[0].confirmed
+    assert presenters.my_matches(w)[0].confirmed
 
 
 def test_followup_ended_logged_and_answers_private(org_user):
     pair, w, m = _revealed_pair(org_user)
     clock.advance(timedelta(days=4))
-    services.answer_followup(w, pair.id, "3d", "ended")
+    outcomes.answer_followup(w, pair.id, "3d", "ended")
     db.session.commit()
     assert _kinds(pair) == [OutcomeKind.MATCHED, OutcomeKind.FOLLOWUP, OutcomeKind.ENDED]
     # m sees only their own (unanswered) follow-ups, nothing of w's answer
-    [view] = services.my_matches(m)
+    [view] = presenters.my_matches(m)
     assert [s.my_answer for s in view.stages] == [None, None, None]
     assert view.stages[0].can_answer and not view.stages[1].can_answer
 
@@ -165,13 +165,13 @@ def test_followup_by_non_member_not_found_and_bad_answer_refused(org_user):
     pair, w, _m = _revealed_pair(org_user)
     clock.advance(timedelta(days=4))
     with pytest.raises(NotFound):
-        services.answer_followup(factories.make_employee(), pair.id, "3d", "dating")
+        outcomes.answer_followup(factories.make_employee(), pair.id, "3d", "dating")
     db.session.rollback()
     with pytest.raises(InvalidInput):
-        services.answer_followup(w, pair.id, "4d", "dating")
+        outcomes.answer_followup(w, pair.id, "4d", "dating")
     db.session.rollback()
     with pytest.raises(InvalidInput):
-        services.answer_followup(w, pair.id, "3d", "married")
+        outcomes.answer_followup(w, pair.id, "3d", "married")
 
 
 def test_outcome_log_survives_account_deletion_with_null_user(org_user):

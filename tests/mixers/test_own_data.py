@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app import clock, outbox
 from app.extensions import db
-from app.mixers import services
+from app.mixers import checkin, presenters, reveal
 from app.mixers.models import MixerAttendee, MixerPair, MixerPick
 from app.outbox.models import OutboxMessage
 
@@ -44,7 +44,7 @@ def test_export_holds_own_side_only(org_user):
     assert _export(c)[0]["my_picks_before_reveal"] == [a.badge_no]
     mf.pick(m, event, a.badge_no)
     mf.after_window(event)
-    services.reveal(event.id, clock.now())
+    reveal.reveal(event.id, clock.now())
     db.session.commit()
     [mine] = _export(w)
     assert mine["my_picks_before_reveal"] == [] and [x["partner_nickname"] for x in mine["matches"]] == ["阿杰"]
@@ -62,43 +62,43 @@ def test_account_deleting_before_reveal_removes_card_and_picks(org_user):
     signal("account-deleting").send(w)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(MixerPick)) == 0
-    assert services.attendee_for(w, event.id) is None
+    assert checkin.attendee_for(w, event.id) is None
 
 
 def test_account_deleting_after_reveal_keeps_pair_and_wipes_card(org_user):
     event = mf.make_mixer()
     w, m = factories.make_employee(gender="female"), factories.make_employee(gender="male")
     a = mf.attend(org_user, event, w, nickname="小鹿", share_contact=True)
-    services.update_card_profile(w, event.id, nickname="小鹿", share_contact=True, contact="wx-lu")
+    checkin.update_card_profile(w, event.id, nickname="小鹿", share_contact=True, contact="wx-lu")
     b = mf.attend(org_user, event, m, nickname="阿杰")
-    services.add_paper_pair(org_user, event.id, a.badge_no, b.badge_no)
+    reveal.add_paper_pair(org_user, event.id, a.badge_no, b.badge_no)
     db.session.commit()
     mf.after_window(event)
-    services.reveal(event.id, clock.now())
+    reveal.reveal(event.id, clock.now())
     db.session.commit()
     signal("account-deleting").send(w)
     db.session.commit()
     attendee = db.session.get(MixerAttendee, a.id)
     assert attendee.nickname is None and attendee.contact is None
     assert db.session.scalar(select(func.count()).select_from(MixerPair)) == 1
-    assert services.my_matches(m)[0].partner_name == f"{a.badge_no} 号嘉宾"
+    assert presenters.my_matches(m)[0].partner_name == f"{a.badge_no} 号嘉宾"
 
 
 def test_retention_wipes_old_contact_details(org_user):
     event = mf.make_mixer()
     w = factories.make_employee(gender="female")
     mf.attend(org_user, event, w, nickname="小鹿")
-    services.update_card_profile(w, event.id, nickname="小鹿", share_contact=True, contact="wx-lu")
+    checkin.update_card_profile(w, event.id, nickname="小鹿", share_contact=True, contact="wx-lu")
     db.session.commit()
     mf.after_window(event)
-    services.reveal(event.id, clock.now())
+    reveal.reveal(event.id, clock.now())
     db.session.commit()
     signal("privacy-retention").send(clock.now() + timedelta(days=30))
     db.session.commit()
-    assert services.attendee_for(w, event.id).contact == "wx-lu"  # still within the retention period
+    assert checkin.attendee_for(w, event.id).contact == "wx-lu"  # still within the retention period
     signal("privacy-retention").send(clock.now() + timedelta(days=200))
     db.session.commit()
-    attendee = services.attendee_for(w, event.id)
+    attendee = checkin.attendee_for(w, event.id)
     assert attendee.contact is None and attendee.nickname == "小鹿"
 
 

@@ -13,7 +13,7 @@ from app.booking import services as booking
 from app.booking.models import Status
 from app.events.models import Event
 from app.extensions import db
-from app.mixers import services
+from app.mixers import checkin, reveal, windows
 from app.mixers.models import MixerOutcome, MixerPair, MixerSettings, OutcomeKind
 
 from .. import factories
@@ -116,7 +116,7 @@ def test_followup_answered_privately_through_the_matches_page(app, org_user):
     w, m = factories.make_employee(gender="female"), factories.make_employee(gender="male")
     a = mf.attend(org_user, event, w, nickname="小鹿")
     b = mf.attend(org_user, event, m, nickname="阿杰")
-    pair = services.add_paper_pair(org_user, event.id, a.badge_no, b.badge_no)
+    pair = reveal.add_paper_pair(org_user, event.id, a.badge_no, b.badge_no)
     db.session.commit()
     pair_id = pair.id
     page = _client(app, w).get("/mixers/matches").get_data(as_text=True)
@@ -240,8 +240,8 @@ def test_organizer_posts_outside_scope_change_nothing(app, org_user):
         ).status_code
         == 404
     )
-    assert not services.is_revealed(event.id)
-    assert services.attendee_for(w, event.id) is None
+    assert not windows.is_revealed(event.id)
+    assert checkin.attendee_for(w, event.id) is None
     assert db.session.get(MixerSettings, event.id).max_picks == 3
 
 
@@ -280,7 +280,7 @@ def test_api_card_picks_and_matches(app, org_user):
         f"/api/v1/mixers/{event.id}/picks", json={"badges": []}, headers={"Authorization": f"Bearer {tw}"}
     )
     assert late.status_code == 409 and late.get_json()["error"] == "pick_window_closed"
-    services.reveal(event.id, clock.now())
+    reveal.reveal(event.id, clock.now())
     db.session.commit()
     matches = client.get("/api/v1/mixers/matches", headers={"Authorization": f"Bearer {tw}"}).get_json()["matches"]
     assert [x["partner_nickname"] for x in matches] == ["阿杰"]

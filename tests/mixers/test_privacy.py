@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.booking import services as booking
 from app.extensions import db
-from app.mixers import services
+from app.mixers import reveal
 from app.mixers.models import MixerPair, MixerPick
 from app.outbox.models import OutboxMessage
 
@@ -192,7 +192,7 @@ def test_one_sided_pick_leaves_no_trace_anywhere(world: World, caplog: pytest.Lo
 
     # The reveal: A and B matched; C and D get the same "no match this time".
     mf.after_window(event)
-    services.reveal(world.event_id, clock.now())
+    reveal.reveal(world.event_id, clock.now())
     db.session.commit()
     world.pair_id = db.session.scalars(select(MixerPair.id)).one()
     world.login_all()

@@ -16,7 +16,8 @@ from app.accounts import profile_flags
 from app.accounts.models import Role
 from app.audit import AuditEntry
 from app.extensions import db
-from app.mixers import services as mixers
+from app.mixers import outcomes as mixer_outcomes
+from app.mixers import reveal as mixer_reveal
 from app.orgs.models import OrgLevel
 from app.screenings import services as screenings
 from app.trips import lottery_draw
@@ -163,17 +164,17 @@ def test_mixer_reveal_paper_pair_outcome_and_export(organizer, login_client, adm
     mf.pick(people[0], event, b.badge_no)
     mf.pick(people[1], event, a.badge_no)
     mf.after_window(event)
-    mixers.reveal(event.id, clock.now())  # the scheduler: no actor
+    mixer_reveal.reveal(event.id, clock.now())  # the scheduler: no actor
     db.session.commit()
     reveal = _one("mixer.reveal")
     assert reveal.actor_id is None and reveal.detail == {"attendees": 4, "pairs": 1, "new_pairs": 1}
     assert reveal.org_path == event.organization.path
-    paper = mixers.add_paper_pair(organizer, event.id, c.badge_no, d.badge_no)
+    paper = mixer_reveal.add_paper_pair(organizer, event.id, c.badge_no, d.badge_no)
     db.session.commit()
     entry = _one("mixer.paper_pair")
     assert entry.actor_id == organizer.id and entry.object_id == paper.id and entry.detail == {"event": event.id}
     clock.set_now(paper.created_at + timedelta(days=4))
-    mixers.answer_followup(people[2], paper.id, "3d", "in_touch")
+    mixer_outcomes.answer_followup(people[2], paper.id, "3d", "in_touch")
     db.session.commit()
     outcome = _one("mixer.outcome")
     assert outcome.actor_id == c.user_id and outcome.detail == {"stage": "3d"}  # the stage, never the answer
@@ -190,7 +191,7 @@ def test_mixer_reveal_by_the_organizer_names_them(organizer):
     event = mf.make_mixer()
     mf.attend(organizer, event, factories.make_employee(gender="female"))
     clock.set_now(event.starts_at + timedelta(hours=1))
-    mixers.close_and_reveal(organizer, event.id)
+    mixer_reveal.close_and_reveal(organizer, event.id)
     db.session.commit()
     assert _one("mixer.reveal").actor_id == organizer.id
 

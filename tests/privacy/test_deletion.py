@@ -90,7 +90,7 @@ def _login(app, user):
 
 def _mixer_footprint(person: User, organizer: User) -> None:
     """A mixer the person signed up for with a nickname, attended (a badge) and left with a revealed pair."""
-    from app.mixers import services as mixers
+    from app.mixers import reveal
 
     from ..mixers import factories as mf
 
@@ -102,7 +102,7 @@ def _mixer_footprint(person: User, organizer: User) -> None:
     mf.pick(person, event, theirs.badge_no)
     mf.pick(partner, event, mine.badge_no)
     mf.after_window(event)
-    assert mixers.reveal(event.id, clock.now()) == 1
+    assert reveal.reveal(event.id, clock.now()) == 1
     db.session.commit()
 
 

@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 from app import clock
 from app.accounts.consents import MIXER_SIGNUP
 from app.accounts.models import User
+from app.booking import services as booking
 from app.booking.models import Registration
 from app.events.models import Event, Slot
 from app.extensions import db
 from app.freetext import AppForm, TextRefused, clean_text
-from app.mixers import services as mixers
+from app.mixers import checkin
 from app.mixers.models import MixerAttendee
 from app.outbox.models import OutboxMessage
 
@@ -108,11 +109,11 @@ def test_a_mixer_nickname_with_a_nul_byte_is_refused_at_booking(client, employee
 def test_a_nickname_stored_before_the_rule_no_longer_stops_check_in(organizer, employee):
     """A row from before the rule: the person is checked in (their badge given), the bad nickname left out."""
     event = make_mixer(starts_in=timedelta(hours=3))
-    registration = mixers.booking.book(employee, event.slots[0].id, consents=[MIXER_SIGNUP])
+    registration = booking.book(employee, event.slots[0].id, consents=[MIXER_SIGNUP])
     registration.options = {"nickname": "小\x1b林", "share_contact": False}
     db.session.commit()
     clock.set_now(event.starts_at + timedelta(minutes=10))
-    attendee = mixers.check_in(organizer, event.id, registration_id=registration.id)
+    attendee = checkin.check_in(organizer, event.id, registration_id=registration.id)
     db.session.commit()
     assert attendee.badge_no == 1 and attendee.nickname is None
     assert _count(MixerAttendee) == 1
@@ -199,7 +200,7 @@ def test_the_event_form_refuses_a_title_with_control_characters(organizer_client
 def test_a_message_keeps_its_line_breaks_but_refuses_control_characters(organizer_client):
     event = factories.make_event(capacity=5)
     person = factories.make_employee()
-    mixers.booking.book(person, event.slots[0].id)
+    booking.book(person, event.slots[0].id)
     db.session.commit()
     form = {"scope": "active", "title": "集合时间调整", "body": "请于 13:30\x1b 集合。", "nonce": "n1"}
     response = organizer_client.post(f"/organizer/events/{event.id}/message", data=form, follow_redirects=True)
