@@ -183,6 +183,7 @@ class _Counts:
 
     @classmethod
     def read(cls, filters: Filters) -> _Counts:
+        """Everything the figures share, read once for every kind."""
         counts = cls(filters)
         for kind, city_id, year, month, *values in rollup_all(filters):
             _add(counts.by_kind[kind], values)
@@ -205,6 +206,7 @@ class _Counts:
         return self.by_kind[kind][index] if kind in self.by_kind else 0
 
     def had_any(self, kind: str) -> bool:
+        """True when ``kind`` had events or registrations counted (a kind not always shown then shows)."""
         return bool(self.events_by_kind.get(kind)) or kind in self.by_kind
 
 
@@ -248,6 +250,7 @@ class KindTally:
 
 
 def _all_figures(counts: _Counts) -> dict[str, Any]:
+    """The overall section, over every kind in the filter: no-show rate is no-show / (attended + no-show)."""
     kind = counts.filters.kind
     attended, no_show = counts.measure(kind, "attended"), counts.measure(kind, "no_show")
     return {
@@ -322,6 +325,8 @@ def _section(
     suppress: bool,
     threshold: int,
 ) -> Section:
+    """A section's headline cells: people are suppressed under the threshold, ``not_people`` never are, and
+    the no-show rate shows only over enough people."""
     items = []
     for name, label in labels.items():
         value = values[name]
