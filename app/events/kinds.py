@@ -1,7 +1,8 @@
 """The kind registry: each service kind (mixer, screening, trip...) supplies a policy object, so the booking
 engine never branches on ``event.kind``.
 
-A feature registers its policy in its ``init_app``; ``policy_for(kind)`` answers the engine. The base class
+A feature registers its policy in its ``init_app``; ``policy_for(kind)`` answers the engine, and
+``registered_kinds()`` the statistics (each policy's ``figures``: ``events.figures``). The base class
 implements the generic rules every kind shares (age window, gender, frontline, organization subtree,
 industries), evaluated on the event's date.
 """
@@ -15,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import clock
 from ..accounts.models import Gender, User
+from .figures import KindFigures
 
 if TYPE_CHECKING:
     from ..booking.models import Registration
@@ -29,6 +31,8 @@ class KindPolicy:
     consents: tuple[str, ...] = ()
     # True when a person may move their own confirmed booking to another slot of the event (screenings).
     self_service_move: bool = False
+    # What the kind contributes to the statistics (its section, its headline figures, its roll-up counts).
+    figures: KindFigures = KindFigures()
 
     def eligibility_reasons(self, user: User, event: Event, slot: Slot | None = None) -> list[str]:
         """Why ``user`` may not book ``event`` (empty when eligible). Kinds extend ``extra_reasons``."""

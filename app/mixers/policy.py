@@ -15,6 +15,7 @@ from ..errors import InvalidInput
 from ..events.kinds import KindPolicy
 from ..extensions import db
 from ..freetext import TextRefused, clean_text
+from .figures import MixerFigures
 
 if TYPE_CHECKING:
     from ..booking.models import Registration
@@ -52,6 +53,7 @@ class MixerPolicy(KindPolicy):
     kind = "mixer"
     label = _l("单身联谊")
     consents = (MIXER_SIGNUP,)
+    figures = MixerFigures()
 
     def validate_options(self, user: User, slot: Slot, options: dict[str, Any] | None) -> dict[str, Any] | None:
         """Sign-up may carry a nickname (not the real name) and whether to share contact details on a match."""

@@ -12,6 +12,7 @@ from ..accounts.models import User
 from ..events.kinds import KindPolicy
 from ..extensions import db
 from . import eligibility, services
+from .figures import ScreeningFigures
 from .models import KIND, ScreeningBooking, ScreeningVisit
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class ScreeningPolicy(KindPolicy):
     label = _l("健康体检")
     consents = (HEALTH_SCREENING,)
     self_service_move = True
+    figures = ScreeningFigures()
 
     def required_consents(self, event: Event, options: dict[str, Any] | None = None) -> tuple[str, ...]:
         return self.consents

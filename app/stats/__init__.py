@@ -1,7 +1,8 @@
 """Statistics: the province's figures from bookings, attendance and the matching-outcome log (issue 9).
 
-Reads the core tables through their models and the feature tables by name (``stats.sources``); never writes into
-booking tables. Registration counts come from an identifier-free roll-up kept by the ``stats.refresh`` task.
+Reads the core tables through their models, and what is a kind's own through the kind registry (each kind's
+policy gives its ``figures``: ``events.figures``); never imports a feature, never writes into booking tables.
+Registration counts come from an identifier-free roll-up kept by the ``stats.refresh`` task.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from wtforms import DateField, IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from ..freetext import AppForm
-from .services import KIND_LABELS
+from .services import kind_labels
 
 
 class StatsFilterForm(AppForm):
@@ -26,7 +26,7 @@ class StatsFilterForm(AppForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.kind.choices = [("", str(_l("全部类型")))] + [(key, str(label)) for key, label in KIND_LABELS.items()]
+        self.kind.choices = [("", str(_l("全部类型")))] + [(key, str(label)) for key, label in kind_labels().items()]
 
     def query(self) -> dict[str, Any]:
         """The filters as keyword arguments for ``services.dashboard``."""

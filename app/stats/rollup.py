@@ -27,11 +27,12 @@ from sqlalchemy.exc import DataError, IntegrityError
 from .. import clock
 from ..accounts.models import Profile
 from ..booking.models import Registration, Status
+from ..events.figures import RegistrationCount
+from ..events.kinds import registered_kinds
 from ..events.models import Event
 from ..extensions import db
 from ..orgs.models import Industry, Organization
 from ..progress import Progress, no_progress
-from . import sources
 from .models import (
     DIM_AGE,
     DIM_ALL,
@@ -58,7 +59,10 @@ AGE_BANDS: list[tuple[str, int, int]] = [
     ("55+", 55, 200),
 ]
 LOOKBACK = timedelta(minutes=10)
-MEASURES = ("signups", "allocated", "attended", "no_show", "converted", "two_cancer")
+STATE_MEASURES = ("signups", "allocated", "attended", "no_show", "converted")
+# Measures a kind fills per attended registration (``events.figures.RegistrationCount``), beyond the states.
+KIND_MEASURES = ("two_cancer",)
+MEASURES = STATE_MEASURES + KIND_MEASURES
 _CHUNK = 400
 # What one event's own data can make its recount raise (a date at the calendar's end, a value the database
 # refuses). Anything else — a lost connection, a bug — still fails the whole refresh and shows as the task's error.
@@ -85,14 +89,13 @@ def _counts(row: Any) -> tuple[int, ...]:
     status = Status(row.status)
     allocated = status in ALLOCATED
     attended = status == Status.ATTENDED
-    screened = attended and bool(row.two_cancer) and row.outcome not in sources.NOT_SCREENED
     return (
         1,
         int(allocated),
         int(attended),
         int(status == Status.NO_SHOW),
         int(allocated and bool(row.from_waitlist)),
-        int(screened),
+        *(int(attended and bool(getattr(row, name))) for name in KIND_MEASURES),
     )
 
 
@@ -127,6 +130,11 @@ def _apply_carry(cells: dict[tuple[int, str, str], list[int]], event_ids: list[i
         del cells[key]
 
 
+def registration_counts() -> list[RegistrationCount]:
+    """What the registered kinds count per registration beyond its state (the kind registry names their rows)."""
+    return [count for policy in registered_kinds().values() for count in policy.figures.registration_counts]
+
+
 def _registration_rows(event_ids: list[int], user_id: int | None = None) -> Any:
     columns: list[Any] = [
         Registration.event_id,
@@ -139,11 +147,14 @@ def _registration_rows(event_ids: list[int], user_id: int | None = None) -> Any:
         Profile.user_id.label("profile_user"),
     ]
     stmt = select(*columns).outerjoin(Profile, Profile.user_id == Registration.user_id)
-    if sources.available("screening_bookings", "two_cancer", "outcome"):
-        sb = sources.screening_bookings
-        stmt = stmt.add_columns(sb.c.two_cancer, sb.c.outcome).outerjoin(sb, sb.c.registration_id == Registration.id)
-    else:
-        stmt = stmt.add_columns(literal(None).label("two_cancer"), literal(None).label("outcome"))
+    filled: set[str] = set()
+    for count in registration_counts():
+        if count.measure not in KIND_MEASURES or count.measure in filled:
+            raise RuntimeError(f"a kind counts {count.measure!r}, not a measure of its own in the roll-up")
+        filled.add(count.measure)
+        stmt = stmt.outerjoin(count.table, count.registration_id == Registration.id)
+        stmt = stmt.add_columns(count.counts.label(count.measure))
+    stmt = stmt.add_columns(*(literal(None).label(name) for name in KIND_MEASURES if name not in filled))
     if user_id is not None:
         return db.session.execute(stmt.where(Registration.user_id == user_id)).all()
     return db.session.execute(stmt.where(Registration.event_id.in_(event_ids))).all()
@@ -296,17 +307,11 @@ def _lock() -> bool:
 
 
 def _recent_event_ids(since: datetime) -> set[int]:
+    """Events edited since ``since``, and those whose figures a kind says changed meanwhile without a
+    registration changing state (a screening outcome recorded)."""
     ids = set(db.session.scalars(select(Event.id).where(Event.updated_at >= since)))
-    if sources.available("screening_bookings", "recorded_at"):
-        sb = sources.screening_bookings
-        ids |= set(
-            db.session.scalars(
-                select(Registration.event_id)
-                .join(sb, sb.c.registration_id == Registration.id)
-                .where(sb.c.recorded_at >= since)
-                .distinct()
-            )
-        )
+    for policy in registered_kinds().values():
+        ids |= policy.figures.changed_events(since)
     return ids
 
 

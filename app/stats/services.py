@@ -7,123 +7,66 @@ Definitions (every page, export and test uses these):
   confirmed, attended or no-show; attendees are those checked in (attended); no-show rate is
   no-show / (attended + no-show); a waitlist conversion is a registration that got its seat from the waitlist and
   kept it (allocated);
-- mutual pairs are ``mixer_pairs`` of the mixers; confirmed couples the pairs whose outcome log has "dating";
-- two-cancer screenings are screening bookings with two-cancer chosen, attended, and not recorded "not screened";
 - people reached are distinct people who attended (an anonymised row of a deleted account counts as one person).
 Registration figures come from the roll-up (``stats.rollup``), event figures straight from the event tables.
+Each kind's own section (its headline figures, and what only it counts, such as a mixer's couples) comes from the
+kind registry (``events.figures``): the statistics never name a kind or read a kind's tables.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, select
 
 from .. import clock
 from ..accounts.models import Role, User
-from ..booking.models import Registration, Status
 from ..errors import InvalidInput, NotFound
-from ..events.models import Event, Slot
+from ..events.figures import KindFigures
+from ..events.kinds import registered_kinds
+from ..events.models import Event
 from ..extensions import db
-from ..orgs.models import City, EnterpriseType, Industry, IndustryGroup, Organization
-from ..orgs.reference import ENTERPRISE_TYPE_LABELS, PROVINCE_ORG_CODE
+from ..orgs.models import Organization
+from ..orgs.reference import PROVINCE_ORG_CODE
 from ..orgs.scope import manages
 from ..orgs.services import get_by_code, in_subtree
-from . import sources
 from .models import (
-    DIM_AGE,
-    DIM_ALL,
     DIM_ETYPE,
-    DIM_GENDER,
-    DIM_INDUSTRY,
     PERSON_DIMS,
-    StatsReach,
-    StatsRollup,
-    StatsRollupMonth,
 )
-from .rollup import AGE_BANDS, MEASURES, OTHER_INDUSTRY, UNKNOWN
+from .queries import (
+    Filters,
+    event_counts,
+    events_where,
+    people_reached,
+    refreshed_at,
+    rollup_all,
+    rollup_people,
+    slots_offered,
+)
+from .rollup import MEASURES
+from .tables import (
+    Cell,
+    Headline,
+    Section,
+    StatTable,
+    city_table,
+    dim_table,
+    fmt,
+    headline_table,
+    make_cell,
+    month_table,
+    rate,
+)
 
-KINDS = ("mixer", "screening", "trip", "general")
-KIND_LABELS = {"mixer": _l("单身联谊"), "screening": _l("健康体检"), "trip": _l("疗休养"), "general": _l("其他活动")}
-MEASURE_LABELS = {
-    "events": _l("场次"),
-    "signups": _l("报名人次"),
-    "allocated": _l("获得名额"),
-    "attended": _l("到场人次"),
-    "no_show": _l("未到场"),
-    "converted": _l("候补转正"),
-    "two_cancer": _l("两癌筛查"),
-}
 TABLE_KEYS = ("headline", "city", "month", "gender", "age", "etype", "industry")
-
-
-@dataclass(frozen=True)
-class Filters:
-    start: date
-    end: date  # inclusive
-    org: Organization
-    kind: str | None = None
-
-    @property
-    def whole_year(self) -> int | None:
-        if self.start == date(self.start.year, 1, 1) and self.end == date(self.start.year, 12, 31):
-            return self.start.year
-        return None
-
-    @property
-    def year(self) -> int:
-        return self.start.year
-
-    @property
-    def start_at(self) -> datetime:
-        return datetime.combine(self.start, datetime.min.time())
-
-    @property
-    def end_before(self) -> datetime:
-        return datetime.combine(self.end + timedelta(days=1), datetime.min.time())
-
-
-@dataclass
-class Cell:
-    value: int | float | None
-    text: str
-    suppressed: bool = False
-
-
-@dataclass
-class Row:
-    label: str
-    cells: list[Cell]
-
-
-@dataclass
-class StatTable:
-    key: str
-    title: str
-    header: list[str]
-    rows: list[Row]
-    measures: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Headline:
-    key: str
-    label: str
-    cell: Cell
-
-
-@dataclass
-class Section:
-    key: str
-    title: str
-    items: list[Headline]
 
 
 @dataclass
@@ -181,7 +124,7 @@ def make_filters(
     kind: str | None = None,
 ) -> Filters:
     """Build the period: a whole year, or a date range inside 2000–2100 that does not end before it starts."""
-    if kind not in (None, "", *KINDS):
+    if kind not in (None, "", *registered_kinds()):
         raise InvalidInput(_("活动类型不正确。"))
     if start is not None or end is not None:
         first = start or date((end or clock.today()).year, 1, 1)
@@ -196,207 +139,22 @@ def make_filters(
     return Filters(start=first, end=last, org=org, kind=kind or None)
 
 
-# --- suppression -------------------------------------------------------------------------------------------------
-
-
-def _fmt(value: int | float | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.1f}%"
-    return f"{value:,}"
-
-
-def make_cell(value: int | float | None, *, suppress: bool, threshold: int) -> Cell:
-    """A count under the threshold (but not zero) shows as "<threshold" when suppression applies."""
-    if suppress and isinstance(value, int) and 0 < value < threshold:
-        return Cell(None, f"<{threshold}", True)
-    return Cell(value, _fmt(value))
-
-
-def _suppress_rows(rows: list[Row], threshold: int) -> None:
-    """Secondary suppression: when a column has exactly one suppressed cell, the next smallest is hidden too, so
-    the column total cannot give the small one away."""
-    if not rows:
-        return
-    for column in range(len(rows[0].cells)):
-        cells = [row.cells[column] for row in rows]
-        if sum(1 for cell in cells if cell.suppressed) != 1:
-            continue
-        visible = [cell for cell in cells if not cell.suppressed and isinstance(cell.value, int) and cell.value > 0]
-        if visible:
-            smallest = min(visible, key=lambda cell: cell.value or 0)
-            smallest.value, smallest.text, smallest.suppressed = None, f"<{threshold}*", True
-
-
-def _rate(numerator: int, denominator: int, *, suppress: bool, threshold: int) -> Cell:
-    if denominator == 0 or (suppress and denominator < threshold):
-        return Cell(None, "—")
-    return Cell(round(100.0 * numerator / denominator, 1), _fmt(round(100.0 * numerator / denominator, 1)))
-
-
 # --- queries -----------------------------------------------------------------------------------------------------
 
 
-def _events_where(filters: Filters, model: Any = Event) -> list[Any]:
-    conditions = [
-        model.cancelled_at.is_(None),
-        model.starts_at >= filters.start_at,
-        model.starts_at < filters.end_before,
-        model.organization_id.in_(select(Organization.id).where(in_subtree(filters.org))),
-    ]
-    if filters.kind:
-        conditions.append(model.kind == filters.kind)
-    return conditions
-
-
-def _rollup_source(filters: Filters) -> tuple[Any, Any]:
-    """The roll-up to read and its date column: per month when the period is made of whole months (a year),
-    per event otherwise."""
-    if filters.start.day == 1 and (filters.end + timedelta(days=1)).day == 1:
-        return StatsRollupMonth, StatsRollupMonth.month
-    return StatsRollup, StatsRollup.day
-
-
-def _rollup_where(filters: Filters, dims: tuple[str, ...]) -> list[Any]:
-    model, day = _rollup_source(filters)
-    conditions = [
-        model.dim.in_(dims) if len(dims) > 1 else model.dim == dims[0],
-        day >= filters.start,
-        day <= filters.end,
-        model.org_path.startswith(filters.org.path, autoescape=True),
-    ]
-    if filters.kind:
-        conditions.append(model.kind == filters.kind)
-    return conditions
-
-
-def _sums(model: Any) -> list[Any]:
-    return [func.coalesce(func.sum(getattr(model, m)), 0) for m in MEASURES]
-
-
-def event_counts(filters: Filters) -> list[tuple[str, int, int, int, int]]:
-    """(kind, city id, year, month, events) of the events counted in the period."""
-    year = func.extract("year", Event.starts_at)
-    month = func.extract("month", Event.starts_at)
-    stmt = (
-        select(Event.kind, Event.city_id, year, month, func.count())
-        .where(*_events_where(filters))
-        .group_by(Event.kind, Event.city_id, year, month)
-    )
-    return [(k, c, int(y), int(m), n) for k, c, y, m, n in db.session.execute(stmt)]
-
-
-def slots_offered(filters: Filters, kind: str) -> int:
-    """Places offered: the capacity of every slot of the counted events of ``kind``."""
-    stmt = select(func.coalesce(func.sum(Slot.capacity), 0)).join(Event, Event.id == Slot.event_id)
-    stmt = stmt.where(*_events_where(filters), Event.kind == kind)
-    return int(db.session.scalar(stmt) or 0)
-
-
-def mixer_pairs(filters: Filters) -> tuple[int, int]:
-    """(mutual pairs, confirmed couples) of the mixers in the period."""
-    if not sources.available("mixer_pairs", "event_id"):
-        return 0, 0
-    pairs = sources.mixer_pairs
-    mixers = select(Event.id).where(*_events_where(filters), Event.kind == "mixer")
-    total = db.session.scalar(select(func.count()).select_from(pairs).where(pairs.c.event_id.in_(mixers))) or 0
-    couples = 0
-    if sources.available("mixer_outcomes", "pair_id", "kind"):
-        outcomes = sources.mixer_outcomes
-        couples = (
-            db.session.scalar(
-                select(func.count(func.distinct(outcomes.c.pair_id)))
-                .join(pairs, pairs.c.id == outcomes.c.pair_id)
-                .where(outcomes.c.kind.in_(sources.COUPLE_OUTCOMES), pairs.c.event_id.in_(mixers))
-            )
-            or 0
-        )
-    return int(total), int(couples)
-
-
-def trip_target(filters: Filters) -> int | None:
-    """The places target of the selected organization for the year: its ``trip_targets`` row, else the
-    configured province target when the province is selected. Only for a period inside one year."""
-    if filters.start.year != filters.end.year:
-        return None
-    if sources.available("trip_targets", "year", "organization_id", "places"):
-        targets = sources.trip_targets
-        found = db.session.scalar(
-            select(targets.c.places).where(targets.c.year == filters.year, targets.c.organization_id == filters.org.id)
-        )
-        if found is not None:
-            return int(found)
-    if filters.org.code == PROVINCE_ORG_CODE:
-        return int(current_app.config.get("TRIP_YEARLY_TARGET", 10000))
-    return None
-
-
-def people_reached(filters: Filters) -> dict[str, int]:
-    """Distinct people who attended, in total ("") and per kind: from ``stats_reach`` for a whole year, else
-    counted live (then each anonymous row of a deleted account counts as one person)."""
-    if filters.whole_year is not None:
-        rows = dict(
-            db.session.execute(
-                select(StatsReach.kind, StatsReach.people).where(
-                    StatsReach.year == filters.whole_year, StatsReach.organization_id == filters.org.id
-                )
-            ).all()
-        )
-        counted = rows or db.session.scalar(
-            select(func.count()).select_from(StatsReach).where(StatsReach.year == filters.year)
-        )
-        if counted:  # the year was counted (an empty subtree simply has no rows)
-            if filters.kind:
-                return {"": rows.get(filters.kind, 0), filters.kind: rows.get(filters.kind, 0)}
-            return {kind: int(people) for kind, people in rows.items()}
-    people = func.count(func.distinct(Registration.user_id))
-    anonymous = func.coalesce(func.sum(case((Registration.user_id.is_(None), 1), else_=0)), 0)
-    base = (
-        select(people, anonymous)
-        .join(Event, Event.id == Registration.event_id)
-        .where(Registration.status == Status.ATTENDED, *_events_where(filters))
-    )
-    distinct, anonymous_rows = db.session.execute(base).one()
-    result = {"": int(distinct or 0) + int(anonymous_rows or 0)}
-    for kind, distinct, anonymous_rows in db.session.execute(
-        base.with_only_columns(Event.kind, people, anonymous).group_by(Event.kind)
-    ):
-        result[kind] = int(distinct or 0) + int(anonymous_rows or 0)
-    return result
-
-
-def _rollup_all(filters: Filters) -> list[Any]:
-    """Roll-up totals by kind, city and month."""
-    model, day = _rollup_source(filters)
-    year = func.extract("year", day)
-    month = func.extract("month", day)
-    stmt = (
-        select(model.kind, model.city_id, year, month, *_sums(model))
-        .where(*_rollup_where(filters, (DIM_ALL,)))
-        .group_by(model.kind, model.city_id, year, month)
-    )
-    return list(db.session.execute(stmt).all())
-
-
-def _rollup_people(filters: Filters) -> list[Any]:
-    """Roll-up totals by person dimension and value; two-cancer screenings by enterprise type come from here
-    (only screenings have two-cancer counts, so no need to group by kind)."""
-    model, _day = _rollup_source(filters)
-    stmt = (
-        select(model.dim, model.value, *_sums(model))
-        .where(*_rollup_where(filters, PERSON_DIMS))
-        .group_by(model.dim, model.value)
-    )
-    return list(db.session.execute(stmt).all())
-
-
-def refreshed_at() -> datetime | None:
-    """When the roll-up was last written (its newest row: a primary-key lookup, not a scan)."""
-    return db.session.scalar(select(StatsRollup.refreshed_at).order_by(StatsRollup.id.desc()).limit(1))
-
-
 # --- assembling the figures --------------------------------------------------------------------------------------
+
+
+def kind_figures() -> list[tuple[str, KindFigures]]:
+    """The registered kinds and what each contributes to the statistics, in display order (the kind registry:
+    the statistics never name a kind)."""
+    contributions = [(kind, policy.figures) for kind, policy in registered_kinds().items()]
+    return sorted(contributions, key=lambda pair: pair[1].position)
+
+
+def kind_labels() -> dict[str, str]:
+    """The kinds the dashboard can be filtered by, with their labels, in display order."""
+    return {kind: str(figures.label) for kind, figures in kind_figures()}
 
 
 def _add(target: list[int], values: Any) -> None:
@@ -404,277 +162,183 @@ def _add(target: list[int], values: Any) -> None:
         target[index] += int(value or 0)
 
 
-def compute(filters: Filters, *, suppress: bool = False) -> Figures:
-    """Every figure of the dashboard for ``filters``. With ``suppress`` (figures shown beyond the viewer's own
-    rosters, or in public) counts under STATS_SUPPRESSION_THRESHOLD show as "<5", with secondary suppression in
-    the breakdown tables. Reads only; writes nothing."""
-    threshold = int(current_app.config.get("STATS_SUPPRESSION_THRESHOLD", 5))
-    by_kind: dict[str, list[int]] = defaultdict(lambda: [0] * len(MEASURES))
-    by_city: dict[int, list[int]] = defaultdict(lambda: [0] * len(MEASURES))
-    by_month: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * len(MEASURES))
-    for kind, city_id, year, month, *values in _rollup_all(filters):
-        _add(by_kind[kind], values)
-        _add(by_city[city_id], values)
-        _add(by_month[(int(year), int(month))], values)
-    people: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0] * len(MEASURES)))
-    screening_by_etype: dict[str, int] = defaultdict(int)
-    for dim, value, *values in _rollup_people(filters):
-        _add(people[dim][value], values)
-        if dim == DIM_ETYPE:
-            screening_by_etype[value] += int(values[MEASURES.index("two_cancer")] or 0)
-    events_by_kind: dict[str, int] = defaultdict(int)
-    events_by_city: dict[int, int] = defaultdict(int)
-    events_by_month: dict[tuple[int, int], int] = defaultdict(int)
-    for kind, city_id, year, month, count in event_counts(filters):
-        events_by_kind[kind] += count
-        events_by_city[city_id] += count
-        events_by_month[(year, month)] += count
+def _zeros() -> list[int]:
+    return [0] * len(MEASURES)
 
-    def measure(kind: str | None, name: str) -> int:
+
+@dataclass
+class _Counts:
+    """What ``compute`` counted for its filters: the roll-up's measures and the events by kind, city and month,
+    its measures by person dimension and value, and the people reached by kind ("" for all)."""
+
+    filters: Filters
+    by_kind: dict[str, list[int]] = field(default_factory=lambda: defaultdict(_zeros))
+    by_city: dict[int, list[int]] = field(default_factory=lambda: defaultdict(_zeros))
+    by_month: dict[tuple[int, int], list[int]] = field(default_factory=lambda: defaultdict(_zeros))
+    people: dict[str, dict[str, list[int]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(_zeros)))
+    events_by_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    events_by_city: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    events_by_month: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
+    reach: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, filters: Filters) -> _Counts:
+        """Everything the figures share, read once for every kind."""
+        counts = cls(filters)
+        for kind, city_id, year, month, *values in rollup_all(filters):
+            _add(counts.by_kind[kind], values)
+            _add(counts.by_city[city_id], values)
+            _add(counts.by_month[(int(year), int(month))], values)
+        for dim, value, *values in rollup_people(filters):
+            _add(counts.people[dim][value], values)
+        for kind, city_id, year, month, count in event_counts(filters):
+            counts.events_by_kind[kind] += count
+            counts.events_by_city[city_id] += count
+            counts.events_by_month[(year, month)] += count
+        counts.reach = people_reached(filters)
+        return counts
+
+    def measure(self, kind: str | None, name: str) -> int:
+        """A measure summed over ``kind``'s registrations (every kind in the filter for ``None``)."""
         index = MEASURES.index(name)
         if kind is None:
-            return sum(values[index] for values in by_kind.values())
-        return by_kind[kind][index] if kind in by_kind else 0
+            return sum(values[index] for values in self.by_kind.values())
+        return self.by_kind[kind][index] if kind in self.by_kind else 0
 
-    reach = people_reached(filters)
-    kinds_shown = [filters.kind] if filters.kind else ["mixer", "screening", "trip"]
-    if not filters.kind and (events_by_kind.get("general") or "general" in by_kind):
-        kinds_shown.append("general")  # other activities appear when there were any
-    raw: dict[str, Any] = {}
-    if "mixer" in kinds_shown:
-        pairs, couples = mixer_pairs(filters)
-        raw["mixer"] = {
-            "held": events_by_kind.get("mixer", 0),
-            "signups": measure("mixer", "signups"),
-            "attendees": measure("mixer", "attended"),
-            "people": reach.get("mixer", 0),
-            "pairs": pairs,
-            "couples": couples,
-        }
-    if "screening" in kinds_shown:
-        raw["screening"] = {
-            "visits": events_by_kind.get("screening", 0),  # one truck visit per screening event
-            "slots_offered": slots_offered(filters, "screening"),
-            "booked": measure("screening", "allocated"),
-            "attended": measure("screening", "attended"),
-            "people": reach.get("screening", 0),
-            "two_cancer": measure("screening", "two_cancer"),
-            "two_cancer_non_public": screening_by_etype.get(EnterpriseType.NON_PUBLIC.value, 0),
-            "two_cancer_new_employment": screening_by_etype.get(EnterpriseType.NEW_EMPLOYMENT.value, 0),
-        }
-    if "trip" in kinds_shown:
-        target = trip_target(filters)
-        allocated = measure("trip", "allocated")
-        raw["trip"] = {
-            "departures": events_by_kind.get("trip", 0),
-            "applicants": measure("trip", "signups"),
-            "allocated": allocated,
-            "attended": measure("trip", "attended"),
-            "people": reach.get("trip", 0),
-            "target": target,
-            "progress": round(100.0 * allocated / target, 1) if target else None,
-        }
-    if "general" in kinds_shown:
-        raw["general"] = {
-            "held": events_by_kind.get("general", 0),
-            "signups": measure("general", "signups"),
-            "attended": measure("general", "attended"),
-        }
-    attended, no_show = measure(filters.kind, "attended"), measure(filters.kind, "no_show")
-    raw["all"] = {
-        "reached": reach.get("", 0),
-        "signups": measure(filters.kind, "signups"),
+    def had_any(self, kind: str) -> bool:
+        """True when ``kind`` had events or registrations counted (a kind not always shown then shows)."""
+        return bool(self.events_by_kind.get(kind)) or kind in self.by_kind
+
+
+@dataclass(frozen=True)
+class KindTally:
+    """The shared counts of one kind, handed to its figures (``events.figures.Tally``)."""
+
+    kind: str
+    counts: _Counts
+
+    @property
+    def start(self) -> date:
+        return self.counts.filters.start
+
+    @property
+    def end(self) -> date:
+        return self.counts.filters.end
+
+    @property
+    def organization(self) -> Organization:
+        return self.counts.filters.org
+
+    def events(self) -> int:
+        return self.counts.events_by_kind.get(self.kind, 0)
+
+    def event_ids(self) -> Select[int]:
+        return select(Event.id).where(*events_where(self.counts.filters), Event.kind == self.kind)
+
+    def slots_offered(self) -> int:
+        return slots_offered(self.counts.filters, self.kind)
+
+    def measure(self, name: str) -> int:
+        return self.counts.measure(self.kind, name)
+
+    def by_enterprise_type(self, name: str) -> dict[str, int]:
+        index = MEASURES.index(name)
+        return {value: values[index] for value, values in self.counts.people.get(DIM_ETYPE, {}).items()}
+
+    def people(self) -> int:
+        return self.counts.reach.get(self.kind, 0)
+
+
+def _all_figures(counts: _Counts) -> dict[str, Any]:
+    """The overall section, over every kind in the filter: no-show rate is no-show / (attended + no-show)."""
+    kind = counts.filters.kind
+    attended, no_show = counts.measure(kind, "attended"), counts.measure(kind, "no_show")
+    return {
+        "reached": counts.reach.get("", 0),
+        "signups": counts.measure(kind, "signups"),
         "attended": attended,
         "no_show": no_show,
         "no_show_rate": round(100.0 * no_show / (attended + no_show), 1) if attended + no_show else None,
-        "converted": measure(filters.kind, "converted"),
+        "converted": counts.measure(kind, "converted"),
     }
 
-    sections = _sections(raw, suppress=suppress, threshold=threshold)
-    show_two_cancer = filters.kind in (None, "screening")
-    measures = [m for m in MEASURES if show_two_cancer or m != "two_cancer"]
+
+def compute(filters: Filters, *, suppress: bool = False) -> Figures:
+    """Every figure of the dashboard for ``filters``. With ``suppress`` (figures shown beyond the viewer's own
+    rosters, or in public) counts under STATS_SUPPRESSION_THRESHOLD show as "<5", with secondary suppression in
+    the breakdown tables. Each kind in the filter gives its own section through the kind registry; without a
+    kind filter, the kinds always shown and those that had any events or registrations. Reads only; writes
+    nothing."""
+    threshold = int(current_app.config.get("STATS_SUPPRESSION_THRESHOLD", 5))
+    counts = _Counts.read(filters)
+    kinds = kind_figures()
+    shown = [
+        (kind, figures)
+        for kind, figures in kinds
+        if kind == filters.kind or (not filters.kind and (figures.always_shown or counts.had_any(kind)))
+    ]
+    raw: dict[str, Any] = {kind: figures.figures(KindTally(kind, counts)) for kind, figures in shown}
+    raw["all"] = _all_figures(counts)
+    sections = [
+        _section(kind, str(figures.title), figures.headlines, raw[kind], figures.not_people, suppress, threshold)
+        for kind, figures in shown
+    ]
+    sections.append(_section("all", _("总体"), ALL_LABELS, raw["all"], frozenset(), suppress, threshold))
+    measures = _measures_shown(filters.kind, kinds)
     tables = {
-        "city": _city_table(by_city, events_by_city, measures, suppress, threshold),
-        "month": _month_table(filters, by_month, events_by_month, measures, suppress, threshold),
-        "gender": _dim_table(DIM_GENDER, people, measures, suppress, threshold),
-        "age": _dim_table(DIM_AGE, people, measures, suppress, threshold),
-        "etype": _dim_table(DIM_ETYPE, people, measures, suppress, threshold),
-        "industry": _dim_table(DIM_INDUSTRY, people, measures, suppress, threshold),
+        "headline": headline_table(sections),
+        "city": city_table(counts.by_city, counts.events_by_city, measures, suppress, threshold),
+        "month": month_table(
+            filters.start, filters.end, counts.by_month, counts.events_by_month, measures, suppress, threshold
+        ),
+        **{dim: dim_table(dim, counts.people, measures, suppress, threshold) for dim in PERSON_DIMS},
     }
-    tables = {"headline": _headline_table(sections), **tables}
     return Figures(filters, suppress, threshold, sections, tables, raw, refreshed_at())
 
 
-HEADLINE_LABELS: dict[str, dict[str, Any]] = {
-    "mixer": {
-        "held": _l("举办场次"),
-        "signups": _l("报名人次"),
-        "attendees": _l("参加人次"),
-        "people": _l("参加人数（去重）"),
-        "pairs": _l("互选配对"),
-        "couples": _l("牵手成功"),
-    },
-    "screening": {
-        "visits": _l("进园区场次"),
-        "slots_offered": _l("提供名额"),
-        "booked": _l("预约人次"),
-        "attended": _l("体检人次"),
-        "people": _l("体检人数（去重）"),
-        "two_cancer": _l("两癌筛查（人）"),
-        "two_cancer_non_public": _l("其中非公企业女职工"),
-        "two_cancer_new_employment": _l("其中新就业形态女性劳动者"),
-    },
-    "trip": {
-        "departures": _l("团期数"),
-        "applicants": _l("申请人次"),
-        "allocated": _l("安排名额"),
-        "attended": _l("成行人次"),
-        "people": _l("成行人数（去重）"),
-        "target": _l("年度目标名额"),
-        "progress": _l("目标完成率"),
-    },
-    "general": {"held": _l("举办场次"), "signups": _l("报名人次"), "attended": _l("参加人次")},
-    "all": {
-        "reached": _l("服务职工（去重）"),
-        "signups": _l("报名人次"),
-        "attended": _l("到场人次"),
-        "no_show": _l("未到场人次"),
-        "no_show_rate": _l("爽约率"),
-        "converted": _l("候补转正"),
-    },
-}
-NOT_PEOPLE = frozenset({"held", "visits", "slots_offered", "departures", "target", "progress"})
-SECTION_TITLES = {
-    "mixer": _l("单身青年联谊"),
-    "screening": _l("健康大篷车"),
-    "trip": _l("职工疗休养"),
-    "general": _l("其他活动"),
-    "all": _l("总体"),
+def _measures_shown(kind: str | None, kinds: list[tuple[str, KindFigures]]) -> list[str]:
+    """The measures of the breakdown tables: all of them without a kind filter; with one, all but those only
+    other kinds fill (the two-cancer screenings are not a mixer's)."""
+    if kind is None:
+        return list(MEASURES)
+    mine = {measure for each, figures in kinds if each == kind for measure in figures.measures}
+    others = {measure for each, figures in kinds if each != kind for measure in figures.measures}
+    return [measure for measure in MEASURES if measure in mine or measure not in others]
+
+
+ALL_LABELS = {
+    "reached": _l("服务职工（去重）"),
+    "signups": _l("报名人次"),
+    "attended": _l("到场人次"),
+    "no_show": _l("未到场人次"),
+    "no_show_rate": _l("爽约率"),
+    "converted": _l("候补转正"),
 }
 
 
-def _sections(raw: dict[str, Any], *, suppress: bool, threshold: int) -> list[Section]:
-    sections = []
-    for key in ("mixer", "screening", "trip", "general", "all"):
-        if key not in raw:
-            continue
-        items = []
-        for name, label in HEADLINE_LABELS[key].items():
-            value = raw[key][name]
-            if name == "no_show_rate":
-                cell = _rate(raw[key]["no_show"], raw[key]["attended"] + raw[key]["no_show"], suppress=suppress,
-                             threshold=threshold)  # fmt: skip
-            elif name in NOT_PEOPLE:
-                cell = Cell(value, _fmt(value))  # events, places offered, a target: nobody to single out
-            else:
-                cell = make_cell(value, suppress=suppress, threshold=threshold)
-            items.append(Headline(name, str(label), cell))
-        sections.append(Section(key, str(SECTION_TITLES[key]), items))
-    return sections
-
-
-def _headline_table(sections: list[Section]) -> StatTable:
-    rows = [Row(f"{section.title} · {item.label}", [item.cell]) for section in sections for item in section.items]
-    return StatTable("headline", _("主要数据"), [_("指标"), _("数值")], rows)
-
-
-def _measure_rows(
-    labelled: Sequence[tuple[str, list[int], int | None]], measures: list[str], suppress: bool, threshold: int
-) -> list[Row]:
-    rows = []
-    for label, values, events in labelled:
-        cells = []
-        if events is not None:
-            cells.append(Cell(events, _fmt(events)))  # events are not people: never suppressed
-        for name in measures:
-            cells.append(make_cell(values[MEASURES.index(name)], suppress=suppress, threshold=threshold))
-        rows.append(Row(label, cells))
-    if suppress:
-        _suppress_rows(rows, threshold)
-    return rows
-
-
-def _header(first: str, measures: list[str], with_events: bool) -> list[str]:
-    names = (["events"] if with_events else []) + measures
-    return [first] + [str(MEASURE_LABELS[name]) for name in names]
-
-
-def _city_table(
-    by_city: dict[int, list[int]], events: dict[int, int], measures: list[str], suppress: bool, threshold: int
-) -> StatTable:
-    labelled = [
-        (city.name, by_city.get(city.id, [0] * len(MEASURES)), events.get(city.id, 0))
-        for city in db.session.scalars(select(City).order_by(City.sort_order))
-    ]
-    rows = _measure_rows(labelled, measures, suppress, threshold)
-    return StatTable("city", _("按城市（活动举办地）"), _header(_("城市"), measures, True), rows, ["events", *measures])
-
-
-def _month_table(
-    filters: Filters,
-    by_month: dict[tuple[int, int], list[int]],
-    events: dict[tuple[int, int], int],
-    measures: list[str],
+def _section(
+    key: str,
+    title: str,
+    labels: Mapping[str, Any],
+    values: dict[str, Any],
+    not_people: frozenset[str],
     suppress: bool,
     threshold: int,
-) -> StatTable:
-    months: list[tuple[int, int]] = []
-    year, month = filters.start.year, filters.start.month
-    while (year, month) <= (filters.end.year, filters.end.month) and len(months) < 120:
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    one_year = filters.start.year == filters.end.year
-    labelled = [
-        (_("%(m)d月", m=m) if one_year else f"{y}-{m:02d}", by_month.get((y, m), [0] * len(MEASURES)),
-         events.get((y, m), 0))
-        for y, m in months
-    ]  # fmt: skip
-    rows = _measure_rows(labelled, measures, suppress, threshold)
-    return StatTable("month", _("按月份"), _header(_("月份"), measures, True), rows, ["events", *measures])
-
-
-def dim_labels(dim: str) -> list[tuple[str, str]]:
-    """(value, label) of a breakdown dimension in display order, the unknown bucket last."""
-    if dim == DIM_GENDER:
-        pairs = [("female", _("女")), ("male", _("男"))]
-    elif dim == DIM_AGE:
-        pairs = [(label, _("%(band)s 岁", band=label)) for label, _low, _high in AGE_BANDS]
-    elif dim == DIM_ETYPE:
-        pairs = [(etype.value, str(label)) for etype, label in ENTERPRISE_TYPE_LABELS.items()]
-    else:
-        pairs = []
-        for industry in db.session.scalars(select(Industry).order_by(Industry.group, Industry.sort_order)):
-            group = _("产业链") if industry.group == IndustryGroup.CHAIN else _("产业集群")
-            pairs.append((industry.code, f"{group} · {industry.name}"))
-        pairs.append((OTHER_INDUSTRY, _("其他")))
-    return [*pairs, (UNKNOWN, _("未知（账户已注销）"))]
-
-
-DIM_TITLES = {
-    DIM_GENDER: _l("按性别"),
-    DIM_AGE: _l("按年龄段"),
-    DIM_ETYPE: _l("按单位类型"),
-    DIM_INDUSTRY: _l("按产业链（集群）"),
-}
-DIM_FIRST = {
-    DIM_GENDER: _l("性别"),
-    DIM_AGE: _l("年龄段"),
-    DIM_ETYPE: _l("单位类型"),
-    DIM_INDUSTRY: _l("产业链（集群）"),
-}
-
-
-def _dim_table(
-    dim: str, people: dict[str, dict[str, list[int]]], measures: list[str], suppress: bool, threshold: int
-) -> StatTable:
-    values = people.get(dim, {})
-    labelled: list[tuple[str, list[int], int | None]] = [
-        (label, values.get(value, [0] * len(MEASURES)), None)
-        for value, label in dim_labels(dim)
-        if value != UNKNOWN or value in values
-    ]
-    rows = _measure_rows(labelled, measures, suppress, threshold)
-    return StatTable(dim, str(DIM_TITLES[dim]), _header(str(DIM_FIRST[dim]), measures, False), rows, measures)
+) -> Section:
+    """A section's headline cells: people are suppressed under the threshold, ``not_people`` never are, and
+    the no-show rate shows only over enough people."""
+    items = []
+    for name, label in labels.items():
+        value = values[name]
+        if name == "no_show_rate":
+            cell = rate(values["no_show"], values["attended"] + values["no_show"], suppress=suppress,
+                        threshold=threshold)  # fmt: skip
+        elif name in not_people:
+            cell = Cell(value, fmt(value))  # events, places offered, a target: nobody to single out
+        else:
+            cell = make_cell(value, suppress=suppress, threshold=threshold)
+        items.append(Headline(name, str(label), cell))
+    return Section(key, title, items)
 
 
 def org_choices(user: User) -> list[Organization]:

@@ -79,7 +79,7 @@ def dashboard() -> str:
         charts=_charts(figures),
         orgs=services.org_choices(current_user),  # type: ignore[arg-type]
         years=range(clock.today().year, 2019, -1),
-        kind_label=services.KIND_LABELS.get(figures.filters.kind or ""),
+        kind_label=services.kind_labels().get(figures.filters.kind or ""),
         export_args={k: v for k, v in request.args.items() if k in ("year", "org", "kind", "start", "end")},
     )
 

@@ -25,6 +25,7 @@ from ..events.kinds import KindPolicy
 from ..events.models import Event
 from ..extensions import db
 from .errors import OneTripPerYear
+from .figures import TripFigures
 from .models import DEFAULT_TIERS, TripDeparture, TripLotteryEntry
 
 if TYPE_CHECKING:
@@ -172,6 +173,7 @@ def get_departure(event_id: int) -> TripDeparture | None:
 class TripPolicy(KindPolicy):
     kind = KIND
     label = _l("职工疗休养")
+    figures = TripFigures()
 
     def extra_reasons(self, user: User, event: Event, slot: Slot | None) -> list[str]:
         """Someone who already holds a trip place this calendar year cannot apply for another departure."""
