@@ -3,7 +3,7 @@
 Check-in opens ``CHECKIN_OPENS_HOURS_BEFORE`` hours (setting, default 3) before the event starts and closes when
 the event ends. Outside it a scan is refused unless the organizer overrides with a reason (audited by the
 caller). This module is the one place that decides the window; the console's scan, its photo scan, the offline
-queue's sync and the JSON API all ask it through ``organizer.services.scan``; a mixer's badge desk and a trip
+queue's sync and the JSON API all ask it through ``organizer.attendance.scan``; a mixer's badge desk and a trip
 leader's attendance list through ``require_checkin_open``.
 """
 
