@@ -7,10 +7,10 @@ enterprises, 5,422 new-employment-form workers); recuperation-trip departures wi
 allocated against the target of 10,000. Cities follow their population, industries the "1269" chains and
 clusters, enterprise types the published split.
 
-This module writes the year that ``app.demo.province_plan`` plans. Everything goes in with bulk inserts (core
-tables through the models' ``__table__``, feature tables by name), then the statistics roll-up is rebuilt for the
-year. Deterministic (``random.Random``) and idempotent: a second run finds its people and adds nothing. ``scale=10``
-makes the benchmark's volume (about a million registrations).
+This module writes the year that ``app.demo.province_plan`` plans. Everything goes in with bulk inserts through the
+models' tables, then the statistics roll-up is rebuilt for the year. Deterministic (``random.Random``) and idempotent:
+a second run finds its people and adds nothing. ``scale=10`` makes the benchmark's volume (about a million
+registrations).
 """
 
 from __future__ import annotations
@@ -29,11 +29,14 @@ from ..accounts.models import Profile, Role, User
 from ..booking.models import ACTIVE, Registration, Status
 from ..events.models import Allocation, Event, Slot, WaitlistPolicy
 from ..extensions import db
+from ..mixers.models import MixerOutcome, MixerPair, MixerReveal, MixerSettings
 from ..orgs.models import City, Industry, Organization, OrgLevel
 from ..orgs.reference import CITIES, PROVINCE_ORG_CODE, city_org_code
 from ..orgs.services import create_organization, get_by_code, seed_reference_data
 from ..progress import Progress, no_progress
+from ..screenings.models import ScreeningBooking, ScreeningVisit
 from ..stats import rollup
+from ..trips.models import TripDeparture, TripRoute, TripTarget
 from .province_plan import ETYPE_WEIGHTS, PARK_NAMES, ROUTES, TRIP_TARGET, Generator, Totals, add_up, weighted
 
 PHONE_PREFIX = "199"  # the seed's people: 199 + 8 digits (scale 10 uses 198...)
@@ -62,8 +65,11 @@ def _insert(table: Table, rows: list[dict[str, Any]], returning: bool = False) -
     return ids
 
 
-def _feature_table(name: str) -> Table | None:
-    return db.metadata.tables.get(name)
+def _table(model: type[Any]) -> Table:
+    """A model's table, for the bulk inserts (``__table__`` is typed as any ``FromClause``)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _ensure_orgs() -> dict[str, int]:
@@ -116,7 +122,7 @@ def seed_province(scale: float = 1, *, echo: Any = print, progress: Progress = n
     progress(1, SEED_STEPS)
 
     user_ids = _insert(
-        User.__table__,  # type: ignore[arg-type]
+        _table(User),
         [
             {
                 "phone": f"{prefix}{person.index:08d}",
@@ -135,7 +141,7 @@ def seed_province(scale: float = 1, *, echo: Any = print, progress: Progress = n
         person.user_id = user_id
     progress(2, SEED_STEPS)
     _insert(
-        Profile.__table__,  # type: ignore[arg-type]
+        _table(Profile),
         [
             {
                 "user_id": person.user_id,
@@ -155,7 +161,7 @@ def seed_province(scale: float = 1, *, echo: Any = print, progress: Progress = n
     progress(3, SEED_STEPS)
 
     event_ids = _insert(
-        Event.__table__,  # type: ignore[arg-type]
+        _table(Event),
         [
             {
                 "kind": event.kind,
@@ -223,7 +229,7 @@ def seed_province(scale: float = 1, *, echo: Any = print, progress: Progress = n
                     "closed": False,
                 }
             )
-    slot_ids = _insert(Slot.__table__, slot_rows, returning=True)  # type: ignore[arg-type]
+    slot_ids = _insert(_table(Slot), slot_rows, returning=True)
     progress(5, SEED_STEPS)
 
     registration_rows: list[dict[str, Any]] = []
@@ -253,7 +259,7 @@ def seed_province(scale: float = 1, *, echo: Any = print, progress: Progress = n
             if event.kind == "screening":
                 screening_flags.append((bool(planned.two_cancer), planned.outcome))
         slot_cursor += event.slots
-    registration_ids = _insert(Registration.__table__, registration_rows, returning=True)  # type: ignore[arg-type]
+    registration_ids = _insert(_table(Registration), registration_rows, returning=True)
     progress(6, SEED_STEPS)
     _feature_rows(generator, registration_ids, screening_flags, orgs, cities, year)
     progress(7, SEED_STEPS)
@@ -275,7 +281,7 @@ def _feature_rows(
     cities: dict[str, int],
     year: int,
 ) -> None:
-    """Rows of the mixer, screening and trip tables, by table name (skipped when a feature is not installed)."""
+    """Rows of the mixer, screening and trip tables."""
     cursor = 0
     screening_registrations: list[int] = []
     for event in generator.events:
@@ -283,120 +289,103 @@ def _feature_rows(
         cursor += len(event.registrations)
         if event.kind == "screening":
             screening_registrations.extend(ids)
-    settings, reveals, pairs, outcomes = (
-        _feature_table("mixer_settings"),
-        _feature_table("mixer_reveals"),
-        _feature_table("mixer_pairs"),
-        _feature_table("mixer_outcomes"),
-    )
+    settings, reveals = _table(MixerSettings), _table(MixerReveal)
+    pairs, outcomes = _table(MixerPair), _table(MixerOutcome)
     mixers = [event for event in generator.events if event.kind == "mixer"]
-    if settings is not None:
-        _insert(settings, [{"event_id": e.event_id, "pick_closes_at": e.starts_at + timedelta(days=1)} for e in mixers])
-    if reveals is not None:
-        _insert(
-            reveals,
-            [
-                {
-                    "event_id": e.event_id,
-                    "revealed_at": e.starts_at + timedelta(days=1),
-                    "attendees": sum(1 for r in e.registrations if r.status == Status.ATTENDED),
-                    "pickers": sum(1 for r in e.registrations if r.status == Status.ATTENDED) * 4 // 5,
-                    "picks_made": sum(1 for r in e.registrations if r.status == Status.ATTENDED) * 2,
-                    "pairs": e.extra["pairs"],
-                }
-                for e in mixers
-            ],
+    _insert(settings, [{"event_id": e.event_id, "pick_closes_at": e.starts_at + timedelta(days=1)} for e in mixers])
+    _insert(
+        reveals,
+        [
+            {
+                "event_id": e.event_id,
+                "revealed_at": e.starts_at + timedelta(days=1),
+                "attendees": sum(1 for r in e.registrations if r.status == Status.ATTENDED),
+                "pickers": sum(1 for r in e.registrations if r.status == Status.ATTENDED) * 4 // 5,
+                "picks_made": sum(1 for r in e.registrations if r.status == Status.ATTENDED) * 2,
+                "pairs": e.extra["pairs"],
+            }
+            for e in mixers
+        ],
+    )
+    badge: dict[int, int] = defaultdict(int)
+    pair_rows = []
+    for event, a, b, _couple in generator.pairs:
+        badge[event.event_id] += 2
+        pair_rows.append(
+            {
+                "event_id": event.event_id,
+                "created_at": event.starts_at + timedelta(days=1),
+                "source": "app" if badge[event.event_id] % 10 else "paper",
+                "user_a_id": generator.people[a].user_id,
+                "user_b_id": generator.people[b].user_id,
+                "badge_a": badge[event.event_id] - 1,
+                "badge_b": badge[event.event_id],
+            }
         )
-    if pairs is not None and outcomes is not None:
-        badge: dict[int, int] = defaultdict(int)
-        pair_rows = []
-        for event, a, b, _couple in generator.pairs:
-            badge[event.event_id] += 2
-            pair_rows.append(
+    pair_ids = _insert(pairs, pair_rows, returning=True)
+    outcome_rows = []
+    for (event, _a, _b, couple), pair_id in zip(generator.pairs, pair_ids, strict=True):
+        matched = event.starts_at + timedelta(days=1)
+        outcome_rows.append({"pair_id": pair_id, "kind": "matched", "at": matched, "member": "", "stage": ""})
+        if couple:
+            outcome_rows.append(
                 {
-                    "event_id": event.event_id,
-                    "created_at": event.starts_at + timedelta(days=1),
-                    "source": "app" if badge[event.event_id] % 10 else "paper",
-                    "user_a_id": generator.people[a].user_id,
-                    "user_b_id": generator.people[b].user_id,
-                    "badge_a": badge[event.event_id] - 1,
-                    "badge_b": badge[event.event_id],
+                    "pair_id": pair_id,
+                    "kind": "dating",
+                    "at": matched + timedelta(days=60),
+                    "member": "",
+                    "stage": "",
                 }
             )
-        pair_ids = _insert(pairs, pair_rows, returning=True)
-        outcome_rows = []
-        for (event, _a, _b, couple), pair_id in zip(generator.pairs, pair_ids, strict=True):
-            matched = event.starts_at + timedelta(days=1)
-            outcome_rows.append({"pair_id": pair_id, "kind": "matched", "at": matched, "member": "", "stage": ""})
-            if couple:
-                outcome_rows.append(
-                    {
-                        "pair_id": pair_id,
-                        "kind": "dating",
-                        "at": matched + timedelta(days=60),
-                        "member": "",
-                        "stage": "",
-                    }
-                )
-            elif pair_id % 3 == 0:
-                outcome_rows.append(
-                    {"pair_id": pair_id, "kind": "ended", "at": matched + timedelta(days=25), "member": "", "stage": ""}
-                )
-        _insert(outcomes, outcome_rows)
-    visits, bookings = _feature_table("screening_visits"), _feature_table("screening_bookings")
+        elif pair_id % 3 == 0:
+            outcome_rows.append(
+                {"pair_id": pair_id, "kind": "ended", "at": matched + timedelta(days=25), "member": "", "stage": ""}
+            )
+    _insert(outcomes, outcome_rows)
+    visits, bookings = _table(ScreeningVisit), _table(ScreeningBooking)
     screenings = [event for event in generator.events if event.kind == "screening"]
-    if visits is not None:
-        _insert(visits, [{"event_id": e.event_id, "site_name": e.extra["site"]} for e in screenings])
-    if bookings is not None:
-        _insert(
-            bookings,
-            [
-                {
-                    "registration_id": registration_id,
-                    "two_cancer": two_cancer,
-                    "outcome": outcome,
-                    "not_screened_reason": "declined" if outcome == "not_screened" else None,
-                    "recorded_at": None,
-                }
-                for registration_id, (two_cancer, outcome) in zip(screening_registrations, screening_flags, strict=True)
-            ],
-        )
-    routes, departures, targets = (
-        _feature_table("trip_routes"),
-        _feature_table("trip_departures"),
-        _feature_table("trip_targets"),
+    _insert(visits, [{"event_id": e.event_id, "site_name": e.extra["site"]} for e in screenings])
+    _insert(
+        bookings,
+        [
+            {
+                "registration_id": registration_id,
+                "two_cancer": two_cancer,
+                "outcome": outcome,
+                "not_screened_reason": "declined" if outcome == "not_screened" else None,
+                "recorded_at": None,
+            }
+            for registration_id, (two_cancer, outcome) in zip(screening_registrations, screening_flags, strict=True)
+        ],
     )
-    if routes is not None and departures is not None:
-        route_ids = _insert(
-            routes,
-            [
-                {
-                    "theme": theme,
-                    "title": title,
-                    "summary": title,
-                    "organization_id": orgs[PROVINCE_ORG_CODE],
-                    "city_id": cities[city],
-                    "itinerary": [],
-                    "published": True,
-                }
-                for theme, title, city in ROUTES
-            ],
-            returning=True,
-        )
-        _insert(
-            departures,
-            [
-                {"event_id": e.event_id, "route_id": route_ids[e.extra["route"]]}
-                for e in generator.events
-                if e.kind == "trip"
-            ],
-        )
-    if targets is not None:
-        province = orgs[PROVINCE_ORG_CODE]
-        exists = db.session.scalar(
-            select(func.count())
-            .select_from(targets)
-            .where(targets.c.year == year, targets.c.organization_id == province)
-        )
-        if not exists:
-            _insert(targets, [{"year": year, "organization_id": province, "places": TRIP_TARGET}])
+    routes, departures, targets = _table(TripRoute), _table(TripDeparture), _table(TripTarget)
+    route_ids = _insert(
+        routes,
+        [
+            {
+                "theme": theme,
+                "title": title,
+                "summary": title,
+                "organization_id": orgs[PROVINCE_ORG_CODE],
+                "city_id": cities[city],
+                "itinerary": [],
+                "published": True,
+            }
+            for theme, title, city in ROUTES
+        ],
+        returning=True,
+    )
+    _insert(
+        departures,
+        [
+            {"event_id": e.event_id, "route_id": route_ids[e.extra["route"]]}
+            for e in generator.events
+            if e.kind == "trip"
+        ],
+    )
+    province = orgs[PROVINCE_ORG_CODE]
+    exists = db.session.scalar(
+        select(func.count()).select_from(targets).where(targets.c.year == year, targets.c.organization_id == province)
+    )
+    if not exists:
+        _insert(targets, [{"year": year, "organization_id": province, "places": TRIP_TARGET}])
