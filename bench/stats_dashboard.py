@@ -84,7 +84,8 @@ def main() -> list[dict[str, str]]:
             from app.accounts import services as accounts
             from app.accounts.models import Role
             from app.booking.models import Registration
-            from app.stats import province_seed, rollup, services
+            from app.demo import province
+            from app.stats import rollup, services
             from app.stats.models import StatsDirty
 
             db.create_all()
@@ -102,7 +103,7 @@ def main() -> list[dict[str, str]]:
             else:
                 print(f"generating the province at scale {SCALE:g} ...", flush=True)
                 start = time.perf_counter()
-                totals = province_seed.seed_province(SCALE)
+                totals = province.seed_province(SCALE)
                 db.session.commit()
                 print(f"generated and rolled up in {time.perf_counter() - start:.0f} s", flush=True)
                 assert totals is not None

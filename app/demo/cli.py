@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from collections.abc import Callable
 
 import click
 from flask.cli import AppGroup
 
 from ..extensions import db
+from . import core, covers, mixers, notifications, organizer, province, screenings, stats, trips
 
 demo_cli = AppGroup("demo", help="Believable demo data.")
 
-# Statistics last: its demo rebuilds the roll-up over everything the others booked.
-FEATURE_DEMOS = [
-    "app.demo.core",
-    "app.organizer.demo",
-    "app.mixers.demo",
-    "app.screenings.demo",
-    "app.trips.demo",
-    "app.notifications.demo",
-    "app.demo.covers",
-    "app.stats.demo",
+# (the name printed when it is ready, the seeder), in order. Statistics last: its demo rebuilds the roll-up over
+# everything the others booked.
+FEATURE_DEMOS: list[tuple[str, Callable[[], None]]] = [
+    ("demo", core.seed_demo),
+    ("organizer", organizer.seed_demo),
+    ("mixers", mixers.seed_demo),
+    ("screenings", screenings.seed_demo),
+    ("trips", trips.seed_demo),
+    ("notifications", notifications.seed_demo),
+    ("demo", covers.seed_demo),
+    ("stats", stats.seed_demo),
 ]
 
 
@@ -52,21 +53,14 @@ def seed(scale: str) -> None:
 
 
 def _seed_demo() -> None:
-    for name in FEATURE_DEMOS:
-        if importlib.util.find_spec(name) is None:  # a feature without demo data
-            continue
-        module = importlib.import_module(name)
-        seeder = getattr(module, "seed_demo", None)
-        if seeder is not None:
-            seeder()
-            db.session.commit()
-            click.echo(f"  {name.split('.')[1]}: ready")
+    for name, seeder in FEATURE_DEMOS:
+        seeder()
+        db.session.commit()
+        click.echo(f"  {name}: ready")
 
 
 def _seed_province() -> None:
     from ..progress import progress_bar
-    from ..stats import province_seed
-    from . import core
 
     if core.has_demo_employees():
         click.echo(
@@ -80,7 +74,7 @@ def _seed_province() -> None:
     click.echo("  staff logins: ready")
     lines: list[str] = []  # printed after the bar, not through it
     with progress_bar("province year") as progress:
-        province_seed.seed_province(echo=lines.append, progress=progress)
+        province.seed_province(echo=lines.append, progress=progress)
     db.session.commit()
     for line in lines:
         click.echo(line)

@@ -6,9 +6,10 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.demo import core
+from app.demo import mixers as demo
 from app.events.models import Event
 from app.extensions import db
-from app.mixers import demo, windows
+from app.mixers import windows
 from app.mixers.models import MixerOutcome, MixerPair, MixerPick, OutcomeKind
 
 

@@ -1,7 +1,7 @@
 from sqlalchemy import func, select
 
+from app.demo.notifications import seed_demo
 from app.extensions import db
-from app.notifications.demo import seed_demo
 from app.notifications.models import ChannelPreference
 from app.outbox.models import OutboxMessage
 

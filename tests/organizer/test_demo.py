@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from app.audit import AuditEntry
 from app.booking.models import Registration, Status
+from app.demo.organizer import DEMO_IP, seed_demo
 from app.events.models import Event
 from app.extensions import db
-from app.organizer.demo import DEMO_IP, seed_demo
 from app.organizer.models import CheckinScan, RosterTag
 
 from .. import factories

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 
 from sqlalchemy import func, select
@@ -24,13 +22,9 @@ from .test_deletion import find_everywhere
 def _seed_demo() -> None:
     from app.demo.cli import FEATURE_DEMOS
 
-    for name in FEATURE_DEMOS:
-        if importlib.util.find_spec(name) is None:
-            continue
-        seeder = getattr(importlib.import_module(name), "seed_demo", None)
-        if seeder is not None:
-            seeder()
-            db.session.commit()
+    for _name, seeder in FEATURE_DEMOS:
+        seeder()
+        db.session.commit()
 
 
 def _run_task(name: str) -> None:

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.booking.models import Registration, Status
+from app.demo.screenings import seed_demo
 from app.events.models import Event
 from app.extensions import db
-from app.screenings.demo import seed_demo
 from app.screenings.models import ScreeningBooking, ScreeningVisit
 
 from .. import factories

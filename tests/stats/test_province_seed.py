@@ -7,12 +7,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.booking.models import Registration
+from app.demo import province
 from app.extensions import db
-from app.stats import province_seed, services
+from app.stats import services
 
 
 def test_dashboard_matches_the_generator_and_reseeding_adds_nothing() -> None:
-    totals = province_seed.seed_province(0.02, echo=lambda *_: None)
+    totals = province.seed_province(0.02, echo=lambda *_: None)
     db.session.commit()
     assert totals is not None
     assert totals.two_cancer == sum(
@@ -48,6 +49,6 @@ def test_dashboard_matches_the_generator_and_reseeding_adds_nothing() -> None:
     assert all(row.cells[0].value for row in figures.tables["etype"].rows)
 
     registrations = db.session.scalar(select(func.count()).select_from(Registration))
-    assert province_seed.seed_province(0.02, echo=lambda *_: None) is None
+    assert province.seed_province(0.02, echo=lambda *_: None) is None
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Registration)) == registrations

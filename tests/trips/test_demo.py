@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 from app import clock
 from app.booking.models import Registration, Status
 from app.demo import core
+from app.demo import trips as demo
 from app.extensions import db
-from app.trips import demo, lottery_record
+from app.trips import lottery_record
 from app.trips.models import TripDeparture, TripRoute
 
 

@@ -20,9 +20,9 @@ from ..events.models import Event
 from ..extensions import db
 from ..orgs.models import City, Organization
 from ..orgs.services import get_by_code
-from . import services
-from .eligibility import two_cancer_reasons
-from .models import KIND, NotScreenedReason, ScreeningVisit
+from ..screenings import services
+from ..screenings.eligibility import two_cancer_reasons
+from ..screenings.models import KIND, NotScreenedReason, ScreeningVisit
 
 
 @dataclass(frozen=True)

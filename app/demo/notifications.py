@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from ..accounts.models import Role, User
 from ..extensions import db
+from ..notifications.models import ChannelPreference
 from ..outbox import enqueue
-from .models import ChannelPreference
 
 WELCOME_TITLE = "欢迎使用职工之家"
 WELCOME_BODY = (

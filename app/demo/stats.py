@@ -5,6 +5,6 @@ from __future__ import annotations
 
 def seed_demo() -> None:
     """Rebuild the roll-up from every booking in the database (idempotent: the same rows each time)."""
-    from .rollup import rebuild
+    from ..stats.rollup import rebuild
 
     rebuild()

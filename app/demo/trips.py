@@ -19,8 +19,8 @@ from ..events.models import Allocation
 from ..extensions import db
 from ..orgs.models import City, Organization
 from ..orgs.services import get_by_code
-from . import catalogue, lottery_draw, targets
-from .models import Theme, TripAttendance, TripDeparture, TripRoute
+from ..trips import catalogue, lottery_draw, targets
+from ..trips.models import Theme, TripAttendance, TripDeparture, TripRoute
 
 Day = dict[str, Any]
 

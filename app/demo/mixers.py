@@ -19,10 +19,10 @@ from ..errors import DomainError
 from ..events.models import Event, WaitlistPolicy
 from ..events.services import EventData, SlotData
 from ..extensions import db
+from ..mixers import cards, checkin, outcomes, reveal, windows
+from ..mixers.models import FollowupStage, MixerAttendee, MixerPair
 from ..orgs.models import City
 from ..orgs.services import get_by_code
-from . import cards, checkin, outcomes, reveal, windows
-from .models import FollowupStage, MixerAttendee, MixerPair
 
 NICKNAMES = [
     "小太阳",

@@ -19,9 +19,9 @@ from ..errors import DomainError
 from ..events.models import Allocation, Event, WaitlistPolicy
 from ..events.services import EventData, SlotData
 from ..extensions import db
+from ..organizer import attendance, lifecycle, messaging, rosters, tags
 from ..orgs.models import Organization
 from ..orgs.services import get_by_code
-from . import attendance, lifecycle, messaging, rosters, tags
 
 ORG_CODE = "jx-nanchang"
 DEMO_IP = "10.36.1.20"
