@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request, session
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 from . import clock
 from .extensions import db
+from .webviews import safe_next
 
 bp = Blueprint("web", __name__)
 
@@ -49,16 +50,6 @@ def _collect(providers: list[NavProvider], user: Any) -> list[NavItem]:
     return [item for provider in providers if (item := provider(user)) is not None]
 
 
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site relative paths are followed after login or a language switch (no open redirects)."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
-
-
 @bp.get("/")
 def home() -> str:
     from flask_login import current_user
@@ -71,11 +62,11 @@ def home() -> str:
 
 
 @bp.post("/lang")
-def switch_language() -> Response:
+def switch_language() -> ResponseReturnValue:
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    return redirect(safe_next(request.form.get("next")))  # type: ignore[return-value]
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.get("/manifest.webmanifest")

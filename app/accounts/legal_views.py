@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..web import safe_next
+from ..webviews import safe_next
 from . import legal
 from .models import User
 from .phone_forms import AcceptDocumentsForm

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from ..errors import DomainError
 from ..extensions import db
-from ..web import safe_next
+from ..webviews import safe_next
 from . import services
 from .forms import PreferencesForm
 from .inbox_view import inbox_view
