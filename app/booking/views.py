@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import segno
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from markupsafe import Markup
 
-from ..errors import DomainError, NotFound
+from ..errors import NotFound
 from ..events.kinds import policy_for
-from ..extensions import db
+from ..webviews import attempt, me
 from . import services
 from .ics import registration_ics
-from .models import Status
+from .models import Registration, Status
 
 bp = Blueprint("booking", __name__)
 
@@ -42,86 +43,67 @@ def _options_from_form() -> dict[str, str] | None:
 
 @bp.post("/slots/<int:slot_id>/book")
 @login_required
-def book(slot_id: int) -> Response:
-    try:
+def book(slot_id: int) -> ResponseReturnValue:
+    # An unknown or unpublished slot answers the same 404 as any object outside one's reach.
+    with attempt(let_through=NotFound) as done:
         registration = services.book(
-            current_user,  # type: ignore[arg-type]
-            slot_id,
-            consents=request.form.getlist("consent"),
-            options=_options_from_form(),
+            me(), slot_id, consents=request.form.getlist("consent"), options=_options_from_form()
         )
-    except NotFound:
-        raise  # an unknown or unpublished slot answers the same 404 as any object outside one's reach
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not done:
         event_id = request.form.get("event_id", type=int)
-        return redirect(url_for("events.detail", event_id=event_id) if event_id else url_for("events.index"))  # type: ignore[return-value]
-    db.session.commit()
+        return redirect(url_for("events.detail", event_id=event_id) if event_id else url_for("events.index"))
     messages = {
         Status.CONFIRMED: _("预约成功！请在活动当天出示电子票。"),
         Status.WAITLISTED: _("名额已满，您已进入候补名单，有空位时会通知您。"),
         Status.PENDING: _("报名已提交，请等待审核或抽签结果。"),
     }
     flash(messages.get(registration.status, _("已提交。")), "success")
-    return redirect(url_for("booking.mine"))  # type: ignore[return-value]
+    return redirect(url_for("booking.mine"))
 
 
 @bp.get("/me/bookings")
 @login_required
 def mine() -> str:
-    registrations = services.my_registrations(current_user)  # type: ignore[arg-type]
+    registrations = services.my_registrations(me())
     positions = {r.id: services.waitlist_position(r) for r in registrations if r.status == Status.WAITLISTED}
     return render_template("booking/mine.html", registrations=registrations, positions=positions)
 
 
-def _own(registration_id: int):  # type: ignore[no-untyped-def]
-    return services.get_registration_for(current_user, registration_id)  # type: ignore[arg-type]
+def _own(registration_id: int) -> Registration:
+    return services.get_registration_for(me(), registration_id)
 
 
 @bp.post("/me/bookings/<int:registration_id>/cancel")
 @login_required
-def cancel(registration_id: int) -> Response:
+def cancel(registration_id: int) -> ResponseReturnValue:
     registration = _own(registration_id)
-    try:
-        services.cancel(registration, actor=current_user)  # type: ignore[arg-type]
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    with attempt() as done:
+        services.cancel(registration, actor=me())
+    if done:
         flash(_("已取消预约。"), "success")
-    return redirect(url_for("booking.mine"))  # type: ignore[return-value]
+    return redirect(url_for("booking.mine"))
 
 
 @bp.post("/me/bookings/<int:registration_id>/accept")
 @login_required
-def accept(registration_id: int) -> Response:
+def accept(registration_id: int) -> ResponseReturnValue:
     registration = _own(registration_id)
-    try:
-        services.accept_offer(registration, actor=current_user)  # type: ignore[arg-type]
-    except DomainError as error:
-        db.session.commit()  # an expired offer is recorded as expired and passed on
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    with attempt(commit_on_error=True) as done:  # an expired offer is recorded as expired and passed on
+        services.accept_offer(registration, actor=me())
+    if done:
         flash(_("已确认候补名额，预约成功！"), "success")
-    return redirect(url_for("booking.mine"))  # type: ignore[return-value]
+    return redirect(url_for("booking.mine"))
 
 
 @bp.post("/me/bookings/<int:registration_id>/decline")
 @login_required
-def decline(registration_id: int) -> Response:
+def decline(registration_id: int) -> ResponseReturnValue:
     registration = _own(registration_id)
-    try:
-        services.decline_offer(registration, actor=current_user)  # type: ignore[arg-type]
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    with attempt() as done:
+        services.decline_offer(registration, actor=me())
+    if done:
         flash(_("已放弃该候补名额。"), "info")
-    return redirect(url_for("booking.mine"))  # type: ignore[return-value]
+    return redirect(url_for("booking.mine"))
 
 
 @bp.get("/me/bookings/<int:registration_id>/ticket")
