@@ -21,7 +21,7 @@ def _nav(user: Any) -> NavItem | None:
 
 def init_app(app: Flask) -> None:
     """Register the console's blueprint and its navigation entry (organizers and admins only)."""
-    from . import models  # noqa: F401 - the tables
+    from . import checkin_views, export_views, models, roster_views  # noqa: F401 - the tables; pages on ``bp``
     from .views import bp
 
     app.register_blueprint(bp)
