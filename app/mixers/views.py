@@ -8,8 +8,9 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -23,6 +24,7 @@ from ..events.services import EventData, SlotData
 from ..extensions import csrf, db
 from ..orgs.models import City
 from ..orgs.services import all_cities, all_industries
+from ..webviews import attempt, flash_form_errors, me, show_error
 from . import cards, checkin, errors, exports, outcomes, presenters, reveal, windows
 from .forms import (
     ANSWER_LABELS,
@@ -40,20 +42,6 @@ bp = Blueprint("mixers", __name__, url_prefix="/mixers")
 org_bp = Blueprint("mixers_org", __name__, url_prefix="/organizer/mixers")
 api_bp = Blueprint("mixers_api", __name__, url_prefix="/api/v1/mixers")
 csrf.exempt(api_bp)
-
-
-def me() -> User:
-    return current_user  # type: ignore[return-value]
-
-
-def _fail(error: DomainError) -> None:
-    db.session.rollback()
-    flash(error.message, "error")
-    if isinstance(error, InvalidInput):
-        for messages in error.fields.values():
-            for message in messages:
-                if message != error.message:
-                    flash(message, "error")
 
 
 # --- attendee pages ------------------------------------------------------------------------------------------
@@ -79,14 +67,12 @@ def card(event_id: int) -> str:
 
 @bp.post("/<int:event_id>/profile")
 @login_required
-def profile(event_id: int) -> Response:
+def profile(event_id: int) -> ResponseReturnValue:
     form = CardProfileForm()
     if not form.validate():
-        for messages in form.errors.values():
-            for message in messages:
-                flash(str(message), "error")
-        return redirect(url_for("mixers.card", event_id=event_id))  # type: ignore[return-value]
-    try:
+        flash_form_errors(form)
+        return redirect(url_for("mixers.card", event_id=event_id))
+    with attempt(details=True) as done:
         checkin.update_card_profile(
             me(),
             event_id,
@@ -94,33 +80,27 @@ def profile(event_id: int) -> Response:
             share_contact=bool(form.share_contact.data),
             contact=form.contact.data,
         )
-    except DomainError as error:
-        _fail(error)
-    else:
-        db.session.commit()
+    if done:
         flash(_("昵称与联系方式设置已保存。"), "success")
-    return redirect(url_for("mixers.card", event_id=event_id))  # type: ignore[return-value]
+    return redirect(url_for("mixers.card", event_id=event_id))
 
 
 @bp.post("/<int:event_id>/picks")
 @login_required
-def picks(event_id: int) -> Response:
+def picks(event_id: int) -> ResponseReturnValue:
     form = PicksForm()
-    try:
+    with attempt(details=True) as done:
         if not form.validate():
             raise errors.InvalidPick()
         chosen = cards.set_picks(me(), event_id, list(form.badge.data or []))
-    except DomainError as error:
-        _fail(error)
-    else:
-        db.session.commit()
+    if done:
         flash(
             _("心动卡已保存（已选 %(n)d 位），截止前可以随时修改。", n=len(chosen))
             if chosen
             else _("心动卡已保存（未选择任何人）。"),
             "success",
         )
-    return redirect(url_for("mixers.card", event_id=event_id))  # type: ignore[return-value]
+    return redirect(url_for("mixers.card", event_id=event_id))
 
 
 @bp.get("/matches")
@@ -137,20 +117,15 @@ def matches() -> str:
 
 @bp.post("/pairs/<int:pair_id>/followup")
 @login_required
-def followup(pair_id: int) -> Response:
+def followup(pair_id: int) -> ResponseReturnValue:
     form = FollowupForm()
-    try:
+    with attempt(let_through=NotFound, details=True) as done:
         if not form.validate():
             raise InvalidInput(_("请选择一个回答。"))
         outcomes.answer_followup(me(), pair_id, form.stage.data or "", form.answer.data or "")
-    except DomainError as error:
-        if isinstance(error, NotFound):
-            raise
-        _fail(error)
-    else:
-        db.session.commit()
+    if done:
         flash(_("谢谢！您的回答只用于统计，不会告诉对方。"), "success")
-    return redirect(url_for("mixers.matches"))  # type: ignore[return-value]
+    return redirect(url_for("mixers.matches"))
 
 
 # --- organizer console ---------------------------------------------------------------------------------------
@@ -174,9 +149,16 @@ def _fill_choices(form: MixerForm) -> None:
     form.industry_ids.choices = [SelectChoice(i.id, i.name) for i in all_industries()]
 
 
+def _show_on_form(form: MixerForm, error: DomainError) -> None:
+    """The message flashed, then the field messages on the form's fields (the rest flashed too)."""
+    flash(error.message, "error")
+    if isinstance(error, InvalidInput) and error.fields:
+        show_error(error, form)
+
+
 @org_bp.route("/new", methods=["GET", "POST"])
 @login_required
-def org_new() -> Any:
+def org_new() -> ResponseReturnValue:
     actor = organizer()
     form = MixerForm()
     _fill_choices(form)
@@ -216,20 +198,9 @@ def org_new() -> Any:
             max_picks=form.max_picks.data or windows.DEFAULT_MAX_PICKS,
             other_gender_only=bool(form.other_gender_only.data),
         )
-        try:
+        with attempt(catch=InvalidInput, show=lambda error: _show_on_form(form, error)) as done:
             event = windows.create_mixer(actor, data, settings)
-        except InvalidInput as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            for name, messages in error.fields.items():
-                target = getattr(form, name, None)
-                if target is not None:
-                    target.errors = list(target.errors) + messages
-                else:
-                    for message in messages:
-                        flash(message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(_("联谊活动已创建。"), "success")
             return redirect(url_for("mixers_org.org_detail", event_id=event.id))
     elif not form.is_submitted():
@@ -260,16 +231,14 @@ def org_detail(event_id: int) -> str:
 
 @org_bp.post("/<int:event_id>/settings")
 @login_required
-def org_settings(event_id: int) -> Response:
+def org_settings(event_id: int) -> ResponseReturnValue:
     actor = organizer()
     form = SettingsForm()
     if not form.validate():
         windows.get_managed_mixer(actor, event_id)
-        for messages in form.errors.values():
-            for message in messages:
-                flash(str(message), "error")
+        flash_form_errors(form)
     else:
-        try:
+        with attempt(let_through=NotFound, details=True) as done:
             windows.update_settings(
                 actor,
                 event_id,
@@ -279,14 +248,9 @@ def org_settings(event_id: int) -> Response:
                     other_gender_only=bool(form.other_gender_only.data),
                 ),
             )
-        except DomainError as error:
-            if isinstance(error, NotFound):
-                raise
-            _fail(error)
-        else:
-            db.session.commit()
+        if done:
             flash(_("心动卡设置已保存。"), "success")
-    return redirect(url_for("mixers_org.org_detail", event_id=event_id))  # type: ignore[return-value]
+    return redirect(url_for("mixers_org.org_detail", event_id=event_id))
 
 
 @org_bp.get("/<int:event_id>/checkin")
@@ -305,60 +269,51 @@ def org_checkin(event_id: int) -> str:
 
 @org_bp.post("/<int:event_id>/checkin")
 @login_required
-def org_checkin_post(event_id: int) -> Response:
+def org_checkin_post(event_id: int) -> ResponseReturnValue:
     actor = organizer()
     form = CheckinForm()
     registration_id = None
     if (form.registration_id.data or "").isdigit():
         registration_id = int(form.registration_id.data or 0)
-    try:
-        attendee = checkin.check_in(actor, event_id, registration_id=registration_id, ticket_code=form.ticket_code.data)
-    except DomainError as error:
+
+    def show(error: DomainError) -> None:
         if isinstance(error, NotFound):
             windows.get_managed_mixer(actor, event_id)  # outside the scope: 404; inside: an unknown ticket
-        _fail(error)
-    else:
+        show_error(error, details=True)
+
+    with attempt(show=show) as done:
+        attendee = checkin.check_in(actor, event_id, registration_id=registration_id, ticket_code=form.ticket_code.data)
         badge = attendee.badge_no
-        db.session.commit()
+    if done:
         flash(_("签到成功，胸牌号 %(b)d。", b=badge), "success")
-    return redirect(url_for("mixers_org.org_checkin", event_id=event_id))  # type: ignore[return-value]
+    return redirect(url_for("mixers_org.org_checkin", event_id=event_id))
 
 
 @org_bp.post("/<int:event_id>/reveal")
 @login_required
-def org_reveal(event_id: int) -> Response:
+def org_reveal(event_id: int) -> ResponseReturnValue:
     actor = organizer()
-    try:
+    with attempt(let_through=NotFound, details=True) as done:
         reveal.close_and_reveal(actor, event_id)
-    except DomainError as error:
-        if isinstance(error, NotFound):
-            raise
-        _fail(error)
-    else:
-        db.session.commit()
+    if done:
         flash(_("心动卡已截止并揭晓，结果已同时通知每位嘉宾。"), "success")
-    return redirect(url_for("mixers_org.org_detail", event_id=event_id))  # type: ignore[return-value]
+    return redirect(url_for("mixers_org.org_detail", event_id=event_id))
 
 
 @org_bp.post("/<int:event_id>/pairs")
 @login_required
-def org_pairs(event_id: int) -> Response:
+def org_pairs(event_id: int) -> ResponseReturnValue:
     actor = organizer()
     form = PaperPairForm()
     if not form.validate():
         windows.get_managed_mixer(actor, event_id)
         flash(_("请填写两个有效的胸牌号。"), "error")
-        return redirect(url_for("mixers_org.org_detail", event_id=event_id))  # type: ignore[return-value]
-    try:
+        return redirect(url_for("mixers_org.org_detail", event_id=event_id))
+    with attempt(let_through=NotFound, details=True) as done:
         reveal.add_paper_pair(actor, event_id, int(form.badge_a.data or 0), int(form.badge_b.data or 0))
-    except DomainError as error:
-        if isinstance(error, NotFound):
-            raise
-        _fail(error)
-    else:
-        db.session.commit()
+    if done:
         flash(_("纸质心动卡配对已登记。"), "success")
-    return redirect(url_for("mixers_org.org_detail", event_id=event_id))  # type: ignore[return-value]
+    return redirect(url_for("mixers_org.org_detail", event_id=event_id))
 
 
 @org_bp.get("/<int:event_id>/roster.csv")
