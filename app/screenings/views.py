@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from ..extensions import db
 from ..orgs.models import Organization
 from ..orgs.scope import scope_condition
 from ..orgs.services import all_cities
+from ..webviews import attempt, me
 from . import services
 from .forms import (
     AddSlotsForm,
@@ -42,20 +44,15 @@ bp = Blueprint("screenings", __name__)
 
 def _organizer() -> User:
     """The console's own pages are for organizers and admins (anyone else: 403)."""
-    user: User = current_user  # type: ignore[assignment]
+    user = me()
     require_role(user, Role.ORGANIZER, Role.ADMIN)
     return user
 
 
 def _manager(event_id: int) -> tuple[User, services.ScreeningVisit]:
     """A visit the current user manages; anyone else, employees included, gets 404 (ids cannot be probed)."""
-    user: User = current_user  # type: ignore[assignment]
+    user = me()
     return user, services.managed_visit(user, event_id)
-
-
-def _flash_error(error: DomainError) -> None:
-    db.session.rollback()
-    flash(error.message, "error")
 
 
 def _visit_url(event_id: int) -> str:
@@ -75,22 +72,18 @@ def _console_url(endpoint: str, **values: Any) -> str | None:
 
 @bp.post("/screenings/bookings/<int:registration_id>/move")
 @login_required
-def move(registration_id: int) -> Response:
+def move(registration_id: int) -> ResponseReturnValue:
     form = MoveForm()
     if not form.validate():
         flash(_("请选择要改到的时段。"), "error")
-        return redirect(url_for("booking.mine"))  # type: ignore[return-value]
-    try:
-        registration = services.move_booking(current_user, registration_id, form.to_slot_id.data)  # type: ignore[arg-type]
-    except NotFound:
-        raise
-    except DomainError as error:
-        _flash_error(error)
+        return redirect(url_for("booking.mine"))
+    with attempt(let_through=NotFound) as done:
+        registration = services.move_booking(me(), registration_id, form.to_slot_id.data)  # type: ignore[arg-type]
+    if not done:
         event_id = request.form.get("event_id", type=int)
-        return redirect(url_for("events.detail", event_id=event_id) if event_id else url_for("booking.mine"))  # type: ignore[return-value]
-    db.session.commit()
+        return redirect(url_for("events.detail", event_id=event_id) if event_id else url_for("booking.mine"))
     flash(_("已改到 %(label)s，请以新的时段到场。", label=registration.slot.label), "success")
-    return redirect(url_for("events.detail", event_id=registration.event_id))  # type: ignore[return-value]
+    return redirect(url_for("events.detail", event_id=registration.event_id))
 
 
 # --- organizer ----------------------------------------------------------------------------------------------
@@ -114,9 +107,18 @@ def index() -> str:
     )
 
 
+def _show_on_visit_form(form: VisitForm, error: DomainError) -> None:
+    """The field messages on their fields (those the form lacks on the site's name), then the message flashed."""
+    fields = error.fields if isinstance(error, InvalidInput) else {}
+    for name, messages in fields.items():
+        target = getattr(form, name, None) or form.site_name
+        target.errors = [*target.errors, *messages]
+    flash(error.message, "error")
+
+
 @bp.route("/organizer/screenings/new", methods=["GET", "POST"])
 @login_required
-def new() -> str | Response:
+def new() -> ResponseReturnValue:
     user = _organizer()
     form = VisitForm()
     form.organization_id.choices = _organization_choices(user)
@@ -147,18 +149,11 @@ def new() -> str | Response:
             two_cancer_per_slot=form.two_cancer_per_slot.data,
             frontline_only=bool(form.frontline_only.data),
         )
-        try:
+        with attempt(catch=InvalidInput, show=lambda error: _show_on_visit_form(form, error)) as done:
             event = services.plan_visit(user, data)
-        except InvalidInput as error:
-            db.session.rollback()
-            for name, messages in error.fields.items():
-                target = getattr(form, name, None) or form.site_name
-                target.errors = [*target.errors, *messages]  # type: ignore[assignment, misc]
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(_("已创建体检安排，共 %(n)d 个时段。", n=len(event.slots)), "success")
-            return redirect(_visit_url(event.id))  # type: ignore[return-value]
+            return redirect(_visit_url(event.id))
     elif request.method == "POST":
         flash(_("请检查填写的内容。"), "error")
     return render_template("screenings/new.html", form=form)
@@ -183,32 +178,29 @@ def visit(event_id: int) -> str:
 
 @bp.post("/organizer/screenings/<int:event_id>/slots/<int:slot_id>")
 @login_required
-def resize(event_id: int, slot_id: int) -> Response:
+def resize(event_id: int, slot_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
     form = ResizeForm()
     if not form.validate():
         flash(_("人数需在 0 到 500 之间。"), "error")
-        return redirect(_visit_url(event_id))  # type: ignore[return-value]
+        return redirect(_visit_url(event_id))
     if not any(slot.id == slot_id for slot in found.event.slots):
-        return redirect(_visit_url(event_id))  # type: ignore[return-value]
-    try:
+        return redirect(_visit_url(event_id))
+    with attempt() as done:
         slot = services.resize(user, slot_id, form.capacity.data or 0, closed=bool(form.closed.data))
-    except DomainError as error:
-        _flash_error(error)
-    else:
-        db.session.commit()
+    if done:
         flash(_("时段 %(label)s 已更新。", label=slot.label), "success")
-    return redirect(_visit_url(event_id) + f"#slot-{slot_id}")  # type: ignore[return-value]
+    return redirect(_visit_url(event_id) + f"#slot-{slot_id}")
 
 
 @bp.post("/organizer/screenings/<int:event_id>/settings")
 @login_required
-def settings(event_id: int) -> Response:
+def settings(event_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
     form = TwoCancerSettingsForm()
     if not form.validate():
         flash(_("请检查填写的内容。"), "error")
-        return redirect(_visit_url(event_id) + "#settings")  # type: ignore[return-value]
+        return redirect(_visit_url(event_id) + "#settings")
     data = services.TwoCancerSettings(
         offers_two_cancer=bool(form.offers_two_cancer.data),
         min_age=form.two_cancer_min_age.data or 0,
@@ -216,29 +208,22 @@ def settings(event_id: int) -> Response:
         repeat_interval_years=form.repeat_interval_years.data or 0,
         per_slot=form.two_cancer_per_slot.data,
     )
-    try:
+    with attempt(details=True) as done:
         services.update_two_cancer_settings(user, found, data)
-    except DomainError as error:
-        _flash_error(error)
-        if isinstance(error, InvalidInput):
-            for messages in error.fields.values():
-                for message in messages:
-                    flash(message, "error")
-    else:
-        db.session.commit()
+    if done:
         flash(_("“两癌”筛查设置已保存。"), "success")
-    return redirect(_visit_url(event_id) + "#settings")  # type: ignore[return-value]
+    return redirect(_visit_url(event_id) + "#settings")
 
 
 @bp.post("/organizer/screenings/<int:event_id>/slots")
 @login_required
-def add_slots(event_id: int) -> Response:
+def add_slots(event_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
     form = AddSlotsForm()
     if not form.validate():
         flash(_("请检查填写的内容。"), "error")
-        return redirect(_visit_url(event_id))  # type: ignore[return-value]
-    try:
+        return redirect(_visit_url(event_id))
+    with attempt(details=True) as done:
         created = services.add_slots(
             user,
             found.event,
@@ -247,33 +232,24 @@ def add_slots(event_id: int) -> Response:
             form.interval.data or 0,
             form.per_slot.data or 0,  # type: ignore[arg-type]
         )
-    except DomainError as error:
-        _flash_error(error)
-        if isinstance(error, InvalidInput):
-            for messages in error.fields.values():
-                for message in messages:
-                    flash(message, "error")
-    else:
-        db.session.commit()
+    if done:
         flash(_("已增加 %(n)d 个时段。", n=len(created)), "success")
-    return redirect(_visit_url(event_id))  # type: ignore[return-value]
+    return redirect(_visit_url(event_id))
 
 
 @bp.post("/organizer/screenings/<int:event_id>/check-in")
 @login_required
-def check_in(event_id: int) -> Response:
+def check_in(event_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
     form = CheckInForm()
     if not form.validate():
         flash(_("请扫描电子票二维码或输入手机号。"), "error")
-        return redirect(_visit_url(event_id) + "#check-in")  # type: ignore[return-value]
-    try:
+        return redirect(_visit_url(event_id) + "#check-in")
+    with attempt() as done:
         registration = services.find_registration(found, form.code.data or "")
         changed = services.check_in(user, found, registration)
-    except DomainError as error:
-        _flash_error(error)
-        return redirect(_visit_url(event_id) + "#check-in")  # type: ignore[return-value]
-    db.session.commit()
+    if not done:
+        return redirect(_visit_url(event_id) + "#check-in")
     package = services.package_label(services.parse_package(registration.options))
     name = registration.user.name if registration.user else _("已注销用户")
     if changed:
@@ -288,7 +264,7 @@ def check_in(event_id: int) -> Response:
         )
     else:
         flash(_("%(name)s 已经签到过了。", name=name), "info")
-    return redirect(_visit_url(event_id) + "#check-in")  # type: ignore[return-value]
+    return redirect(_visit_url(event_id) + "#check-in")
 
 
 @bp.get("/organizer/screenings/<int:event_id>/roster")
@@ -308,7 +284,7 @@ def roster(event_id: int) -> str:
 
 @bp.post("/organizer/screenings/<int:event_id>/registrations/<int:registration_id>/outcome")
 @login_required
-def outcome(event_id: int, registration_id: int) -> Response:
+def outcome(event_id: int, registration_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
     registration = services.visit_registration(found, registration_id)
     form = OutcomeForm()
@@ -318,29 +294,23 @@ def outcome(event_id: int, registration_id: int) -> Response:
     back = url_for("screenings.roster", event_id=event_id) + f"#r-{registration_id}"
     if not form.validate():
         flash(_("请选择到场情况。"), "error")
-        return redirect(back)  # type: ignore[return-value]
-    try:
+        return redirect(back)
+    with attempt() as done:
         services.record_outcome(user, found, registration, form.outcome.data or "", form.reason.data or None)
-    except DomainError as error:
-        _flash_error(error)
-    else:
-        db.session.commit()
+    if done:
         flash(_("已登记：%(o)s", o=services.outcome_label(form.outcome.data or "")), "success")
-    return redirect(back)  # type: ignore[return-value]
+    return redirect(back)
 
 
 @bp.post("/organizer/screenings/<int:event_id>/absent")
 @login_required
-def absent(event_id: int) -> Response:
+def absent(event_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
-    try:
+    with attempt() as done:
         count = services.mark_absent(user, found)
-    except DomainError as error:
-        _flash_error(error)
-    else:
-        db.session.commit()
+    if done:
         flash(_("已将 %(n)d 人登记为未到场。", n=count), "success")
-    return redirect(url_for("screenings.roster", event_id=event_id))  # type: ignore[return-value]
+    return redirect(url_for("screenings.roster", event_id=event_id))
 
 
 # --- template helper ----------------------------------------------------------------------------------------
@@ -355,7 +325,7 @@ def package_offer_for(event: Event) -> services.PackageOffer:
     return cache[event.id]  # type: ignore[no-any-return]
 
 
-def register_template_helpers(app) -> None:  # type: ignore[no-untyped-def]
+def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["screening_offer"] = package_offer_for
     app.jinja_env.globals["screening_package_label"] = services.package_label
     app.jinja_env.globals["screening_reason_label"] = services.reason_label
