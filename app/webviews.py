@@ -20,14 +20,14 @@ from types import TracebackType
 from typing import cast
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, request
+from flask import abort, flash, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from .accounts.models import User
-from .errors import DomainError, InvalidInput
+from .errors import DomainError, InvalidInput, NotFound
 from .extensions import db
 
 ErrorTypes = type[DomainError] | tuple[type[DomainError], ...]
@@ -82,6 +82,13 @@ def show_error(error: DomainError, form: FlaskForm | None = None, *, details: bo
             for message in messages:
                 if message != error.message:
                     flash(message, "error")
+
+
+def flash_or_404(error: DomainError) -> None:
+    """For ``attempt(show=...)``: an object out of reach answers the plain 404 page; any other refusal is flashed."""
+    if isinstance(error, NotFound):
+        abort(404)
+    show_error(error)
 
 
 class Attempt:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from .. import clock
 from ..accounts import profile_flags
-from ..accounts.models import User
 from ..booking import services as booking
 from ..booking.models import Registration, Status
 from ..booking.window import checkin_closed_message
@@ -26,6 +26,7 @@ from ..events.models import Allocation, Event
 from ..extensions import db
 from ..orgs.models import City
 from ..orgs.scope import require_manages
+from ..webviews import attempt, flash_or_404, me
 from . import attendance, catalogue, covers, lottery_draw, lottery_record, targets
 from .forms import TIER_PRESETS, DepartureForm, DetailsForm, ModelWorkerForm, PublicValueForm, RouteForm, TargetForm
 from .models import Theme, TripDeparture
@@ -33,10 +34,6 @@ from .policy import tier_label
 
 bp = Blueprint("trips", __name__, url_prefix="/trips")
 organizer_bp = Blueprint("trips_organizer", __name__, url_prefix="/organizer/trips")
-
-
-def me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def _month_choices() -> list[tuple[str, str]]:
@@ -94,12 +91,12 @@ def lottery_json(event_id: int) -> Response:
 
 @bp.route("/me/<int:registration_id>/details", methods=["GET", "POST"])
 @login_required
-def details(registration_id: int) -> Any:
+def details(registration_id: int) -> ResponseReturnValue:
     registration, departure = attendance.get_own_trip_registration(me(), registration_id)
     existing = attendance.attendance_for(registration.id)
     form = DetailsForm(obj=existing)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             attendance.submit_details(
                 me(),
                 registration_id,
@@ -110,15 +107,7 @@ def details(registration_id: int) -> Any:
                     dietary_note=form.dietary_note.data or "",
                 ),
             )
-        except InvalidInput as error:
-            db.session.rollback()
-            for name, messages in error.fields.items():
-                getattr(form, name).errors = list(messages)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(_("出行信息已确认，祝您旅途愉快！"), "success")
             return redirect(url_for("events.detail", event_id=registration.event_id))
     return render_template(
@@ -164,21 +153,17 @@ def org_index() -> str:
 
 
 @organizer_bp.post("/target")
-def set_target() -> Response:
+def set_target() -> ResponseReturnValue:
     form = TargetForm()
     actor = me()
     if form.validate_on_submit() and actor.organization is not None:
-        try:
+        with attempt() as done:
             targets.set_target(actor, int(form.year.data or 0), actor.organization, int(form.places.data or 0))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(_("年度目标已保存。"), "success")
     else:
         flash(_("请填写有效的年份和名额数。"), "error")
-    return redirect(url_for("trips_organizer.index"))  # type: ignore[return-value]
+    return redirect(url_for("trips_organizer.index"))
 
 
 def _parse_itinerary(text: str) -> list[dict[str, Any]]:
@@ -191,15 +176,21 @@ def _parse_itinerary(text: str) -> list[dict[str, Any]]:
     return days
 
 
+def _flash_with_fields(error: DomainError) -> None:
+    """The message and every field's messages, flashed as one line."""
+    fields = error.fields if isinstance(error, InvalidInput) else {}
+    flash(error.message + " " + "；".join(m for ms in fields.values() for m in ms), "error")
+
+
 @organizer_bp.route("/routes/new", methods=["GET", "POST"])
-def new_route() -> Any:
+def new_route() -> ResponseReturnValue:
     actor = me()
     form = RouteForm()
     cities = list(db.session.scalars(select(City).order_by(City.sort_order)))
     form.city.choices = [SelectChoice(c.code, c.name) for c in cities]
     if form.validate_on_submit() and actor.organization is not None:
         city = next(c for c in cities if c.code == form.city.data)
-        try:
+        with attempt(catch=InvalidInput, show=_flash_with_fields) as done:
             created = catalogue.create_route(
                 actor,
                 catalogue.RouteData(
@@ -212,11 +203,7 @@ def new_route() -> Any:
                     itinerary=_parse_itinerary(form.itinerary.data or ""),
                 ),
             )
-        except InvalidInput as error:
-            db.session.rollback()
-            flash(error.message + " " + "；".join(m for ms in error.fields.values() for m in ms), "error")
-        else:
-            db.session.commit()
+        if done:
             flash(_("线路已发布。"), "success")
             return redirect(url_for("trips_organizer.new_departure", route_id=created.id))
     return render_template("trips/organizer_route_form.html", form=form)
@@ -229,29 +216,25 @@ def org_route(route_id: int) -> str:
 
 
 @organizer_bp.post("/routes/<int:route_id>/cover")
-def route_cover(route_id: int) -> Any:
+def route_cover(route_id: int) -> ResponseReturnValue:
     form = CoverForm()
-    try:
+    with attempt(form, catch=InvalidInput) as done:
         covers.set_route_cover(me(), route_id, form.picture_bytes(), form.alt.data)
-    except InvalidInput as error:
-        db.session.rollback()
-        for name, messages in error.fields.items():
-            getattr(form, name).errors = list(messages)
+    if not done:
         found = catalogue.managed_route(me(), route_id)
         return render_template("trips/organizer_route.html", route=found, form=form), 422
-    db.session.commit()
     flash(_("封面图片已更新。"), "success")
     return redirect(url_for("trips_organizer.route", route_id=route_id) + "#cover")
 
 
 @organizer_bp.route("/routes/<int:route_id>/departures/new", methods=["GET", "POST"])
-def new_departure(route_id: int) -> Any:
+def new_departure(route_id: int) -> ResponseReturnValue:
     actor = me()
     card = catalogue.get_route(route_id)
     require_manages(actor, card.route.organization)
     form = DepartureForm()
     if form.validate_on_submit():
-        try:
+        with attempt(catch=InvalidInput, show=_flash_with_fields) as done:
             departure = catalogue.create_departure(
                 actor,
                 card.route,
@@ -266,45 +249,31 @@ def new_departure(route_id: int) -> Any:
                     never_been_first=bool(form.never_been_first.data),
                 ),
             )
-        except InvalidInput as error:
-            db.session.rollback()
-            flash(error.message + " " + "；".join(m for ms in error.fields.values() for m in ms), "error")
-        else:
-            db.session.commit()
+        if done:
             flash(_("团期已发布。"), "success")
             return redirect(url_for("trips_organizer.departure", event_id=departure.event_id))
     return render_template("trips/organizer_departure_form.html", form=form, route=card.route)
 
 
 @organizer_bp.route("/model-workers", methods=["GET", "POST"])
-def model_workers() -> Any:
+def model_workers() -> ResponseReturnValue:
     form = ModelWorkerForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             person = profile_flags.set_model_worker(me(), phone=form.phone.data or "", value=True)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(_("已将%(name)s标记为劳模工匠。", name=person.name), "success")
             return redirect(url_for("trips_organizer.model_workers"))
     return render_template("trips/organizer_model_workers.html", form=form, people=profile_flags.model_workers(me()))
 
 
 @organizer_bp.post("/model-workers/<int:user_id>/remove")
-def remove_model_worker(user_id: int) -> Response:
-    try:
+def remove_model_worker(user_id: int) -> ResponseReturnValue:
+    with attempt(show=flash_or_404) as done:
         profile_flags.set_model_worker(me(), user_id=user_id, value=False)
-    except DomainError as error:
-        db.session.rollback()
-        if error.http_status == 404:
-            abort(404)
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if done:
         flash(_("已取消劳模工匠标记。"), "success")
-    return redirect(url_for("trips_organizer.model_workers"))  # type: ignore[return-value]
+    return redirect(url_for("trips_organizer.model_workers"))
 
 
 @organizer_bp.get("/<int:event_id>")
@@ -325,34 +294,24 @@ def departure(event_id: int) -> str:
 
 
 @organizer_bp.post("/<int:event_id>/public-value")
-def public_value(event_id: int) -> Response:
+def public_value(event_id: int) -> ResponseReturnValue:
     catalogue.get_managed_departure(me(), event_id)
     form = PublicValueForm()
     if not form.validate_on_submit():
         flash(_("请填写公开随机数（1 到 64 个字符）。"), "error")
     else:
-        try:
+        with attempt() as done:
             lottery_draw.set_public_value(me(), event_id, form.public_value.data or "", form.note.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(_("公开随机数已录入，可以抽签了。"), "success")
-    return redirect(url_for("trips_organizer.departure", event_id=event_id))  # type: ignore[return-value]
+    return redirect(url_for("trips_organizer.departure", event_id=event_id))
 
 
 @organizer_bp.post("/<int:event_id>/draw")
-def draw(event_id: int) -> Response:
-    try:
+def draw(event_id: int) -> ResponseReturnValue:
+    with attempt(show=flash_or_404) as done:
         result = lottery_draw.draw_by_organizer(me(), event_id)
-    except DomainError as error:
-        db.session.rollback()
-        if error.http_status == 404:
-            abort(404)
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if done:
         flash(
             _(
                 "抽签完成：确认 %(c)d 人，候补 %(w)d 人。结果通知将在一分钟内发给每位申请人。",
@@ -361,22 +320,16 @@ def draw(event_id: int) -> Response:
             ),
             "success",
         )
-    return redirect(url_for("trips_organizer.departure", event_id=event_id))  # type: ignore[return-value]
+    return redirect(url_for("trips_organizer.departure", event_id=event_id))
 
 
 @organizer_bp.post("/<int:event_id>/checkin/<int:registration_id>")
-def check_in(event_id: int, registration_id: int) -> Response:
-    try:
+def check_in(event_id: int, registration_id: int) -> ResponseReturnValue:
+    with attempt(show=flash_or_404) as done:
         changed = attendance.check_in_participant(me(), event_id, registration_id)
-    except DomainError as error:
-        db.session.rollback()
-        if error.http_status == 404:
-            abort(404)
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if done:
         flash(_("已签到。") if changed else _("此前已签到。"), "success")
-    return redirect(url_for("trips_organizer.departure", event_id=event_id) + "#roster")  # type: ignore[return-value]
+    return redirect(url_for("trips_organizer.departure", event_id=event_id) + "#roster")
 
 
 # --- template helpers --------------------
