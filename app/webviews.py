@@ -9,7 +9,8 @@ the safe "back" redirect, a form's validation errors as flashed messages.
         flash(_("活动已取消……"), "success")
     return redirect(url_for("organizer.event", event_id=found.id))
 
-Shell code: it imports Flask, the database session, the domain errors and the user model, never a feature.
+Shell code: it imports Flask, the database session and the domain errors (the user model for typing only),
+never a feature.
 JSON views (the API) keep their own handling: the error handlers turn a ``DomainError`` into JSON.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request
@@ -26,16 +27,18 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from .accounts.models import User
 from .errors import DomainError, InvalidInput, NotFound
 from .extensions import db
+
+if TYPE_CHECKING:
+    from .accounts.models import User
 
 ErrorTypes = type[DomainError] | tuple[type[DomainError], ...]
 
 
 def me() -> User:
     """The logged-in user as the model object itself, never the ``current_user`` proxy (login-required views)."""
-    return cast(User, current_user._get_current_object())
+    return cast("User", current_user._get_current_object())
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
