@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..webviews import safe_next
+from ..webviews import me, safe_next
 from . import legal
 from .models import User
 from .phone_forms import AcceptDocumentsForm
@@ -76,7 +76,7 @@ def document(code: str, version: str | None = None) -> str:
 @legal_bp.route("/accept", methods=["GET", "POST"])
 @login_required
 def accept() -> str | Response:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = me()
     form = AcceptDocumentsForm()
     if request.method == "GET":
         form.show_versions(legal.current_versions())

@@ -13,11 +13,12 @@ from wtforms import Field
 
 from ..errors import InvalidInput
 from ..extensions import db, limiter
+from ..webviews import me, show_error
 from . import by_phone, legal, services, verification
 from .legal_views import after_sign_in
 from .phone_forms import ActivateForm, ChangePhoneForm, CodeLoginForm, CodeResetForm
 from .verification import Purpose
-from .views import bp, me, this_device
+from .views import bp, this_device
 
 
 def sending(form: FlaskForm) -> bool:
@@ -67,19 +68,6 @@ def code_refused(form: FlaskForm, error: verification.CodeError) -> None:
     field.errors = [*field.errors, error.message]
 
 
-def field_errors(form: FlaskForm, error: InvalidInput) -> None:
-    db.session.rollback()
-    for name, messages in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, *messages]
-        else:
-            for message in messages:
-                flash(message, "error")
-    if not error.fields:
-        flash(error.message, "error")
-
-
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit("60 per hour", methods=["POST"])
 def login_code() -> str | Response:
@@ -112,7 +100,8 @@ def reset_code() -> str | Response:
         except verification.CodeError as error:
             code_refused(form, error)
         except InvalidInput as error:
-            field_errors(form, error)
+            db.session.rollback()
+            show_error(error, form)
         else:
             db.session.commit()
             flash(_("密码已重置，请用新密码登录。"), "success")
@@ -145,7 +134,8 @@ def activate() -> str | Response:
             form.show_versions(legal.current_versions())
             form.accept_documents.errors = [error.message]
         except InvalidInput as error:
-            field_errors(form, error)
+            db.session.rollback()
+            show_error(error, form)
         else:
             db.session.commit()
             login_user(user)
@@ -172,7 +162,8 @@ def change_phone() -> str | Response:
             db.session.rollback()
             form.new_phone.errors = [*form.new_phone.errors, error.message]
         except InvalidInput as error:
-            field_errors(form, error)
+            db.session.rollback()
+            show_error(error, form)
         else:
             db.session.commit()
             login_user(user)

@@ -9,8 +9,9 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..webviews import me
 from . import sessions
-from .views import bp, me
+from .views import bp
 
 
 @bp.get("/devices")

@@ -11,19 +11,15 @@ from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..orgs.models import City, EnterpriseType, Industry
 from ..signals import password_reset_requested
+from ..webviews import attempt, me, show_error
 from . import by_phone, legal, services, sessions
 from .forms import LoginForm, PasswordChangeForm, ProfileForm, ResetPasswordForm, ResetRequestForm
 from .legal_views import after_sign_in
-from .models import Gender, User
+from .models import Gender
 from .phone_forms import CodeRegisterForm
 from .verification import CodeError, Purpose
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
-
-
-def me() -> User:
-    """The logged-in user as the model object itself, never the ``current_user`` proxy."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def this_device() -> str:
@@ -64,18 +60,6 @@ def profile_data(form: ProfileForm) -> services.ProfileData:
     )
 
 
-def _show_field_errors(form: ProfileForm | PasswordChangeForm | ResetPasswordForm, error: InvalidInput) -> None:
-    for name, messages in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + messages
-        else:
-            for message in messages:
-                flash(message, "error")
-    if not error.fields:
-        flash(error.message, "error")
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"], deduct_when=lambda r: r.status_code == 302)
 @limiter.limit("60 per hour", methods=["POST"], deduct_when=_failed)  # probing which phones are registered
@@ -114,7 +98,7 @@ def register() -> str | Response:
             form.accept_documents.errors = [error.message]
         except InvalidInput as error:
             db.session.rollback()
-            _show_field_errors(form, error)
+            show_error(error, form)
         else:
             login_session = services.start_login_session(user, device=this_device())
             db.session.commit()
@@ -174,13 +158,9 @@ def profile() -> str | Response:
             form.frontline.data = p.frontline
             form.member_no.data = p.member_no
     if form.validate_on_submit():
-        try:
+        with attempt(form, catch=InvalidInput) as done:
             services.update_profile(user, name=form.name.data or "", email=form.email.data, profile=profile_data(form))
-        except InvalidInput as error:
-            db.session.rollback()
-            _show_field_errors(form, error)
-        else:
-            db.session.commit()
+        if done:
             flash(_("个人资料已保存。"), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, user=user)
@@ -192,13 +172,9 @@ def change_password() -> str | Response:
     form = PasswordChangeForm()
     if form.validate_on_submit():
         user = me()
-        try:
+        with attempt(form, catch=InvalidInput) as done:
             services.change_password(user, form.current_password.data or "", form.new_password.data or "")
-        except InvalidInput as error:
-            db.session.rollback()
-            _show_field_errors(form, error)
-        else:
-            db.session.commit()
+        if done:
             login_user(user)
             flash(_("密码已修改，其他设备上的登录已退出。"), "success")
             return redirect(url_for("accounts.profile"))
@@ -226,17 +202,11 @@ def reset_request() -> str | Response:
 def reset_password(token: str) -> str | Response:
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form, catch=(services.InvalidResetToken, InvalidInput)) as done:
             services.reset_password(token, form.password.data or "")
-        except services.InvalidResetToken as error:
-            db.session.rollback()
-            flash(error.message, "error")
+        if isinstance(done.error, services.InvalidResetToken):
             return redirect(url_for("accounts.reset_request"))
-        except InvalidInput as error:
-            db.session.rollback()
-            _show_field_errors(form, error)
-        else:
-            db.session.commit()
+        if done:
             flash(_("密码已重置，请用新密码登录。"), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
