@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, render_template, request, send_fil
 from flask_login import current_user
 
 from ..orgs.services import all_cities
+from ..webviews import me
 from . import covers, pages, services
 from .kinds import policy_for
 
@@ -53,8 +54,8 @@ def index() -> str:
 @bp.get("/<int:event_id>")
 def detail(event_id: int) -> str:
     event = services.get_published_event(event_id)
-    viewer = current_user if current_user.is_authenticated else None
-    page = pages.event_page(event, viewer)  # type: ignore[arg-type]
+    viewer = me() if current_user.is_authenticated else None
+    page = pages.event_page(event, viewer)
     return render_template("events/detail.html", event=event, page=page, kind_label=policy_for(event.kind).label)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..errors import DomainError
-from ..extensions import db
+from ..webviews import attempt, flash_or_404
 from . import services
 
 bp = Blueprint("system", __name__, url_prefix="/admin/system")
@@ -27,16 +27,10 @@ def index() -> str:
 
 @bp.post("/outbox/<int:message_id>/retry")
 @login_required
-def retry(message_id: int) -> Response:
+def retry(message_id: int) -> ResponseReturnValue:
     _require_admin()
-    try:
+    with attempt(show=flash_or_404) as done:
         services.retry_failed(message_id)
-    except DomainError as error:
-        db.session.rollback()
-        if error.http_status == 404:
-            abort(404)
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if done:
         flash(_("已重新排队，调度器下一轮会再次发送。"), "success")
-    return redirect(url_for("system.index"))  # type: ignore[return-value]
+    return redirect(url_for("system.index"))

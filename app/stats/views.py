@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from .. import clock
 from ..errors import InvalidInput
 from ..replica import reads_replica
+from ..webviews import me
 from . import charts, services
 from .forms import StatsFilterForm
 
@@ -38,12 +39,12 @@ def _figures() -> tuple[StatsFilterForm, services.Figures]:
         labels = "、".join(str(getattr(form, name).label.text) for name in form.errors)
         flash(_("筛选条件不正确（%(fields)s），已显示本年度的数据。", fields=labels), "error")
         form = StatsFilterForm(formdata=None)
-        return form, services.dashboard(current_user)  # type: ignore[arg-type]
+        return form, services.dashboard(me())
     try:
-        return form, services.dashboard(current_user, **form.query())  # type: ignore[arg-type]
+        return form, services.dashboard(me(), **form.query())
     except InvalidInput as error:
         flash(error.message, "error")
-        return form, services.dashboard(current_user)  # type: ignore[arg-type]
+        return form, services.dashboard(me())
 
 
 def _charts(figures: services.Figures) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def dashboard() -> str:
         form=form,
         figures=figures,
         charts=_charts(figures),
-        orgs=services.org_choices(current_user),  # type: ignore[arg-type]
+        orgs=services.org_choices(me()),
         years=range(clock.today().year, 2019, -1),
         kind_label=services.kind_labels().get(figures.filters.kind or ""),
         export_args={k: v for k, v in request.args.items() if k in ("year", "org", "kind", "start", "end")},
