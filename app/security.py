@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from werkzeug.routing import IntegerConverter, Map
 
 from .extensions import login_manager
+
+if TYPE_CHECKING:
+    from .accounts.models import User
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -143,11 +148,11 @@ def init_app(app: Flask) -> None:
 
     from flask_babel import lazy_gettext
 
-    login_manager.login_message = lazy_gettext("请先登录。")  # type: ignore[assignment]
+    login_manager.login_message = lazy_gettext("请先登录。")
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def _load(session_id: str):  # type: ignore[no-untyped-def]
+    def _load(session_id: str) -> User | None:
         from .accounts.services import load_login_session
 
         user = load_login_session(session_id)

@@ -57,7 +57,7 @@ def home() -> str:
     from .events.home import employee_home
     from .events.services import upcoming_highlights
 
-    mine = employee_home(current_user) if current_user.is_authenticated else None  # type: ignore[arg-type]
+    mine = employee_home(current_user) if current_user.is_authenticated else None
     return render_template("home.html", events=upcoming_highlights(limit=6), mine=mine)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -82,7 +84,7 @@ class ProfileForm(AppForm):
         render_kw={"autocomplete": "email"},
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.city.choices = [SelectChoice("", _l("请选择"))] + [SelectChoice(c.code, c.name) for c in all_cities()]
         self.enterprise_type.choices = [SelectChoice("", _l("请选择"))] + [

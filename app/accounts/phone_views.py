@@ -64,7 +64,7 @@ def code_refused(form: FlaskForm, error: verification.CodeError) -> None:
         db.session.commit()
     else:
         db.session.rollback()
-    field = form.code  # type: ignore[attr-defined]
+    field = form.code
     field.errors = [*field.errors, error.message]
 
 

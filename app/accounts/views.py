@@ -50,7 +50,7 @@ def profile_data(form: ProfileForm) -> services.ProfileData:
         raise InvalidInput(fields={"city": [_("请选择所在城市。")]})
     return services.ProfileData(
         gender=Gender(form.gender.data),
-        birth_date=form.birth_date.data,  # type: ignore[arg-type]
+        birth_date=form.birth_date.data,
         city=city,
         employer=form.employer.data or "",
         enterprise_type=EnterpriseType(form.enterprise_type.data),

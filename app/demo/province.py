@@ -194,7 +194,7 @@ def seed_province(scale: float = 1, *, echo: Any = print, progress: Progress = n
     slot_rows: list[dict[str, Any]] = []
     slot_of: list[list[int]] = []  # per event: the slot index of each registration
     for event in generator.events:
-        counts: list[dict[str, int]] = [defaultdict(int) for _ in range(event.slots)]  # type: ignore[misc]
+        counts: list[dict[str, int]] = [defaultdict(int) for _ in range(event.slots)]
         positions = []
         for number, planned in enumerate(event.registrations):
             slot_index = number % event.slots

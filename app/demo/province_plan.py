@@ -133,7 +133,7 @@ def weighted(rng: random.Random, pairs: Sequence[tuple[Any, float]]) -> Any:
 
 
 def _city(rng: random.Random) -> str:
-    return weighted(rng, list(CITY_WEIGHTS.items()))  # type: ignore[no-any-return]
+    return weighted(rng, list(CITY_WEIGHTS.items()))
 
 
 def _split(total: int, parts: int, rng: random.Random, low: float = 0.7, high: float = 1.3) -> list[int]:

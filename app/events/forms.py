@@ -22,4 +22,4 @@ class CoverForm(AppForm):
         upload = self.picture.data
         if not upload or isinstance(upload, str):
             return b""
-        return upload.read(current_app.config["COVER_MAX_BYTES"] + 1)  # type: ignore[no-any-return]
+        return upload.read(current_app.config["COVER_MAX_BYTES"] + 1)

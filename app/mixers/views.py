@@ -194,7 +194,7 @@ def org_new() -> ResponseReturnValue:
             ],
         )
         settings = windows.SettingsData(
-            pick_closes_at=form.pick_closes_at.data,  # type: ignore[arg-type]
+            pick_closes_at=form.pick_closes_at.data,
             max_picks=form.max_picks.data or windows.DEFAULT_MAX_PICKS,
             other_gender_only=bool(form.other_gender_only.data),
         )
@@ -243,7 +243,7 @@ def org_settings(event_id: int) -> ResponseReturnValue:
                 actor,
                 event_id,
                 windows.SettingsData(
-                    pick_closes_at=form.pick_closes_at.data,  # type: ignore[arg-type]
+                    pick_closes_at=form.pick_closes_at.data,
                     max_picks=form.max_picks.data or windows.DEFAULT_MAX_PICKS,
                     other_gender_only=bool(form.other_gender_only.data),
                 ),

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from .. import clock
 from ..accounts.models import User
@@ -93,7 +93,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS))
 
 
-def _unleased(now: datetime):  # type: ignore[no-untyped-def]
+def _unleased(now: datetime) -> ColumnElement[bool]:
     return or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
 
 

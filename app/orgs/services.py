@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 
 from ..extensions import db
 from .models import City, EnterpriseType, Industry, Organization, OrgLevel
@@ -47,7 +47,7 @@ def in_subtree(org: Organization, column_path: ColumnElement[str] | None = None)
     return path_column.startswith(org.path, autoescape=True)
 
 
-def subtree_ids_select(org: Organization):  # type: ignore[no-untyped-def]
+def subtree_ids_select(org: Organization) -> Select[int]:
     """A SELECT of the ids of ``org`` and every organization below it."""
     return select(Organization.id).where(in_subtree(org))
 

@@ -145,7 +145,7 @@ def cancel_pending(user_id: int, subject_prefix: str, kind: str | None = None) -
     if kind is not None:
         condition.append(OutboxMessage.kind == kind)
     result = db.session.execute(update(OutboxMessage).where(*condition).values(status=OutboxStatus.SKIPPED))
-    return result.rowcount or 0  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 def init_app(app: Flask) -> None:

@@ -278,4 +278,4 @@ def export_data(user: User) -> dict[str, Any]:
         data["inbox"] = inbox
         titles["inbox"] = _("站内消息")
     data["section_titles"] = titles
-    return jsonable(data)  # type: ignore[no-any-return]
+    return jsonable(data)

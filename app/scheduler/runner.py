@@ -65,7 +65,7 @@ class SchedulerRunner:
 
     def deliver(self) -> delivery.TickReport:
         """Deliver due outbox rows (the delivery module commits per claim and per message)."""
-        return self._in_context(lambda: delivery.tick(owner=self.process_id))  # type: ignore[no-any-return]
+        return self._in_context(lambda: delivery.tick(owner=self.process_id))
 
     def run_task(self, task: Task) -> int | None:
         """Run one registered task in its own transaction and record how it went; an error is logged, recorded
@@ -84,7 +84,7 @@ class SchedulerRunner:
             self._record(task.name, started, result, None)
             return result
 
-        return self._in_context(work)  # type: ignore[no-any-return]
+        return self._in_context(work)
 
     def _record(self, name: str, started: Any, result: int | None, error: str | None) -> None:
         run = db.session.get(TaskRun, name, with_for_update=True)

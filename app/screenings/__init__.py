@@ -1,12 +1,16 @@
 """Health-truck screenings (健康大篷车): time slots, two-cancer screening, attendance."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from ..web import NavItem
 
-def _nav(user):  # type: ignore[no-untyped-def]
-    from ..web import NavItem
 
+def _nav(user: Any) -> NavItem | None:
     if getattr(user, "is_organizer", False):
         return NavItem(_l("体检排班"), "/organizer/screenings/")
     return None

@@ -78,7 +78,7 @@ def move(registration_id: int) -> ResponseReturnValue:
         flash(_("请选择要改到的时段。"), "error")
         return redirect(url_for("booking.mine"))
     with attempt(let_through=NotFound) as done:
-        registration = services.move_booking(me(), registration_id, form.to_slot_id.data)  # type: ignore[arg-type]
+        registration = services.move_booking(me(), registration_id, form.to_slot_id.data)
     if not done:
         event_id = request.form.get("event_id", type=int)
         return redirect(url_for("events.detail", event_id=event_id) if event_id else url_for("booking.mine"))
@@ -137,7 +137,7 @@ def new() -> ResponseReturnValue:
             site_name=form.site_name.data or "",
             venue=form.venue.data or "",
             description=form.description.data or "",
-            day=form.day.data,  # type: ignore[arg-type]
+            day=form.day.data,
             start=form.start.data or time(8, 30),
             end=form.end.data or time(16, 30),
             interval_minutes=form.interval.data or 0,
@@ -230,7 +230,7 @@ def add_slots(event_id: int) -> ResponseReturnValue:
             form.start.data,
             form.end.data,
             form.interval.data or 0,
-            form.per_slot.data or 0,  # type: ignore[arg-type]
+            form.per_slot.data or 0,
         )
     if done:
         flash(_("已增加 %(n)d 个时段。", n=len(created)), "success")
@@ -321,8 +321,8 @@ def package_offer_for(event: Event) -> services.PackageOffer:
     cache = g.setdefault("_screening_offers", {})
     if event.id not in cache:
         user = current_user if current_user.is_authenticated else None
-        cache[event.id] = services.package_offer(user, event)  # type: ignore[arg-type]
-    return cache[event.id]  # type: ignore[no-any-return]
+        cache[event.id] = services.package_offer(user, event)
+    return cache[event.id]
 
 
 def register_template_helpers(app: Flask) -> None:

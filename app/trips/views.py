@@ -241,8 +241,8 @@ def new_departure(route_id: int) -> ResponseReturnValue:
                 catalogue.DepartureData(
                     starts_on=form.starts_on.data or clock.today(),
                     seats=int(form.seats.data or 0),
-                    signup_opens_at=form.signup_opens_at.data,  # type: ignore[arg-type]
-                    signup_closes_at=form.signup_closes_at.data,  # type: ignore[arg-type]
+                    signup_opens_at=form.signup_opens_at.data,
+                    signup_closes_at=form.signup_closes_at.data,
                     allocation=Allocation(form.allocation.data),
                     venue=form.venue.data or "",
                     tiers=list(TIER_PRESETS.get(form.tiers.data or "default", TIER_PRESETS["default"])),
