@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,37 +16,10 @@ from sqlalchemy import text
 
 from . import clock
 from .extensions import db
+from .navigation import collect, nav_providers, profile_link_providers
 from .webviews import safe_next
 
 bp = Blueprint("web", __name__)
-
-
-@dataclass
-class NavItem:
-    label: Any
-    url: str
-    badge: int = 0
-
-
-# Features add entries to the main navigation and to the profile page's menu without the shell importing them:
-# each provider gets the logged-in user and returns a NavItem or None.
-NavProvider = Callable[[Any], "NavItem | None"]
-_nav_providers: list[NavProvider] = []
-_profile_link_providers: list[NavProvider] = []
-
-
-def register_nav(provider: NavProvider) -> None:
-    if provider not in _nav_providers:
-        _nav_providers.append(provider)
-
-
-def register_profile_link(provider: NavProvider) -> None:
-    if provider not in _profile_link_providers:
-        _profile_link_providers.append(provider)
-
-
-def _collect(providers: list[NavProvider], user: Any) -> list[NavItem]:
-    return [item for provider in providers if (item := provider(user)) is not None]
 
 
 @bp.get("/")
@@ -222,8 +194,8 @@ def init_app(app: Flask) -> None:
     app.url_defaults(_fingerprint_static_urls)
     if "static" in app.view_functions:
         app.view_functions["static"] = _serve_static
-    app.jinja_env.globals["feature_nav"] = lambda user: _collect(_nav_providers, user)
-    app.jinja_env.globals["profile_links"] = lambda user: _collect(_profile_link_providers, user)
+    app.jinja_env.globals["feature_nav"] = lambda user: collect(nav_providers, user)
+    app.jinja_env.globals["profile_links"] = lambda user: collect(profile_link_providers, user)
     app.jinja_env.globals["now"] = clock.now
     app.jinja_env.filters["dt"] = _short_dt
     app.jinja_env.filters["d"] = lambda value: value.strftime("%Y-%m-%d") if value else ""

@@ -5,7 +5,7 @@ from typing import Any
 from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 
-from ..web import NavItem, register_profile_link
+from ..navigation import NavItem, register_profile_link
 
 
 def _devices_link(user: Any) -> NavItem | None:

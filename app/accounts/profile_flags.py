@@ -1,17 +1,17 @@
 """Profile attributes only organizers set: the model-worker (劳模工匠) flag, a person's honour that trip
-lotteries read as their first priority tier. Functions flush but never commit."""
+lotteries read as their first priority tier. Functions flush but never commit; the feature that offers the
+action audits it (trips/priority.py)."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import audit
 from ..errors import NotFound
 from ..extensions import db
 from ..orgs.models import Organization
-from ..orgs.scope import manages, scope_condition
 from .models import Profile, User
+from .scope import manages, scope_condition
 from .services import find_by_phone
 
 
@@ -30,12 +30,10 @@ def model_workers(actor: User) -> list[User]:
 
 def set_model_worker(actor: User, *, phone: str | None = None, user_id: int | None = None, value: bool) -> User:
     """An organizer marks (or unmarks) an employee of their subtree as a model worker (劳模工匠), the first
-    priority tier of trip lotteries. Someone outside the subtree, or unknown, is "not found". Audited
-    (``trip.model_worker``)."""
+    priority tier of trip lotteries. Someone outside the subtree, or unknown, is "not found"."""
     user = find_by_phone(phone) if phone else (db.session.get(User, user_id) if user_id else None)
     if user is None or user.profile is None or user.deleted_at is not None or not manages(actor, user.organization):
         raise NotFound(_("没有找到该职工，请核对手机号。"))  # the same answer inside and outside the subtree
     user.profile.model_worker = value
     db.session.flush()
-    audit.record(actor, "trip.model_worker", "user", user.id, {"value": value}, org=user.organization)
     return user

@@ -28,9 +28,9 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from .. import clock
 from ..accounts.models import Role, User
+from ..accounts.scope import scope_condition
 from ..extensions import db
 from ..orgs.models import Organization
-from ..orgs.scope import scope_condition
 from .models import AuditEntry
 
 __all__ = ["AuditContext", "AuditEntry", "AuditFilter", "acting", "bind", "context", "record", "search"]

@@ -6,7 +6,8 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from ..tasks import register_task
     from . import services  # connects the consent-withdrawal receiver
-    from .views import bp, status_label
+    from .labels import status_label
+    from .views import bp
 
     register_task("booking.expire_offers", services.expire_offers, every_seconds=60)
 

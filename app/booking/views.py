@@ -6,7 +6,6 @@ import segno
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from markupsafe import Markup
 
@@ -18,22 +17,6 @@ from .ics import registration_ics
 from .models import Registration, Status
 
 bp = Blueprint("booking", __name__)
-
-STATUS_LABELS = {
-    Status.PENDING: _l("待审核"),
-    Status.CONFIRMED: _l("已确认"),
-    Status.WAITLISTED: _l("候补中"),
-    Status.OFFERED: _l("候补递补待确认"),
-    Status.CANCELLED: _l("已取消"),
-    Status.REJECTED: _l("未通过"),
-    Status.EXPIRED: _l("已过期"),
-    Status.ATTENDED: _l("已签到"),
-    Status.NO_SHOW: _l("未到场"),
-}
-
-
-def status_label(status: Status | str) -> str:
-    return str(STATUS_LABELS[Status(status)])
 
 
 def _options_from_form() -> dict[str, str] | None:

@@ -13,10 +13,10 @@ from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from .. import audit, clock
 from ..accounts.models import Gender, User
+from ..accounts.scope import require_manages
 from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import db
 from ..orgs.models import City, Organization
-from ..orgs.scope import require_manages
 from ..signals import event_times_changed
 from .kinds import policy_for, registered_kinds
 from .models import Allocation, Event, Slot, WaitlistPolicy

@@ -34,6 +34,6 @@ def registration_label(registration: Registration) -> str:
     state = registration_state(registration)
     if state == AWAITING_DRAW:
         return str(AWAITING_DRAW_LABEL)
-    from ..booking.views import status_label  # the engine's words for its own states
+    from ..booking.labels import status_label  # the engine's words for its own states
 
     return status_label(state)

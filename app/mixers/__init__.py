@@ -16,7 +16,7 @@ def _reveal_due(now: datetime) -> int:
 
 
 def _profile_link(user: Any) -> Any:
-    from ..web import NavItem
+    from ..navigation import NavItem
 
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -24,7 +24,7 @@ def _profile_link(user: Any) -> Any:
 
 
 def _organizer_link(user: Any) -> Any:
-    from ..web import NavItem
+    from ..navigation import NavItem
 
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_organizer:
         return None
@@ -40,8 +40,8 @@ def _mixer_settings(event_id: int) -> Any:
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, kind policy, scheduler task, profile links and template helper."""
     from ..events.kinds import register_kind
+    from ..navigation import register_profile_link
     from ..tasks import register_task
-    from ..web import register_profile_link
     from . import (
         models,  # noqa: F401 - tables for create_all / migrations
         privacy,

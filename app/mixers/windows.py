@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from .. import clock
 from ..accounts.models import User
+from ..accounts.scope import require_manages
 from ..errors import InvalidInput, NotFound
 from ..events import services as events
 from ..events.models import Event
 from ..extensions import db
-from ..orgs.scope import require_manages
 from .errors import AlreadyRevealed
 from .models import MixerReveal, MixerSettings
 
@@ -77,8 +77,8 @@ def get_managed_mixer(actor: User, event_id: int) -> Event:
 
 def managed_mixers(actor: User) -> list[Event]:
     """Mixers of the organizations the actor manages, newest first."""
+    from ..accounts.scope import scope_condition
     from ..orgs.models import Organization
-    from ..orgs.scope import scope_condition
 
     return list(
         db.session.scalars(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 
 def _inbox_nav(user: Any) -> Any:
-    from ..web import NavItem
+    from ..navigation import NavItem
     from .services import unread_count
 
     if not getattr(user, "is_authenticated", False):
@@ -24,7 +24,7 @@ def _inbox_nav(user: Any) -> Any:
 
 
 def _settings_link(user: Any) -> Any:
-    from ..web import NavItem
+    from ..navigation import NavItem
 
     if not getattr(user, "is_authenticated", False):
         return None
@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     """Register the blueprint, nav entries, the outbox channel resolver and the signal receivers (connecting
     the same function twice is a no-op, so create_app may run many times)."""
     from ..accounts.verification import set_code_sender
+    from ..navigation import register_nav, register_profile_link
     from ..outbox import set_channel_resolver
     from ..signals import (
         account_deleting,
@@ -45,7 +46,6 @@ def init_app(app: Flask) -> None:
         registration_changed,
         registrations_changed,
     )
-    from ..web import register_nav, register_profile_link
     from . import (
         codes,
         models,  # noqa: F401  (tables known to create_all and Alembic)

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import gettext as _
 
-from ..web import NavItem, register_nav
+from ..navigation import NavItem, register_nav
 
 
 def _nav(user: Any) -> NavItem | None:

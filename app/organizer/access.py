@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from .. import audit
 from ..accounts.models import Role, User
+from ..accounts.scope import manages, require_manages, scope_condition
 from ..booking.models import Registration
 from ..errors import Forbidden, NotFound
 from ..events.models import Event, Slot
@@ -18,7 +19,6 @@ from ..events.services import (
 )
 from ..extensions import db
 from ..orgs.models import Organization
-from ..orgs.scope import manages, require_manages, scope_condition
 
 
 def require_organizer(actor: User) -> None:

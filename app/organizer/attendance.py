@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from .. import audit, clock
 from ..accounts.models import User
+from ..accounts.scope import require_manages
 from ..booking import services as booking
 from ..booking.errors import IllegalTransition
 from ..booking.models import Registration, Status
@@ -26,7 +27,6 @@ from ..errors import InvalidInput, NotFound
 from ..events.models import Event
 from ..extensions import db
 from ..freetext import TextRefused, clean_text, text_problem
-from ..orgs.scope import require_manages
 from .models import CheckinScan
 from .rosters import RosterFilter, counts, roster
 

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 
 from ..audit import AuditEntry
-from ..booking.views import status_label
+from ..booking.labels import status_label
 from ..events.models import Event
 from .rosters import RosterRow
 

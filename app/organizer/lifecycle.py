@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select
 
 from .. import audit, clock, outbox
 from ..accounts.models import User
+from ..accounts.scope import require_manages, scope_condition
 from ..booking import services as booking
 from ..booking.models import ACTIVE, HOLDING, Registration, Status
 from ..errors import DomainError, InvalidInput, NotFound
@@ -30,7 +31,6 @@ from ..events.services import (
 )
 from ..extensions import db
 from ..orgs.models import Organization
-from ..orgs.scope import require_manages, scope_condition
 from ..signals import event_times_changed
 from .access import require_organizer
 

@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from .. import audit, clock, outbox
 from ..accounts.models import User
+from ..accounts.scope import require_manages
 from ..booking.models import Registration
 from ..errors import InvalidInput, NotFound
 from ..events.models import Event
 from ..extensions import db
-from ..orgs.scope import require_manages
 
 MAX_MESSAGE_RECIPIENTS = 2000
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..accounts import services as accounts
 from ..accounts.models import Gender, Role, User
+from ..accounts.scope import require_manages
 from ..booking import services as booking
 from ..booking.models import HOLDING, Registration, Status
 from ..errors import DomainError, InvalidInput, NotFound
@@ -26,7 +27,6 @@ from ..events.models import Event
 from ..extensions import db
 from ..freetext import TextRefused, clean_text
 from ..orgs.models import Organization
-from ..orgs.scope import require_manages
 from .access import get_registration
 from .models import RosterTag
 from .tags import tags_by_registration

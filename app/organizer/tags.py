@@ -13,12 +13,12 @@ from sqlalchemy import delete, select
 
 from .. import audit
 from ..accounts.models import User
+from ..accounts.scope import require_manages
 from ..booking.models import Registration
 from ..errors import InvalidInput, NotFound
 from ..events.models import Event
 from ..extensions import db
 from ..freetext import TextRefused, clean_text
-from ..orgs.scope import require_manages
 from .access import get_event, require_organizer
 from .models import RosterTag
 

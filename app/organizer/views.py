@@ -88,7 +88,7 @@ def parse_when(value: Any) -> datetime | None:
 
 
 def status_text(status: Status) -> str:
-    from ..booking.views import status_label
+    from ..booking.labels import status_label
 
     return status_label(status)
 

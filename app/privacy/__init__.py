@@ -10,8 +10,8 @@ from typing import Any
 from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 
+from ..navigation import NavItem, register_profile_link
 from ..tasks import register_task
-from ..web import NavItem, register_profile_link
 
 
 def _consents_link(user: Any) -> NavItem | None:

@@ -17,8 +17,8 @@ from ..accounts import legal
 from ..accounts import services as accounts
 from ..accounts.consents import PURPOSES, ConsentPurpose
 from ..accounts.models import ApiToken, Consent, LoginSession, User
+from ..booking.labels import status_label
 from ..booking.models import Registration
-from ..booking.views import status_label
 from ..errors import NotFound
 from ..events.kinds import policy_for
 from ..extensions import db

@@ -115,7 +115,7 @@ def _system_nav(user: Any) -> Any:
     from flask import url_for
     from flask_babel import lazy_gettext as _l
 
-    from ..web import NavItem
+    from ..navigation import NavItem
 
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_admin", False):
         return None
@@ -168,7 +168,8 @@ def init_app(app: Flask) -> None:
     """Register the CLI group, the admin system page, the readiness check and metrics of the scheduler and, for
     ``make run``, the embedded scheduler."""
     from ..metrics import register_database_collector
-    from ..web import register_nav, register_readiness_check
+    from ..navigation import register_nav
+    from ..web import register_readiness_check
     from . import models  # noqa: F401  (tables known to create_all and Alembic)
     from .views import bp
 

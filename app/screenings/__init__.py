@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from ..web import NavItem
+from ..navigation import NavItem
 
 
 def _nav(user: Any) -> NavItem | None:
@@ -19,7 +19,7 @@ def _nav(user: Any) -> NavItem | None:
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, CLI commands, kind policies and signal receivers."""
     from ..events.kinds import register_kind
-    from ..web import register_nav
+    from ..navigation import register_nav
     from . import models  # noqa: F401 - the tables
     from .policy import ScreeningPolicy
     from .views import bp, register_template_helpers

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from .. import audit, clock
 from ..accounts import services as accounts
 from ..accounts.models import User
+from ..accounts.scope import require_manages, scope_condition
 from ..booking import services as booking
 from ..booking.changes import transition
 from ..booking.errors import IllegalTransition
@@ -26,7 +27,6 @@ from ..events.models import Event, Slot, WaitlistPolicy
 from ..events.services import EventData, SlotData, create_event, date_problem
 from ..extensions import db
 from ..orgs.models import City, Organization
-from ..orgs.scope import require_manages, scope_condition
 from .eligibility import parse_package, two_cancer_counts, two_cancer_reasons, visit_date
 from .models import (
     DEFAULT_MAX_AGE,

@@ -19,13 +19,13 @@ from werkzeug.routing import BuildError
 from wtforms import SelectChoice
 
 from ..accounts.models import Role, User
+from ..accounts.scope import scope_condition
 from ..accounts.services import require_role
-from ..booking.views import status_label
+from ..booking.labels import status_label
 from ..errors import DomainError, InvalidInput, NotFound
 from ..events.models import Event
 from ..extensions import db
 from ..orgs.models import Organization
-from ..orgs.scope import scope_condition
 from ..orgs.services import all_cities
 from ..webviews import attempt, me
 from . import services

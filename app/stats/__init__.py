@@ -56,7 +56,7 @@ def _refresh_problems() -> list[str]:
 
 
 def _nav(user: Any) -> Any:
-    from ..web import NavItem
+    from ..navigation import NavItem
 
     if getattr(user, "is_organizer", False):
         return NavItem(_l("统计"), url_for("stats.dashboard"))
@@ -71,8 +71,8 @@ def _on_account_deleting(sender: Any, **kwargs: Any) -> int:
 
 def init_app(app: Flask) -> None:
     """Register the blueprint, the ``flask stats`` commands, the refresh task, the change receiver and the nav."""
+    from ..navigation import register_nav
     from ..tasks import register_task
-    from ..web import register_nav
     from . import models  # noqa: F401  (tables for create_all and migrations)
     from .views import bp
 

@@ -28,6 +28,7 @@ from sqlalchemy import Select, select
 
 from .. import clock
 from ..accounts.models import Role, User
+from ..accounts.scope import manages
 from ..errors import InvalidInput, NotFound
 from ..events.figures import KindFigures
 from ..events.kinds import registered_kinds
@@ -35,7 +36,6 @@ from ..events.models import Event
 from ..extensions import db
 from ..orgs.models import Organization
 from ..orgs.reference import PROVINCE_ORG_CODE
-from ..orgs.scope import manages
 from ..orgs.services import get_by_code, in_subtree
 from .models import (
     DIM_ETYPE,

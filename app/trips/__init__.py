@@ -11,13 +11,13 @@ from flask_babel import lazy_gettext as _l
 
 
 def _nav(user: Any) -> Any:
-    from ..web import NavItem
+    from ..navigation import NavItem
 
     return NavItem(_l("疗休养"), url_for("trips.index"))
 
 
 def _organizer_nav(user: Any) -> Any:
-    from ..web import NavItem
+    from ..navigation import NavItem
 
     if getattr(user, "is_organizer", False):
         return NavItem(_l("疗休养管理"), url_for("trips_organizer.index"))
@@ -28,8 +28,8 @@ def init_app(app: Flask) -> None:
     """Register the trip kind policy, the employee and organizer blueprints, the CLI group, the nav entries,
     the template helpers and the scheduler tasks."""
     from ..events.kinds import register_kind
+    from ..navigation import register_nav, register_profile_link
     from ..tasks import register_task
-    from ..web import register_nav, register_profile_link
     from . import attendance, lottery_draw, lottery_record, privacy
     from .cli import trips_cli
     from .policy import POLICY

@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from .. import clock
 from ..accounts.models import User
+from ..accounts.scope import require_manages, scope_condition
 from ..errors import InvalidInput, NotFound
 from ..events import services as events
 from ..events.models import Allocation, Event, Slot, WaitlistPolicy
 from ..extensions import db
 from ..orgs.models import City, Organization
-from ..orgs.scope import require_manages, scope_condition
 from .models import DEFAULT_TIERS, TIER_RULES, Theme, TripDeparture, TripRoute
 from .policy import KIND
 

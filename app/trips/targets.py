@@ -6,13 +6,13 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 
 from ..accounts.models import User
+from ..accounts.scope import require_manages
 from ..booking.models import Registration, Status
 from ..errors import InvalidInput
 from ..events.models import Event
 from ..extensions import db
 from ..orgs.models import Organization
 from ..orgs.reference import PROVINCE_ORG_CODE
-from ..orgs.scope import require_manages
 from .models import TripTarget
 from .policy import KIND, year_bounds
 

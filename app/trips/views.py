@@ -17,6 +17,7 @@ from wtforms import SelectChoice
 
 from .. import clock
 from ..accounts import profile_flags
+from ..accounts.scope import require_manages
 from ..booking import services as booking
 from ..booking.models import Registration, Status
 from ..booking.window import checkin_closed_message
@@ -25,9 +26,8 @@ from ..events.forms import CoverForm
 from ..events.models import Allocation, Event
 from ..extensions import db
 from ..orgs.models import City
-from ..orgs.scope import require_manages
 from ..webviews import attempt, flash_or_404, me
-from . import attendance, catalogue, covers, lottery_draw, lottery_record, targets
+from . import attendance, catalogue, covers, lottery_draw, lottery_record, priority, targets
 from .forms import TIER_PRESETS, DepartureForm, DetailsForm, ModelWorkerForm, PublicValueForm, RouteForm, TargetForm
 from .models import Theme, TripDeparture
 from .policy import tier_label
@@ -260,7 +260,7 @@ def model_workers() -> ResponseReturnValue:
     form = ModelWorkerForm()
     if form.validate_on_submit():
         with attempt() as done:
-            person = profile_flags.set_model_worker(me(), phone=form.phone.data or "", value=True)
+            person = priority.mark_model_worker(me(), phone=form.phone.data or "", value=True)
         if done:
             flash(_("已将%(name)s标记为劳模工匠。", name=person.name), "success")
             return redirect(url_for("trips_organizer.model_workers"))
@@ -270,7 +270,7 @@ def model_workers() -> ResponseReturnValue:
 @organizer_bp.post("/model-workers/<int:user_id>/remove")
 def remove_model_worker(user_id: int) -> ResponseReturnValue:
     with attempt(show=flash_or_404) as done:
-        profile_flags.set_model_worker(me(), user_id=user_id, value=False)
+        priority.mark_model_worker(me(), user_id=user_id, value=False)
     if done:
         flash(_("已取消劳模工匠标记。"), "success")
     return redirect(url_for("trips_organizer.model_workers"))

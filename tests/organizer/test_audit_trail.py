@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app import audit, clock
-from app.accounts import profile_flags
 from app.accounts.models import Role
 from app.audit import AuditEntry
 from app.extensions import db
@@ -20,7 +19,7 @@ from app.mixers import outcomes as mixer_outcomes
 from app.mixers import reveal as mixer_reveal
 from app.orgs.models import OrgLevel
 from app.screenings import services as screenings
-from app.trips import lottery_draw
+from app.trips import lottery_draw, priority
 
 from .. import factories
 from ..mixers import factories as mf
@@ -213,7 +212,7 @@ def test_trip_freeze_public_value_draw_and_model_worker(organizer):
     assert (draw.detail["confirmed"], draw.detail["waitlisted"]) == (1, 2)
     assert draw.org_path == departure.event.organization.path
     worker = factories.make_employee(organization=factories.org("jx-nanchang"))
-    profile_flags.set_model_worker(organizer, user_id=worker.id, value=True)
+    priority.mark_model_worker(organizer, user_id=worker.id, value=True)
     db.session.commit()
     marked = _one("trip.model_worker")
     assert marked.object_id == worker.id and marked.detail == {"value": True} and marked.actor_id == organizer.id

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, true
 
-from ..accounts.models import Role, User
 from ..errors import NotFound
-from .models import Organization
+from ..orgs.models import Organization
+from .models import Role, User
 
 
 def manages(user: User | Any, org: Organization | None) -> bool:
