@@ -47,13 +47,13 @@ def init_app(app: Flask) -> None:
         privacy,
     )
     from .policy import MixerPolicy
-    from .views import api_bp, bp, org_bp
+    from .views import api_bp, bp, organizer_bp
 
     register_kind(MixerPolicy())
     privacy.connect()
     register_task("mixers.reveal_due", _reveal_due, every_seconds=60)
     register_profile_link(_profile_link)
     register_profile_link(_organizer_link)
-    for blueprint in (bp, org_bp, api_bp):
+    for blueprint in (bp, organizer_bp, api_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["mixer_settings"] = _mixer_settings

@@ -39,7 +39,7 @@ from .forms import (
 )
 
 bp = Blueprint("mixers", __name__, url_prefix="/mixers")
-org_bp = Blueprint("mixers_org", __name__, url_prefix="/organizer/mixers")
+organizer_bp = Blueprint("mixers_organizer", __name__, url_prefix="/organizer/mixers")
 api_bp = Blueprint("mixers_api", __name__, url_prefix="/api/v1/mixers")
 csrf.exempt(api_bp)
 
@@ -138,7 +138,7 @@ def organizer() -> User:
     return user
 
 
-@org_bp.get("/")
+@organizer_bp.get("/")
 @login_required
 def org_index() -> str:
     return render_template("mixers/org_index.html", events=windows.managed_mixers(organizer()))
@@ -156,7 +156,7 @@ def _show_on_form(form: MixerForm, error: DomainError) -> None:
         show_error(error, form)
 
 
-@org_bp.route("/new", methods=["GET", "POST"])
+@organizer_bp.route("/new", methods=["GET", "POST"])
 @login_required
 def org_new() -> ResponseReturnValue:
     actor = organizer()
@@ -202,7 +202,7 @@ def org_new() -> ResponseReturnValue:
             event = windows.create_mixer(actor, data, settings)
         if done:
             flash(_("联谊活动已创建。"), "success")
-            return redirect(url_for("mixers_org.org_detail", event_id=event.id))
+            return redirect(url_for("mixers_organizer.org_detail", event_id=event.id))
     elif not form.is_submitted():
         form.max_picks.data = windows.DEFAULT_MAX_PICKS
         form.other_gender_only.data = True
@@ -211,7 +211,7 @@ def org_new() -> ResponseReturnValue:
     return render_template("mixers/org_new.html", form=form)
 
 
-@org_bp.get("/<int:event_id>")
+@organizer_bp.get("/<int:event_id>")
 @login_required
 def org_detail(event_id: int) -> str:
     view = presenters.organizer_view(organizer(), event_id)
@@ -229,7 +229,7 @@ def org_detail(event_id: int) -> str:
     )
 
 
-@org_bp.post("/<int:event_id>/settings")
+@organizer_bp.post("/<int:event_id>/settings")
 @login_required
 def org_settings(event_id: int) -> ResponseReturnValue:
     actor = organizer()
@@ -250,10 +250,10 @@ def org_settings(event_id: int) -> ResponseReturnValue:
             )
         if done:
             flash(_("心动卡设置已保存。"), "success")
-    return redirect(url_for("mixers_org.org_detail", event_id=event_id))
+    return redirect(url_for("mixers_organizer.org_detail", event_id=event_id))
 
 
-@org_bp.get("/<int:event_id>/checkin")
+@organizer_bp.get("/<int:event_id>/checkin")
 @login_required
 def org_checkin(event_id: int) -> str:
     actor = organizer()
@@ -267,7 +267,7 @@ def org_checkin(event_id: int) -> str:
     )
 
 
-@org_bp.post("/<int:event_id>/checkin")
+@organizer_bp.post("/<int:event_id>/checkin")
 @login_required
 def org_checkin_post(event_id: int) -> ResponseReturnValue:
     actor = organizer()
@@ -286,10 +286,10 @@ def org_checkin_post(event_id: int) -> ResponseReturnValue:
         badge = attendee.badge_no
     if done:
         flash(_("签到成功，胸牌号 %(b)d。", b=badge), "success")
-    return redirect(url_for("mixers_org.org_checkin", event_id=event_id))
+    return redirect(url_for("mixers_organizer.org_checkin", event_id=event_id))
 
 
-@org_bp.post("/<int:event_id>/reveal")
+@organizer_bp.post("/<int:event_id>/reveal")
 @login_required
 def org_reveal(event_id: int) -> ResponseReturnValue:
     actor = organizer()
@@ -297,10 +297,10 @@ def org_reveal(event_id: int) -> ResponseReturnValue:
         reveal.close_and_reveal(actor, event_id)
     if done:
         flash(_("心动卡已截止并揭晓，结果已同时通知每位嘉宾。"), "success")
-    return redirect(url_for("mixers_org.org_detail", event_id=event_id))
+    return redirect(url_for("mixers_organizer.org_detail", event_id=event_id))
 
 
-@org_bp.post("/<int:event_id>/pairs")
+@organizer_bp.post("/<int:event_id>/pairs")
 @login_required
 def org_pairs(event_id: int) -> ResponseReturnValue:
     actor = organizer()
@@ -308,15 +308,15 @@ def org_pairs(event_id: int) -> ResponseReturnValue:
     if not form.validate():
         windows.get_managed_mixer(actor, event_id)
         flash(_("请填写两个有效的胸牌号。"), "error")
-        return redirect(url_for("mixers_org.org_detail", event_id=event_id))
+        return redirect(url_for("mixers_organizer.org_detail", event_id=event_id))
     with attempt(let_through=NotFound, details=True) as done:
         reveal.add_paper_pair(actor, event_id, int(form.badge_a.data or 0), int(form.badge_b.data or 0))
     if done:
         flash(_("纸质心动卡配对已登记。"), "success")
-    return redirect(url_for("mixers_org.org_detail", event_id=event_id))
+    return redirect(url_for("mixers_organizer.org_detail", event_id=event_id))
 
 
-@org_bp.get("/<int:event_id>/roster.csv")
+@organizer_bp.get("/<int:event_id>/roster.csv")
 @login_required
 def org_roster(event_id: int) -> Response:
     rows = exports.roster_rows(organizer(), event_id)

@@ -22,10 +22,11 @@ def init_app(app: Flask) -> None:
     from ..navigation import register_nav
     from . import models  # noqa: F401 - the tables
     from .policy import ScreeningPolicy
-    from .views import bp, register_template_helpers
+    from .views import bp, organizer_bp, register_template_helpers
 
     register_kind(ScreeningPolicy())
     if "screenings" not in app.blueprints:
         app.register_blueprint(bp)
+        app.register_blueprint(organizer_bp)
     register_template_helpers(app)
     register_nav(_nav)

@@ -39,7 +39,10 @@ from .forms import (
     VisitForm,
 )
 
-bp = Blueprint("screenings", __name__)
+# One convention for every kind: the employee's pages on ``bp`` under /<kind>, the organizer's on ``organizer_bp``
+# under /organizer/<kind> (and a kind's own JSON endpoints on ``api_bp`` under /api/v1/<kind>).
+bp = Blueprint("screenings", __name__, url_prefix="/screenings")
+organizer_bp = Blueprint("screenings_organizer", __name__, url_prefix="/organizer/screenings")
 
 
 def _organizer() -> User:
@@ -56,7 +59,7 @@ def _manager(event_id: int) -> tuple[User, services.ScreeningVisit]:
 
 
 def _visit_url(event_id: int) -> str:
-    return url_for("screenings.visit", event_id=event_id)
+    return url_for("screenings_organizer.visit", event_id=event_id)
 
 
 def _console_url(endpoint: str, **values: Any) -> str | None:
@@ -70,7 +73,7 @@ def _console_url(endpoint: str, **values: Any) -> str | None:
 # --- employee -----------------------------------------------------------------------------------------------
 
 
-@bp.post("/screenings/bookings/<int:registration_id>/move")
+@bp.post("/bookings/<int:registration_id>/move")
 @login_required
 def move(registration_id: int) -> ResponseReturnValue:
     form = MoveForm()
@@ -96,7 +99,7 @@ def _organization_choices(user: User) -> list[SelectChoice]:
     return [SelectChoice(org.id, org.name) for org in orgs]
 
 
-@bp.get("/organizer/screenings/")
+@organizer_bp.get("/")
 @login_required
 def index() -> str:
     user = _organizer()
@@ -116,7 +119,7 @@ def _show_on_visit_form(form: VisitForm, error: DomainError) -> None:
     flash(error.message, "error")
 
 
-@bp.route("/organizer/screenings/new", methods=["GET", "POST"])
+@organizer_bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new() -> ResponseReturnValue:
     user = _organizer()
@@ -159,7 +162,7 @@ def new() -> ResponseReturnValue:
     return render_template("screenings/new.html", form=form)
 
 
-@bp.get("/organizer/screenings/<int:event_id>")
+@organizer_bp.get("/<int:event_id>")
 @login_required
 def visit(event_id: int) -> str:
     _user, found = _manager(event_id)
@@ -176,7 +179,7 @@ def visit(event_id: int) -> str:
     )
 
 
-@bp.post("/organizer/screenings/<int:event_id>/slots/<int:slot_id>")
+@organizer_bp.post("/<int:event_id>/slots/<int:slot_id>")
 @login_required
 def resize(event_id: int, slot_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
@@ -193,7 +196,7 @@ def resize(event_id: int, slot_id: int) -> ResponseReturnValue:
     return redirect(_visit_url(event_id) + f"#slot-{slot_id}")
 
 
-@bp.post("/organizer/screenings/<int:event_id>/settings")
+@organizer_bp.post("/<int:event_id>/settings")
 @login_required
 def settings(event_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
@@ -215,7 +218,7 @@ def settings(event_id: int) -> ResponseReturnValue:
     return redirect(_visit_url(event_id) + "#settings")
 
 
-@bp.post("/organizer/screenings/<int:event_id>/slots")
+@organizer_bp.post("/<int:event_id>/slots")
 @login_required
 def add_slots(event_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
@@ -237,7 +240,7 @@ def add_slots(event_id: int) -> ResponseReturnValue:
     return redirect(_visit_url(event_id))
 
 
-@bp.post("/organizer/screenings/<int:event_id>/check-in")
+@organizer_bp.post("/<int:event_id>/check-in")
 @login_required
 def check_in(event_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
@@ -267,7 +270,7 @@ def check_in(event_id: int) -> ResponseReturnValue:
     return redirect(_visit_url(event_id) + "#check-in")
 
 
-@bp.get("/organizer/screenings/<int:event_id>/roster")
+@organizer_bp.get("/<int:event_id>/roster")
 @login_required
 def roster(event_id: int) -> str:
     _user, found = _manager(event_id)
@@ -282,7 +285,7 @@ def roster(event_id: int) -> str:
     )
 
 
-@bp.post("/organizer/screenings/<int:event_id>/registrations/<int:registration_id>/outcome")
+@organizer_bp.post("/<int:event_id>/registrations/<int:registration_id>/outcome")
 @login_required
 def outcome(event_id: int, registration_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
@@ -291,7 +294,7 @@ def outcome(event_id: int, registration_id: int) -> ResponseReturnValue:
     form.reason.choices = [SelectChoice("", _("请选择"))] + [
         SelectChoice(value, label) for value, label in services.reason_choices()
     ]
-    back = url_for("screenings.roster", event_id=event_id) + f"#r-{registration_id}"
+    back = url_for("screenings_organizer.roster", event_id=event_id) + f"#r-{registration_id}"
     if not form.validate():
         flash(_("请选择到场情况。"), "error")
         return redirect(back)
@@ -302,7 +305,7 @@ def outcome(event_id: int, registration_id: int) -> ResponseReturnValue:
     return redirect(back)
 
 
-@bp.post("/organizer/screenings/<int:event_id>/absent")
+@organizer_bp.post("/<int:event_id>/absent")
 @login_required
 def absent(event_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
@@ -310,7 +313,7 @@ def absent(event_id: int) -> ResponseReturnValue:
         count = services.mark_absent(user, found)
     if done:
         flash(_("已将 %(n)d 人登记为未到场。", n=count), "success")
-    return redirect(url_for("screenings.roster", event_id=event_id))
+    return redirect(url_for("screenings_organizer.roster", event_id=event_id))
 
 
 # --- template helper ----------------------------------------------------------------------------------------
