@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock
@@ -289,7 +289,8 @@ def issue_api_token(user: User, device: str = "") -> str:
 _USER_FOR_TOKEN = (
     select(User, ApiToken.id, ApiToken.last_used_at)
     .join(ApiToken, ApiToken.user_id == User.id)
-    .options(joinedload(User.profile))
+    .outerjoin(Profile, Profile.user_id == User.id)
+    .options(contains_eager(User.profile))
     .where(
         ApiToken.token_hash == bindparam("token_hash"),
         ApiToken.revoked_at.is_(None),
@@ -319,7 +320,7 @@ def api_login(token: str) -> ApiLogin | None:
         "idle_after": now - timedelta(days=config["API_TOKEN_IDLE_DAYS"]),
         "issued_after": now - timedelta(days=config["API_TOKEN_ABSOLUTE_DAYS"]),
     }
-    row = db.session.execute(_USER_FOR_TOKEN, parameters).unique().first()
+    row = db.session.execute(_USER_FOR_TOKEN, parameters).first()
     if row is None:
         return None
     user, token_id, last_used_at = row
