@@ -38,9 +38,11 @@ def _mixer_settings(event_id: int) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    """Register this feature's blueprints, kind policy, scheduler task, profile links and template helper."""
+    """Register this feature's blueprints, kind policy, privacy part, scheduler task, profile links and template
+    helper."""
     from ..events.kinds import register_kind
     from ..navigation import register_profile_link
+    from ..personal_data import register_personal_data
     from ..tasks import register_task
     from . import (
         models,  # noqa: F401 - tables for create_all / migrations
@@ -50,7 +52,7 @@ def init_app(app: Flask) -> None:
     from .views import api_bp, bp, organizer_bp
 
     register_kind(MixerPolicy())
-    privacy.connect()
+    register_personal_data(privacy.PERSONAL_DATA)
     register_task("mixers.reveal_due", _reveal_due, every_seconds=60)
     register_profile_link(_profile_link)
     register_profile_link(_organizer_link)

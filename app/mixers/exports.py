@@ -14,19 +14,15 @@ from .. import audit
 from ..accounts.models import Gender, User
 from ..booking.models import Registration, Status
 from ..extensions import db
+from ..spreadsheets import neutralise
 from .models import MixerAttendee
 from .windows import get_managed_mixer
 
 
-def neutralise(cell: object) -> str:
-    """Spreadsheet-safe export cell: text starting with = + - @ tab or CR is prefixed with an apostrophe."""
-    text = "" if cell is None else str(cell)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def roster_rows(actor: User, event_id: int) -> list[list[str]]:
-    """The roster export: name, gender, status, badge. It carries nothing about picks or pairs. The export is
-    audited (``roster.export``, the row count)."""
+    """The roster export: name, gender, status, badge. It carries nothing about picks or pairs; every cell goes
+    through the spreadsheet formula guard (``app.spreadsheets``). The export is audited (``roster.export``, the
+    row count)."""
     event = get_managed_mixer(actor, event_id)
     badges = {
         user_id: badge
@@ -46,19 +42,18 @@ def roster_rows(actor: User, event_id: int) -> list[list[str]]:
         Status.ATTENDED: _("已签到"),
         Status.NO_SHOW: _("未到场"),
     }
-    rows = [[_("姓名"), _("性别"), _("状态"), _("胸牌号")]]
+    rows = [[neutralise(header) for header in (_("姓名"), _("性别"), _("状态"), _("胸牌号"))]]
     for registration in db.session.scalars(
         select(Registration).where(Registration.event_id == event.id).order_by(Registration.id)
     ).unique():
         user = registration.user
-        rows.append(
-            [
-                neutralise(user.name if user else _("（已注销）")),
-                gender_names.get(registration.gender, "") if registration.gender else "",
-                status_names.get(registration.status, registration.status.value),
-                str(badges.get(registration.user_id, "")) if registration.user_id in badges else "",
-            ]
-        )
+        cells = [
+            user.name if user else _("（已注销）"),
+            gender_names.get(registration.gender, "") if registration.gender else "",
+            status_names.get(registration.status, registration.status.value),
+            str(badges.get(registration.user_id, "")) if registration.user_id in badges else "",
+        ]
+        rows.append([neutralise(cell) for cell in cells])
     audit.record(
         actor,
         "roster.export",

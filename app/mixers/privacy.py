@@ -1,6 +1,6 @@
-"""Mixers' answers to the privacy signals (``app.signals``): a person's
-own-data export (their side only — never a pick someone made about them), forgetting on account deletion, and
-the retention limit of contact details."""
+"""Mixers' part of the privacy rules (``app.personal_data``): a person's own-data export (their side only —
+never a pick someone made about them), forgetting on account deletion, and the retention limit of contact
+details."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import delete, or_, select, update
 
 from ..events.models import Event
 from ..extensions import db
-from ..signals import account_deleting, privacy_export, privacy_retention
+from ..personal_data import PersonalData
 from .models import MixerAttendee, MixerOutcome, MixerPair, MixerPick, MixerReveal, OutcomeKind
 
 # Contact details given for a match card are kept this many days after the reveal (the last follow-up is at
@@ -20,7 +20,7 @@ from .models import MixerAttendee, MixerOutcome, MixerPair, MixerPick, MixerReve
 DEFAULT_RETENTION_DAYS = 180
 
 
-def export_for(user: Any) -> tuple[str, list[dict[str, Any]], str] | None:
+def export_for(user: Any) -> list[dict[str, Any]] | None:
     """Each mixer the person attended: badge, nickname, contact choice, their own ticks while the window is
     open, and their mutual matches with their own follow-up answers."""
     attendees = db.session.scalars(
@@ -77,7 +77,7 @@ def export_for(user: Any) -> tuple[str, list[dict[str, Any]], str] | None:
                 "matches": matches,
             }
         )
-    return "mixers", data, "单身联谊"
+    return data
 
 
 def forget(user: Any) -> int:
@@ -119,20 +119,4 @@ def expire(now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _on_export(user: Any, **_kwargs: Any) -> Any:
-    return export_for(user)
-
-
-def _on_deleting(user: Any, **_kwargs: Any) -> int:
-    return forget(user)
-
-
-def _on_retention(now: datetime, **_kwargs: Any) -> int:
-    return expire(now)
-
-
-def connect() -> None:
-    """Connect by name (idempotent: blinker keeps one connection per receiver)."""
-    privacy_export.connect(_on_export, weak=False)
-    account_deleting.connect(_on_deleting, weak=False)
-    privacy_retention.connect(_on_retention, weak=False)
+PERSONAL_DATA = PersonalData("mixers", "单身联谊", export=export_for, forget=forget, expire=expire)

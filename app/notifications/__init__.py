@@ -37,18 +37,17 @@ def init_app(app: Flask) -> None:
     from ..accounts.verification import set_code_sender
     from ..navigation import register_nav, register_profile_link
     from ..outbox import set_channel_resolver
+    from ..personal_data import register_personal_data
     from ..signals import (
-        account_deleting,
         event_times_changed,
         password_reset_requested,
-        privacy_export,
-        privacy_retention,
         registration_changed,
         registrations_changed,
     )
     from . import (
         codes,
         models,  # noqa: F401  (tables known to create_all and Alembic)
+        privacy,
         services,
     )
     from .views import bp
@@ -66,9 +65,7 @@ def init_app(app: Flask) -> None:
     registrations_changed.connect(services.on_registrations_changed)
     password_reset_requested.connect(services.on_password_reset_requested)
     event_times_changed.connect(services.on_event_times_changed)
-    privacy_export.connect(services.export_for, weak=False)
-    account_deleting.connect(services.forget, weak=False)
-    privacy_retention.connect(services.purge_old_inbox, weak=False)
+    register_personal_data(privacy.PERSONAL_DATA)
     app.config.setdefault("NOTIFY_LEASE_SECONDS", 300)
     app.config.setdefault("NOTIFY_MAX_ATTEMPTS", 5)
     app.config.setdefault("NOTIFY_BATCH", 100)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from .. import clock
 from ..accounts.models import User
@@ -436,42 +436,3 @@ def mark_all_read(user: User) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
-
-
-# --- privacy (DESIGN.md §7) ---
-
-
-def export_for(user: User, **_ignored: Any) -> tuple[str, list[dict[str, Any]], str] | None:
-    """The person's own inbox and channel choices for "download my data" (reads only)."""
-    items = db.session.scalars(
-        select(InboxMessage).where(InboxMessage.user_id == user.id).order_by(InboxMessage.id)
-    ).all()
-    preference = preference_for(user.id)
-    data: list[dict[str, Any]] = [
-        {"channel_preferences": {"inbox": True, "email": preference.email, "sms": preference.sms}}
-    ]
-    data += [
-        {"title": i.title, "body": i.body, "kind": i.kind, "received_at": i.created_at, "read_at": i.read_at}
-        for i in items
-    ]
-    return "notifications", data, _("站内消息")
-
-
-def forget(user: User, **_ignored: Any) -> int:
-    """On account deletion: the person's inbox and channel choices are deleted (nothing in them feeds the
-    statistics)."""
-    removed = db.session.execute(delete(InboxMessage).where(InboxMessage.user_id == user.id)).rowcount or 0  # type: ignore[attr-defined]
-    removed += db.session.execute(delete(ChannelPreference).where(ChannelPreference.user_id == user.id)).rowcount or 0  # type: ignore[attr-defined]
-    return int(removed)
-
-
-INBOX_RETENTION_DAYS = 365
-
-
-def purge_old_inbox(now: datetime, **_ignored: Any) -> int:
-    """Retention: inbox messages older than ``NOTIFY_INBOX_RETENTION_DAYS`` (default 365) are deleted."""
-    from flask import current_app
-
-    days = int(current_app.config.get("NOTIFY_INBOX_RETENTION_DAYS", INBOX_RETENTION_DAYS))
-    result = db.session.execute(delete(InboxMessage).where(InboxMessage.created_at < now - timedelta(days=days)))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

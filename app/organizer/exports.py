@@ -1,8 +1,8 @@
 """Roster exports: CSV (UTF-8 with BOM, so Excel opens Chinese correctly), XLSX and the sign-in sheet's rows.
 
 Only the columns an organizer needs to run the event: no gender, age, marital status, health package or ticket
-code. Every cell that a spreadsheet could read as a formula (starting with = + - @, tab or carriage return) is
-prefixed with a single quote, so a name like ``=HYPERLINK(...)`` opens as text.
+code. Every cell goes through the one formula guard (``app.spreadsheets.neutralise``), so a name like
+``=HYPERLINK(...)`` opens as text.
 """
 
 from __future__ import annotations
@@ -18,17 +18,8 @@ from openpyxl.cell.cell import TYPE_STRING
 from ..audit import AuditEntry
 from ..booking.labels import status_label
 from ..events.models import Event
+from ..spreadsheets import neutralise
 from .rosters import RosterRow
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> str:
-    """Text a spreadsheet shows as text: a leading quote before anything that could start a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 @dataclass

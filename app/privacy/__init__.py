@@ -1,6 +1,8 @@
 """Privacy (DESIGN.md §7): my consents, my data, delete my account, retention.
 
-Extension points for feature packages are the privacy signals documented in ``app.signals``.
+A feature joins the export, the deletion and the retention once, by registering its ``PersonalData``
+(``app.personal_data``); the privacy signals of ``app.signals`` carry the calls, so this package imports no
+feature.
 """
 
 from __future__ import annotations

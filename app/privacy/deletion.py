@@ -10,7 +10,7 @@ What happens, in one transaction (the view commits once):
    hold no identifier once the account is emptied and keep the evidence that past processing had a lawful
    basis (PIPL art. 54 audits); the retention task deletes them ``RETENTION_WITHDRAWN_CONSENT_YEARS`` later.
 4. ``account-deleting`` is sent (``app.signals``): features anonymise their own rows while the identifiers
-   are still readable.
+   are still readable (each feature's ``PersonalData.forget``: ``app.personal_data``).
 5. Core rows: outbox messages lose their ``data``, their error text and their recipient; pending ones are
    skipped. Free-text reasons in the person's registration history are scrubbed of their phone, name and email.
    The booking options of the person's registrations (JSON: a mixer nickname...) keep only what their kind's

@@ -2,8 +2,8 @@
 
 Periods come from the app config (environment variables of the same name; defaults below). The hourly task
 ``privacy.retention`` applies them; it only deletes or anonymises, so running it twice or on two hosts at once
-is harmless. Features add their own rules (e.g. mixer picks deleted at the reveal) by connecting to
-``privacy-retention`` (see ``app.signals``).
+is harmless. Features add their own rules (e.g. mixer contact details wiped months after the reveal) with the
+``expire`` of their ``PersonalData`` (``app.personal_data``), which answers ``privacy-retention``.
 """
 
 from __future__ import annotations

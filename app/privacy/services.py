@@ -251,8 +251,8 @@ CORE_SECTIONS = ("account", "profile", "registrations", "consents", "documents",
 
 def export_data(user: User) -> dict[str, Any]:
     """Everything held about ``user``: the core sections, then whatever the feature packages return from the
-    ``privacy-export`` signal (see ``app.signals``). Only JSON types; nothing about other people (staff
-    appear as "工作人员", one-sided picks about the person never appear)."""
+    ``privacy-export`` signal (each feature's ``PersonalData.export``: ``app.personal_data``). Only JSON types;
+    nothing about other people (staff appear as "工作人员", one-sided picks about the person never appear)."""
     data: dict[str, Any] = {
         "format": "zhijia-personal-data/1",
         "generated_at": clock.now(),

@@ -15,7 +15,7 @@ from flask import Flask, url_for
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
-from ..signals import account_deleting
+from ..personal_data import PersonalData
 
 stats_cli = AppGroup("stats", help="Statistics roll-up.")
 
@@ -63,15 +63,21 @@ def _nav(user: Any) -> Any:
     return None
 
 
-def _on_account_deleting(sender: Any, **kwargs: Any) -> int:
+def _remember_deleted(user: Any) -> int:
     from .rollup import remember_deleted
 
-    return remember_deleted(sender)
+    return remember_deleted(user)
+
+
+# The statistics' part of the privacy rules (``app.personal_data``): nothing in the export, and a deleted
+# account's figures kept as identifier-free counters.
+PERSONAL_DATA = PersonalData("stats", forget=_remember_deleted)
 
 
 def init_app(app: Flask) -> None:
     """Register the blueprint, the ``flask stats`` commands, the refresh task, the change receiver and the nav."""
     from ..navigation import register_nav
+    from ..personal_data import register_personal_data
     from ..tasks import register_task
     from . import models  # noqa: F401  (tables for create_all and migrations)
     from .views import bp
@@ -80,6 +86,5 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
     app.cli.add_command(stats_cli)
     register_task("stats.refresh", _refresh_task, every_seconds=60, problems=_refresh_problems)
-    # Sent by the privacy feature inside the deletion transaction (``app.signals``).
-    account_deleting.connect(_on_account_deleting, weak=False)
+    register_personal_data(PERSONAL_DATA)
     register_nav(_nav)

@@ -13,19 +13,12 @@ from flask_login import current_user, login_required
 from .. import clock
 from ..errors import InvalidInput
 from ..replica import reads_replica
+from ..spreadsheets import neutralise
 from ..webviews import me
 from . import charts, services
 from .forms import StatsFilterForm
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
-
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> str:
-    """A spreadsheet must never run a cell: text starting with = + - @ tab or CR gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
 
 
 def _require_staff() -> None:

@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     the template helpers and the scheduler tasks."""
     from ..events.kinds import register_kind
     from ..navigation import register_nav, register_profile_link
+    from ..personal_data import register_personal_data
     from ..tasks import register_task
     from . import attendance, lottery_draw, lottery_record, privacy
     from .cli import trips_cli
@@ -45,4 +46,4 @@ def init_app(app: Flask) -> None:
     register_task("trips.draw_due", lottery_draw.draw_due, every_seconds=60)
     register_task("trips.announce_results", lottery_record.announce_results, every_seconds=20)
     register_task("trips.expire_details", attendance.expire_details, every_seconds=300)
-    privacy.connect()
+    register_personal_data(privacy.PERSONAL_DATA)

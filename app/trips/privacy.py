@@ -1,5 +1,5 @@
-"""Trips' answers to the privacy signals (``app.signals``): a person's
-own-data export, deletion of attendance details when an account is deleted, and their retention limit."""
+"""Trips' part of the privacy rules (``app.personal_data``): a person's own-data export, deletion of attendance
+details when an account is deleted, and their retention limit."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from sqlalchemy import delete, select
 from ..booking.models import Registration
 from ..events.models import Event
 from ..extensions import db
-from ..signals import account_deleting, privacy_export, privacy_retention
+from ..personal_data import PersonalData
 from .models import TripAttendance, TripLotteryEntry
 
 # Attendance details (an emergency contact, dietary needs) are kept this many days after the trip ended.
 DEFAULT_RETENTION_DAYS = 90
 
 
-def export_for(user: Any) -> tuple[str, list[dict[str, Any]], str] | None:
+def export_for(user: Any) -> list[dict[str, Any]] | None:
     """The person's trip applications with their lottery number, rank and attendance details."""
     rows = db.session.execute(
         select(Registration, Event, TripLotteryEntry, TripAttendance)
@@ -47,7 +47,7 @@ def export_for(user: Any) -> tuple[str, list[dict[str, Any]], str] | None:
                 "dietary_note": attendance.dietary_note if attendance else None,
             }
         )
-    return "trips", data, "职工疗休养"
+    return data
 
 
 def forget(user: Any) -> int:
@@ -70,19 +70,4 @@ def expire(now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _on_export(user: Any, **_kwargs: Any) -> Any:
-    return export_for(user)
-
-
-def _on_deleting(user: Any, **_kwargs: Any) -> int:
-    return forget(user)
-
-
-def _on_retention(now: datetime, **_kwargs: Any) -> int:
-    return expire(now)
-
-
-def connect() -> None:
-    privacy_export.connect(_on_export, weak=False)
-    account_deleting.connect(_on_deleting, weak=False)
-    privacy_retention.connect(_on_retention, weak=False)
+PERSONAL_DATA = PersonalData("trips", "职工疗休养", export=export_for, forget=forget, expire=expire)

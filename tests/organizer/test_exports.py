@@ -12,8 +12,8 @@ from sqlalchemy import select
 from app.audit import AuditEntry
 from app.booking.models import Registration
 from app.extensions import db
-from app.organizer.exports import neutralise
 from app.orgs.models import OrgLevel
+from app.spreadsheets import neutralise
 
 from .. import factories
 from .factories import book

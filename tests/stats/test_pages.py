@@ -9,8 +9,8 @@ import re
 from flask.testing import FlaskClient
 
 from app.extensions import db
+from app.spreadsheets import neutralise
 from app.stats import services
-from app.stats.views import neutralise
 from tests import factories
 
 
