@@ -30,7 +30,12 @@ def test_a_part_without_a_rule_exports_nothing_and_changes_nothing():
 
 def test_registering_again_is_a_no_op_and_a_taken_section_is_refused(app):
     counts = [len(signal(name).receivers) for name in SIGNALS]
-    for part in (mixers_privacy.PERSONAL_DATA, trips_privacy.PERSONAL_DATA, notifications_privacy.PERSONAL_DATA):
+    for part in (
+        mixers_privacy.PERSONAL_DATA,
+        trips_privacy.PERSONAL_DATA,
+        notifications_privacy.INBOX,
+        notifications_privacy.CHANNEL_CHOICES,
+    ):
         register_personal_data(part)
     assert [len(signal(name).receivers) for name in SIGNALS] == counts
     with pytest.raises(ValueError):
@@ -39,7 +44,8 @@ def test_registering_again_is_a_no_op_and_a_taken_section_is_refused(app):
 
 
 def test_the_features_join_through_their_part(app):
-    for part in (mixers_privacy.PERSONAL_DATA, trips_privacy.PERSONAL_DATA, notifications_privacy.PERSONAL_DATA):
+    for part in (mixers_privacy.PERSONAL_DATA, trips_privacy.PERSONAL_DATA, notifications_privacy.INBOX):
         assert part.on_export in signal("privacy-export").receivers.values()
         assert part.on_deleting in signal("account-deleting").receivers.values()
         assert part.on_retention in signal("privacy-retention").receivers.values()
+    assert notifications_privacy.CHANNEL_CHOICES.on_export in signal("privacy-export").receivers.values()

@@ -20,20 +20,28 @@ from .services import preference_for
 INBOX_RETENTION_DAYS = 365
 
 
-def export_for(user: User) -> list[dict[str, Any]]:
-    """The person's own inbox and channel choices for "download my data" (reads only)."""
+def inbox_export(user: User) -> list[dict[str, Any]]:
+    """The person's own inbox messages, oldest first, for "download my data" (reads only)."""
     items = db.session.scalars(
-        select(InboxMessage).where(InboxMessage.user_id == user.id).order_by(InboxMessage.id)
+        select(InboxMessage).where(InboxMessage.user_id == user.id).order_by(InboxMessage.created_at, InboxMessage.id)
     ).all()
+    return [
+        {
+            "kind": item.kind,
+            "title": item.title,
+            "body": item.body,
+            "link": item.link,
+            "created_at": item.created_at,
+            "read_at": item.read_at,
+        }
+        for item in items
+    ]
+
+
+def channel_choices_export(user: User) -> dict[str, bool]:
+    """The person's channel choices for "download my data" (the inbox is always on)."""
     preference = preference_for(user.id)
-    data: list[dict[str, Any]] = [
-        {"channel_preferences": {"inbox": True, "email": preference.email, "sms": preference.sms}}
-    ]
-    data += [
-        {"title": i.title, "body": i.body, "kind": i.kind, "received_at": i.created_at, "read_at": i.read_at}
-        for i in items
-    ]
-    return data
+    return {"inbox": True, "email": preference.email, "sms": preference.sms}
 
 
 def forget(user: User) -> int:
@@ -51,4 +59,5 @@ def purge_old_inbox(now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-PERSONAL_DATA = PersonalData("notifications", _l("站内消息"), export=export_for, forget=forget, expire=purge_old_inbox)
+INBOX = PersonalData("inbox", _l("站内消息"), export=inbox_export, forget=forget, expire=purge_old_inbox)
+CHANNEL_CHOICES = PersonalData("channel_preferences", _l("消息设置"), export=channel_choices_export)

@@ -232,20 +232,6 @@ def _logins_section(user: User) -> dict[str, Any]:
     }
 
 
-INBOX_COLUMNS = ("kind", "title", "body", "link", "created_at", "read_at")
-
-
-def _inbox_section(user: User) -> list[dict[str, Any]] | None:
-    """The in-app inbox, read by table name (the notifications feature owns it; features are never imported)."""
-    table = db.metadata.tables.get("inbox_messages")
-    if table is None or "user_id" not in table.c:
-        return None
-    columns = [table.c[name] for name in INBOX_COLUMNS if name in table.c]
-    order = table.c["created_at"] if "created_at" in table.c else table.c[columns[0].name]
-    rows = db.session.execute(select(*columns).where(table.c.user_id == user.id).order_by(order)).all()
-    return [dict(row._mapping) for row in rows]
-
-
 CORE_SECTIONS = ("account", "profile", "registrations", "consents", "documents", "messages", "logins")
 
 
@@ -274,8 +260,5 @@ def export_data(user: User) -> dict[str, Any]:
         data[name] = section
         if len(result) > 2:
             titles[name] = str(result[2])
-    if "inbox" not in data and (inbox := _inbox_section(user)) is not None:
-        data["inbox"] = inbox
-        titles["inbox"] = _("站内消息")
     data["section_titles"] = titles
     return jsonable(data)

@@ -30,10 +30,10 @@ def test_export_forget_and_retention():
         deliver_inbox_now(someone)
     db.session.commit()
 
-    results = [result for _, result in signal("privacy-export").send(user) if result and result[0] == "notifications"]
-    [(_, data, _title)] = results
-    assert data[0]["channel_preferences"] == {"inbox": True, "email": False, "sms": True}
-    assert data[1]["title"].startswith("预约成功")
+    sections = {result[0]: result[1] for _, result in signal("privacy-export").send(user) if result}
+    assert sections["channel_preferences"] == {"inbox": True, "email": False, "sms": True}
+    [message] = sections["inbox"]
+    assert message["title"].startswith("预约成功")
 
     signal("account-deleting").send(user)
     db.session.commit()
