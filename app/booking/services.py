@@ -579,21 +579,29 @@ def availability(event: Event) -> list[SlotAvailability]:
     return [SlotAvailability(slot, counts.get(slot.id, 0)) for slot in event.slots]
 
 
+def upcoming_registrations(user: User) -> list[Registration]:
+    """The person's registrations that still hold or seek a place at an event that has not started (what a
+    withdrawn consent or a deleted account cancels), soonest first."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .join(Event, Event.id == Registration.event_id)
+            .where(
+                Registration.user_id == user.id,
+                Registration.is_active.is_(True),
+                Registration.status.notin_([Status.ATTENDED, Status.NO_SHOW]),
+                Event.starts_at > clock.now(),
+            )
+            .order_by(Event.starts_at, Registration.id)
+        )
+    )
+
+
 def cancel_future_for_purpose(user: User, purpose: str, actor: User | None) -> int:
     """Withdrawing a consent cancels the person's active registrations for events that have not started and
     whose kind needs that consent (the stated effect of withdrawal)."""
-    rows = db.session.scalars(
-        select(Registration)
-        .join(Event, Event.id == Registration.event_id)
-        .where(
-            Registration.user_id == user.id,
-            Registration.is_active.is_(True),
-            Registration.status.notin_([Status.ATTENDED, Status.NO_SHOW]),
-            Event.starts_at > clock.now(),
-        )
-    ).all()
     cancelled = 0
-    for registration in rows:
+    for registration in upcoming_registrations(user):
         event = registration.slot.event
         if purpose in policy_for(event.kind).required_consents(event, registration.options):
             cancel(

@@ -38,7 +38,7 @@ from .. import audit, clock
 from ..accounts import services as accounts
 from ..accounts.models import Consent, Role, User
 from ..booking import services as booking
-from ..booking.models import Registration, RegistrationHistory, Status
+from ..booking.models import Registration, RegistrationHistory
 from ..errors import DomainError, InvalidInput
 from ..events.kinds import policy_for
 from ..events.models import Event
@@ -84,23 +84,6 @@ class AlreadyDeleted(DomainError):
         return _("该账号已注销。")
 
 
-def upcoming_registrations(user: User) -> list[Registration]:
-    """Active registrations for events that have not started: deletion cancels them."""
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .join(Event, Event.id == Registration.event_id)
-            .where(
-                Registration.user_id == user.id,
-                Registration.is_active.is_(True),
-                Registration.status.notin_([Status.ATTENDED, Status.NO_SHOW]),
-                Event.starts_at > clock.now(),
-            )
-            .order_by(Event.starts_at)
-        )
-    )
-
-
 def _user_foreign_keys() -> list[tuple[Any, Any]]:
     """(table, column) for every column of every table that references ``users.id``."""
     found = []
@@ -128,7 +111,7 @@ def delete_account(user: User, password: str) -> int:
     if not password or not user.password_hash or not check_password_hash(user.password_hash, password):
         raise InvalidInput(fields={"password": [_("密码不正确。")]})
     changed = 0
-    for registration in upcoming_registrations(user):
+    for registration in booking.upcoming_registrations(user):
         booking.cancel(registration, actor=user, reason="account deleted", by_organizer=True)
         changed += 1
     for purpose in {
