@@ -11,6 +11,9 @@ Consistency model (a *scheduler job*, with the change notices written by the sam
 - ``flask stats refresh --all`` rebuilds everything (after a bulk import, or to repair).
 The dashboard therefore lags the bookings by at most one task interval. Deleting an account keeps every figure:
 the ``account-deleting`` receiver records, as identifier-free counts, where the person's rows were counted.
+
+One cohesive thing at about 500 lines: the recount and the monthly sums must agree with each other, so the
+statements that build them stay side by side.
 """
 
 from __future__ import annotations
