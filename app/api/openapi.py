@@ -10,11 +10,28 @@ from typing import Any
 from ..events.services import DEFAULT_REMINDER_HOURS, MAX_REMINDER_HOURS, MAX_REMINDER_OFFSETS, MAX_SLOTS
 
 
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON content map holding ``schema``."""
+    return {"application/json": {"schema": schema}}
+
+
+def _answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A response with a JSON body of ``schema``."""
+    return {"description": description, "content": _json(schema)}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    """A required JSON request body of ``schema``."""
+    return {"required": True, "content": _json(schema)}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    """A reference to the schema ``name`` of the components."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 def _error(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
+    return _answer(description, _ref("Error"))
 
 
 IDEMPOTENCY_KEY: dict[str, Any] = {
@@ -41,7 +58,7 @@ REMINDER_HOURS: dict[str, Any] = {
 
 
 def openapi_document() -> dict[str, Any]:
-    registration = {"$ref": "#/components/schemas/Registration"}
+    registration = _ref("Registration")
     bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     id_param = lambda name: {  # noqa: E731
         "name": name,
@@ -100,7 +117,7 @@ def openapi_document() -> dict[str, Any]:
                             "nullable": True,
                             "description": "like DateTime (+08:00), or null",
                         },
-                        "created_at": {"$ref": "#/components/schemas/DateTime"},
+                        "created_at": _ref("DateTime"),
                     },
                 },
                 "DateTime": {
@@ -121,13 +138,13 @@ def openapi_document() -> dict[str, Any]:
                     "properties": {
                         "id": {"type": "integer"},
                         "label": {"type": "string"},
-                        "starts_at": {"$ref": "#/components/schemas/DateTime"},
-                        "ends_at": {"$ref": "#/components/schemas/DateTime"},
+                        "starts_at": _ref("DateTime"),
+                        "ends_at": _ref("DateTime"),
                         "capacity": {"type": "integer"},
                         "confirmed": {"type": "integer"},
                         "available": {"type": "integer"},
                         "waitlisted": {"type": "integer"},
-                        "state": {"$ref": "#/components/schemas/State"},
+                        "state": _ref("State"),
                     },
                 },
                 "ReminderHours": REMINDER_HOURS,
@@ -165,8 +182,8 @@ def openapi_document() -> dict[str, Any]:
                     "properties": {
                         "event_id": {"type": "integer"},
                         "title": {"type": "string"},
-                        "checkin_opens_at": {"$ref": "#/components/schemas/DateTime"},
-                        "checkin_closes_at": {"$ref": "#/components/schemas/DateTime"},
+                        "checkin_opens_at": _ref("DateTime"),
+                        "checkin_closes_at": _ref("DateTime"),
                         "attended": {"type": "integer"},
                         "expected": {"type": "integer"},
                         "registrations": {
@@ -195,12 +212,12 @@ def openapi_document() -> dict[str, Any]:
                         "id": {"type": "integer"},
                         "kind": {"type": "string"},
                         "title": {"type": "string"},
-                        "starts_at": {"$ref": "#/components/schemas/DateTime"},
-                        "ends_at": {"$ref": "#/components/schemas/DateTime"},
-                        "signup_opens_at": {"$ref": "#/components/schemas/DateTime"},
-                        "signup_closes_at": {"$ref": "#/components/schemas/DateTime"},
-                        "state": {"$ref": "#/components/schemas/State"},
-                        "slots": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}},
+                        "starts_at": _ref("DateTime"),
+                        "ends_at": _ref("DateTime"),
+                        "signup_opens_at": _ref("DateTime"),
+                        "signup_closes_at": _ref("DateTime"),
+                        "state": _ref("State"),
+                        "slots": {"type": "array", "items": _ref("Slot")},
                     },
                 },
             },
@@ -209,27 +226,15 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/tokens": {
                 "post": {
                     "summary": "Exchange phone and password for a bearer token",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["phone", "password"],
-                                    "properties": {"phone": {"type": "string"}, "password": {"type": "string"}},
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["phone", "password"],
+                            "properties": {"phone": {"type": "string"}, "password": {"type": "string"}},
+                        }
+                    ),
                     "responses": {
-                        "201": {
-                            "description": "token",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"type": "object", "properties": {"token": {"type": "string"}}}
-                                }
-                            },
-                        },
+                        "201": _answer("token", {"type": "object", "properties": {"token": {"type": "string"}}}),
                         "401": _error("wrong phone or password"),
                         "422": _error("invalid body"),
                         "429": _error("rate limited"),
@@ -262,25 +267,20 @@ def openapi_document() -> dict[str, Any]:
                         "Text is trimmed; control characters are refused (line breaks only in description)."
                     ),
                     "security": bearer,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "slots": {
-                                            "type": "array",
-                                            "minItems": 1,
-                                            "maxItems": MAX_SLOTS,
-                                            "items": {"type": "object"},
-                                        },
-                                        "reminder_hours": {"$ref": "#/components/schemas/ReminderHours"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "slots": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": MAX_SLOTS,
+                                    "items": {"type": "object"},
+                                },
+                                "reminder_hours": _ref("ReminderHours"),
+                            },
+                        }
+                    ),
                     "responses": {
                         "201": {"description": "created"},
                         "401": _error("no token"),
@@ -302,34 +302,25 @@ def openapi_document() -> dict[str, Any]:
                     "already sent stay sent, and none is planned in the past.",
                     "security": bearer,
                     "parameters": [id_param("event_id")],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["reminder_hours"],
-                                    "additionalProperties": False,
-                                    "properties": {"reminder_hours": {"$ref": "#/components/schemas/ReminderHours"}},
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["reminder_hours"],
+                            "additionalProperties": False,
+                            "properties": {"reminder_hours": _ref("ReminderHours")},
+                        }
+                    ),
                     "responses": {
-                        "200": {
-                            "description": "saved: the offsets now in force",
-                            "content": {
-                                "application/json": {
-                                    "schema": {
-                                        "type": "object",
-                                        "properties": {
-                                            "id": {"type": "integer"},
-                                            "reminder_hours": {"type": "array", "items": {"type": "integer"}},
-                                        },
-                                    }
-                                }
+                        "200": _answer(
+                            "saved: the offsets now in force",
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "integer"},
+                                    "reminder_hours": {"type": "array", "items": {"type": "integer"}},
+                                },
                             },
-                        },
+                        ),
                         "401": _error("no token"),
                         "403": _error("not an organizer"),
                         "404": _error("unknown event, or outside the organizer's scope"),
@@ -343,20 +334,18 @@ def openapi_document() -> dict[str, Any]:
                     "security": bearer,
                     "parameters": [id_param("slot_id"), IDEMPOTENCY_KEY],
                     "requestBody": {
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "consents": {"type": "array", "items": {"type": "string"}},
-                                        "options": {"type": "object"},
-                                    },
-                                }
+                        "content": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "consents": {"type": "array", "items": {"type": "string"}},
+                                    "options": {"type": "object"},
+                                },
                             }
-                        }
+                        )
                     },
                     "responses": {
-                        "201": {"description": "registered", "content": {"application/json": {"schema": registration}}},
+                        "201": _answer("registered", registration),
                         "401": _error("no token"),
                         "404": _error("unknown slot"),
                         "409": _error("full, already registered, closed"),
@@ -370,7 +359,7 @@ def openapi_document() -> dict[str, Any]:
                     "security": bearer,
                     "parameters": [id_param("registration_id"), IDEMPOTENCY_KEY],
                     "responses": {
-                        "200": {"description": "cancelled", "content": {"application/json": {"schema": registration}}},
+                        "200": _answer("cancelled", registration),
                         "401": _error("no token"),
                         "404": _error("not yours or unknown"),
                         "409": _error("deadline passed or not cancellable"),
@@ -389,7 +378,7 @@ def openapi_document() -> dict[str, Any]:
                     "security": bearer,
                     "parameters": [id_param("registration_id")],
                     "responses": {
-                        "200": {"description": "confirmed", "content": {"application/json": {"schema": registration}}},
+                        "200": _answer("confirmed", registration),
                         "401": _error("no token"),
                         "404": _error("not yours"),
                         "409": _error("no offer or expired"),
@@ -414,18 +403,13 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Replace my picks (badge numbers) while the pick window is open",
                     "security": bearer,
                     "parameters": [id_param("event_id")],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["badges"],
-                                    "properties": {"badges": {"type": "array", "items": {"type": "integer"}}},
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["badges"],
+                            "properties": {"badges": {"type": "array", "items": {"type": "integer"}}},
+                        }
+                    ),
                     "responses": {
                         "200": {"description": "saved"},
                         "401": _error("no token"),
@@ -447,18 +431,13 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Answer a follow-up privately (still in touch / dating / ended)",
                     "security": bearer,
                     "parameters": [id_param("pair_id")],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["stage", "answer"],
-                                    "properties": {"stage": {"type": "string"}, "answer": {"type": "string"}},
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["stage", "answer"],
+                            "properties": {"stage": {"type": "string"}, "answer": {"type": "string"}},
+                        }
+                    ),
                     "responses": {
                         "201": {"description": "answer recorded"},
                         "401": _error("no token"),
@@ -481,10 +460,7 @@ def openapi_document() -> dict[str, Any]:
                         {"name": "slot", "in": "query", "required": False, "schema": {"type": "integer"}},
                     ],
                     "responses": {
-                        "200": {
-                            "description": "roster",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DoorRoster"}}},
-                        },
+                        "200": _answer("roster", _ref("DoorRoster")),
                         "401": _error("no token"),
                         "403": _error("an employee's token"),
                         "404": _error("no such event in the token holder's organization subtree"),
@@ -502,33 +478,25 @@ def openapi_document() -> dict[str, Any]:
                     "(replay: true) and counts nobody twice.",
                     "security": bearer,
                     "parameters": [id_param("event_id")],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["scan_id"],
-                                    "properties": {
-                                        "scan_id": {
-                                            "type": "string",
-                                            "pattern": "^[A-Za-z0-9_-]{8,64}$",
-                                            "description": "made on the device, new for each scan",
-                                        },
-                                        "code": {"type": "string", "maxLength": 200},
-                                        "registration_id": {"type": "integer"},
-                                        "scanned_at": {"$ref": "#/components/schemas/DateTime"},
-                                        "override_reason": {"type": "string", "maxLength": 200},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["scan_id"],
+                            "properties": {
+                                "scan_id": {
+                                    "type": "string",
+                                    "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                                    "description": "made on the device, new for each scan",
+                                },
+                                "code": {"type": "string", "maxLength": 200},
+                                "registration_id": {"type": "integer"},
+                                "scanned_at": _ref("DateTime"),
+                                "override_reason": {"type": "string", "maxLength": 200},
+                            },
+                        }
+                    ),
                     "responses": {
-                        "200": {
-                            "description": "the scan's result",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScanResult"}}},
-                        },
+                        "200": _answer("the scan's result", _ref("ScanResult")),
                         "401": _error("no token"),
                         "403": _error("an employee's token"),
                         "404": _error("no such event in the token holder's organization subtree"),
@@ -541,7 +509,7 @@ def openapi_document() -> dict[str, Any]:
                     "security": bearer,
                     "parameters": [id_param("registration_id")],
                     "responses": {
-                        "200": {"description": "declined", "content": {"application/json": {"schema": registration}}},
+                        "200": _answer("declined", registration),
                         "401": _error("no token"),
                         "404": _error("not yours"),
                         "409": _error("no offer"),
