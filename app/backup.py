@@ -60,6 +60,19 @@ def _sqlite_path(url: URL) -> Path:
     return Path(url.database)
 
 
+def _copy_sqlite(source: sqlite3.Connection, target: Path) -> None:
+    """Copy the open SQLite database ``source`` into the file ``target`` with SQLite's online backup, then
+    close both connections."""
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        source.close()
+
+
 def create_backup(database_url: str, target: Path) -> None:
     """Write a consistent backup of ``database_url`` to ``target`` (which must not exist yet)."""
     url = make_url(database_url)
@@ -70,15 +83,7 @@ def create_backup(database_url: str, target: Path) -> None:
         args, env = _libpq(url)
         _run([_tool("pg_dump"), "--format=custom", "--no-owner", *args, "--file", str(target), url.database or ""], env)
         return
-    source = sqlite3.connect(_sqlite_path(url))
-    try:
-        copy = sqlite3.connect(target)
-        try:
-            source.backup(copy)
-        finally:
-            copy.close()
-    finally:
-        source.close()
+    _copy_sqlite(sqlite3.connect(_sqlite_path(url)), target)
 
 
 def restore_backup(backup: Path, database_url: str) -> None:
@@ -114,15 +119,7 @@ def restore_backup(backup: Path, database_url: str) -> None:
     if target.exists():
         raise BackupError(f"{target} already exists: restore into a new file")
     target.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
-    try:
-        copy = sqlite3.connect(target)
-        try:
-            source.backup(copy)
-        finally:
-            copy.close()
-    finally:
-        source.close()
+    _copy_sqlite(sqlite3.connect(f"file:{backup}?mode=ro", uri=True), target)
 
 
 @cli.command("create")
