@@ -16,7 +16,7 @@ from ..extensions import db, limiter
 from ..webviews import me, show_error
 from . import by_phone, legal, services, verification
 from .legal_views import after_sign_in
-from .phone_forms import ActivateForm, ChangePhoneForm, CodeLoginForm, CodeResetForm
+from .phone_forms import ActivateForm, ChangePhoneForm, CodeLoginForm, CodeResetForm, DocumentsMixin
 from .verification import Purpose
 from .views import bp, this_device
 
@@ -54,6 +54,22 @@ def send_code(purpose: Purpose, form: FlaskForm, phone_field: Field) -> bool:
     return True
 
 
+def code_submitted(form: FlaskForm, purpose: Purpose, phone_field: Field) -> bool:
+    """A code page's POST: "获取验证码" sends a code for ``purpose`` to ``phone_field`` (False: the page comes back);
+    otherwise True when the form was submitted and is valid."""
+    if sending(form):
+        send_code(purpose, form, phone_field)
+        return False
+    return form.validate_on_submit()
+
+
+def documents_changed(form: DocumentsMixin, error: legal.DocumentsChanged) -> None:
+    """The documents changed while the page was open: roll back, show the current versions and ask again."""
+    db.session.rollback()
+    form.show_versions(legal.current_versions())
+    form.accept_documents.errors = [error.message]
+
+
 def _masked(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:]
 
@@ -73,9 +89,7 @@ def code_refused(form: FlaskForm, error: verification.CodeError) -> None:
 def login_code() -> str | Response:
     """Sign in with a code: a second way in, with its own limits (a password lockout does not apply here)."""
     form = CodeLoginForm()
-    if sending(form):
-        send_code(Purpose.LOGIN, form, form.phone)
-    elif form.validate_on_submit():
+    if code_submitted(form, Purpose.LOGIN, form.phone):
         try:
             user = by_phone.login_with_code(form.phone.data or "", form.code.data or "", this_device())
         except verification.CodeError as error:
@@ -92,9 +106,7 @@ def login_code() -> str | Response:
 def reset_code() -> str | Response:
     """Reset a forgotten password with a code sent to the number (no email needed)."""
     form = CodeResetForm()
-    if sending(form):
-        send_code(Purpose.RESET, form, form.phone)
-    elif form.validate_on_submit():
+    if code_submitted(form, Purpose.RESET, form.phone):
         try:
             by_phone.reset_password_with_code(form.phone.data or "", form.code.data or "", form.password.data or "")
         except verification.CodeError as error:
@@ -116,9 +128,7 @@ def activate() -> str | Response:
     form = ActivateForm()
     if request.method == "GET":
         form.show_versions(legal.current_versions())
-    if sending(form):
-        send_code(Purpose.ACTIVATE, form, form.phone)
-    elif form.validate_on_submit():
+    if code_submitted(form, Purpose.ACTIVATE, form.phone):
         try:
             user = by_phone.activate_with_code(
                 form.phone.data or "",
@@ -130,9 +140,7 @@ def activate() -> str | Response:
         except verification.CodeError as error:
             code_refused(form, error)
         except legal.DocumentsChanged as error:
-            db.session.rollback()
-            form.show_versions(legal.current_versions())
-            form.accept_documents.errors = [error.message]
+            documents_changed(form, error)
         except InvalidInput as error:
             db.session.rollback()
             show_error(error, form)
@@ -150,9 +158,7 @@ def activate() -> str | Response:
 def change_phone() -> str | Response:
     """Change one's number: the new number is proved by a code sent to it."""
     form = ChangePhoneForm()
-    if sending(form):
-        send_code(Purpose.CHANGE_PHONE, form, form.new_phone)
-    elif form.validate_on_submit():
+    if code_submitted(form, Purpose.CHANGE_PHONE, form.new_phone):
         user = me()
         try:
             by_phone.change_phone_with_code(user, form.new_phone.data or "", form.code.data or "", this_device())

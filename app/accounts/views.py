@@ -66,16 +66,14 @@ def profile_data(form: ProfileForm) -> services.ProfileData:
 def register() -> str | Response:
     """Register with a verified number: "获取验证码" sends a code (the page comes back filled in), then the
     code, the profile and the acceptance of the documents create the account."""
-    from .phone_views import code_refused, send_code, sending
+    from .phone_views import code_refused, code_submitted, documents_changed
 
     if current_user.is_authenticated:
         return redirect(url_for("web.home"))
     form = CodeRegisterForm()
     if request.method == "GET":
         form.show_versions(legal.current_versions())
-    if sending(form):
-        send_code(Purpose.REGISTER, form, form.phone)
-    elif form.validate_on_submit():
+    if code_submitted(form, Purpose.REGISTER, form.phone):
         try:
             user = by_phone.register_with_code(
                 phone=form.phone.data or "",
@@ -93,9 +91,7 @@ def register() -> str | Response:
         except CodeError as error:
             code_refused(form, error)
         except legal.DocumentsChanged as error:
-            db.session.rollback()
-            form.show_versions(legal.current_versions())
-            form.accept_documents.errors = [error.message]
+            documents_changed(form, error)
         except InvalidInput as error:
             db.session.rollback()
             show_error(error, form)
