@@ -20,7 +20,7 @@ from ..events.models import Event
 from ..extensions import db
 from ..orgs.models import City, Organization
 from ..orgs.services import get_by_code
-from ..screenings import services
+from ..screenings import checkin, visits
 from ..screenings.eligibility import two_cancer_reasons
 from ..screenings.models import KIND, NotScreenedReason, ScreeningVisit
 
@@ -62,7 +62,7 @@ def _book_some(event: Event, people: list[User], share: float, rng: random.Rando
     """Book about ``share`` of the seats, women in the two-cancer age range asking for that package."""
     seats = sum(slot.capacity for slot in event.slots)
     wanted = int(seats * share)
-    visit = services.get_visit(event.id)
+    visit = visits.get_visit(event.id)
     made: list[Registration] = []
     for person in rng.sample(people, k=len(people)):
         if len(made) >= wanted:
@@ -91,7 +91,7 @@ def _plan(visit: DemoVisit, actor: User, day: date) -> Event | None:
     city = db.session.scalar(select(City).where(City.code == visit.city_code))
     if organization is None or city is None:
         return None
-    data = services.VisitData(
+    data = visits.VisitData(
         title=_title(visit),
         organization=organization,
         city=city,
@@ -110,7 +110,7 @@ def _plan(visit: DemoVisit, actor: User, day: date) -> Event | None:
     )
     try:
         with db.session.begin_nested():
-            return services.plan_visit(actor, data)
+            return visits.plan_visit(actor, data)
     except DomainError:
         return None
 
@@ -160,24 +160,24 @@ def _shape_upcoming(event: Event, admin: User, rng: random.Random) -> None:
         return
     lunch = event.slots[len(event.slots) // 2]
     if lunch.taken == 0:
-        services.resize(admin, lunch.id, lunch.capacity, closed=True)
+        visits.resize(admin, lunch.id, lunch.capacity, closed=True)
     busiest = max(event.slots, key=lambda slot: slot.taken)
     if busiest.taken > 0 and busiest.id != lunch.id:
-        services.resize(admin, busiest.id, busiest.taken)
+        visits.resize(admin, busiest.id, busiest.taken)
 
 
 def _record_attendance(event: Event, registrations: list[Registration], admin: User, rng: random.Random) -> None:
-    visit = services.get_visit(event.id)
+    visit = visits.get_visit(event.id)
     for registration in registrations:
         roll = rng.random()
         try:
             with db.session.begin_nested():
                 if roll < 0.82:
-                    services.record_outcome(admin, visit, registration, services.ATTENDED)
+                    checkin.record_outcome(admin, visit, registration, checkin.ATTENDED)
                 elif roll < 0.9:
                     reason = rng.choice(REASONS).value
-                    services.record_outcome(admin, visit, registration, services.NOT_SCREENED, reason)
+                    checkin.record_outcome(admin, visit, registration, checkin.NOT_SCREENED, reason)
                 else:
-                    services.record_outcome(admin, visit, registration, services.NO_SHOW)
+                    checkin.record_outcome(admin, visit, registration, checkin.NO_SHOW)
         except DomainError:
             continue

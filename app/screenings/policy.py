@@ -11,7 +11,7 @@ from ..accounts.consents import HEALTH_SCREENING
 from ..accounts.models import User
 from ..events.kinds import KindPolicy
 from ..extensions import db
-from . import eligibility, services
+from . import checkin, eligibility, packages
 from .figures import ScreeningFigures
 from .models import KIND, ScreeningBooking, ScreeningVisit
 
@@ -47,15 +47,15 @@ class ScreeningPolicy(KindPolicy):
         eligibility.ensure_two_cancer_room(registration, slot)
 
     def after_change(self, registration: Registration, plan: Plan) -> None:
-        services.keep_booking_row_in_step(registration, plan.from_status, plan.to_status)
+        checkin.keep_booking_row_in_step(registration, plan.from_status, plan.to_status)
 
     def ticket_lines(self, registration: Registration) -> list[tuple[str, str]]:
         package = eligibility.parse_package(registration.options)
-        lines = [(_("体检项目"), services.package_label(package))]
+        lines = [(_("体检项目"), packages.package_label(package))]
         visit = db.session.get(ScreeningVisit, registration.event_id)
         if visit is not None:
             lines.append((_("园区/站点"), visit.site_name))
         row = db.session.get(ScreeningBooking, registration.id)
         if row is not None and row.outcome == "not_screened" and row.not_screened_reason:
-            lines.append((_("未体检原因"), services.reason_label(row.not_screened_reason)))
+            lines.append((_("未体检原因"), checkin.reason_label(row.not_screened_reason)))
         return lines

@@ -28,7 +28,7 @@ from ..extensions import db
 from ..orgs.models import Organization
 from ..orgs.services import all_cities
 from ..webviews import attempt, me
-from . import services
+from . import checkin, eligibility, moves, packages, visits
 from .forms import (
     AddSlotsForm,
     CheckInForm,
@@ -38,6 +38,7 @@ from .forms import (
     TwoCancerSettingsForm,
     VisitForm,
 )
+from .models import ScreeningVisit
 
 # One convention for every kind: the employee's pages on ``bp`` under /<kind>, the organizer's on ``organizer_bp``
 # under /organizer/<kind> (and a kind's own JSON endpoints on ``api_bp`` under /api/v1/<kind>).
@@ -52,10 +53,10 @@ def _organizer() -> User:
     return user
 
 
-def _manager(event_id: int) -> tuple[User, services.ScreeningVisit]:
+def _manager(event_id: int) -> tuple[User, ScreeningVisit]:
     """A visit the current user manages; anyone else, employees included, gets 404 (ids cannot be probed)."""
     user = me()
-    return user, services.managed_visit(user, event_id)
+    return user, visits.managed_visit(user, event_id)
 
 
 def _visit_url(event_id: int) -> str:
@@ -81,7 +82,7 @@ def move(registration_id: int) -> ResponseReturnValue:
         flash(_("请选择要改到的时段。"), "error")
         return redirect(url_for("booking.mine"))
     with attempt(let_through=NotFound) as done:
-        registration = services.move_booking(me(), registration_id, form.to_slot_id.data)
+        registration = moves.move_booking(me(), registration_id, form.to_slot_id.data)
     if not done:
         event_id = request.form.get("event_id", type=int)
         return redirect(url_for("events.detail", event_id=event_id) if event_id else url_for("booking.mine"))
@@ -105,8 +106,8 @@ def index() -> str:
     user = _organizer()
     return render_template(
         "screenings/index.html",
-        upcoming=services.list_visits(user, upcoming=True),
-        past=services.list_visits(user, upcoming=False, limit=20),
+        upcoming=visits.list_visits(user, upcoming=True),
+        past=visits.list_visits(user, upcoming=False, limit=20),
     )
 
 
@@ -133,7 +134,7 @@ def new() -> ResponseReturnValue:
     if form.validate_on_submit():
         organization = db.session.get(Organization, form.organization_id.data)
         city = next(c for c in all_cities() if c.id == form.city_id.data)
-        data = services.VisitData(
+        data = visits.VisitData(
             title=form.title.data or "",
             organization=organization,  # type: ignore[arg-type]
             city=city,
@@ -153,7 +154,7 @@ def new() -> ResponseReturnValue:
             frontline_only=bool(form.frontline_only.data),
         )
         with attempt(catch=InvalidInput, show=lambda error: _show_on_visit_form(form, error)) as done:
-            event = services.plan_visit(user, data)
+            event = visits.plan_visit(user, data)
         if done:
             flash(_("已创建体检安排，共 %(n)d 个时段。", n=len(event.slots)), "success")
             return redirect(_visit_url(event.id))
@@ -170,12 +171,12 @@ def visit(event_id: int) -> str:
         "screenings/visit.html",
         visit=found,
         event=found.event,
-        rows=services.grid(found),
+        rows=visits.grid(found),
         checkin=CheckInForm(),
         add_form=AddSlotsForm(),
         settings_form=TwoCancerSettingsForm(obj=found),
         camera_checkin_url=_console_url("organizer.checkin", event_id=found.event_id),
-        visit_day=services.visit_date(found.event),
+        visit_day=eligibility.visit_date(found.event),
     )
 
 
@@ -190,7 +191,7 @@ def resize(event_id: int, slot_id: int) -> ResponseReturnValue:
     if not any(slot.id == slot_id for slot in found.event.slots):
         return redirect(_visit_url(event_id))
     with attempt() as done:
-        slot = services.resize(user, slot_id, form.capacity.data or 0, closed=bool(form.closed.data))
+        slot = visits.resize(user, slot_id, form.capacity.data or 0, closed=bool(form.closed.data))
     if done:
         flash(_("时段 %(label)s 已更新。", label=slot.label), "success")
     return redirect(_visit_url(event_id) + f"#slot-{slot_id}")
@@ -204,7 +205,7 @@ def settings(event_id: int) -> ResponseReturnValue:
     if not form.validate():
         flash(_("请检查填写的内容。"), "error")
         return redirect(_visit_url(event_id) + "#settings")
-    data = services.TwoCancerSettings(
+    data = visits.TwoCancerSettings(
         offers_two_cancer=bool(form.offers_two_cancer.data),
         min_age=form.two_cancer_min_age.data or 0,
         max_age=form.two_cancer_max_age.data or 0,
@@ -212,7 +213,7 @@ def settings(event_id: int) -> ResponseReturnValue:
         per_slot=form.two_cancer_per_slot.data,
     )
     with attempt(details=True) as done:
-        services.update_two_cancer_settings(user, found, data)
+        visits.update_two_cancer_settings(user, found, data)
     if done:
         flash(_("“两癌”筛查设置已保存。"), "success")
     return redirect(_visit_url(event_id) + "#settings")
@@ -227,7 +228,7 @@ def add_slots(event_id: int) -> ResponseReturnValue:
         flash(_("请检查填写的内容。"), "error")
         return redirect(_visit_url(event_id))
     with attempt(details=True) as done:
-        created = services.add_slots(
+        created = visits.add_slots(
             user,
             found.event,
             form.start.data,
@@ -249,11 +250,11 @@ def check_in(event_id: int) -> ResponseReturnValue:
         flash(_("请扫描电子票二维码或输入手机号。"), "error")
         return redirect(_visit_url(event_id) + "#check-in")
     with attempt() as done:
-        registration = services.find_registration(found, form.code.data or "")
-        changed = services.check_in(user, found, registration)
+        registration = checkin.find_registration(found, form.code.data or "")
+        changed = checkin.check_in(user, found, registration)
     if not done:
         return redirect(_visit_url(event_id) + "#check-in")
-    package = services.package_label(services.parse_package(registration.options))
+    package = packages.package_label(eligibility.parse_package(registration.options))
     name = registration.user.name if registration.user else _("已注销用户")
     if changed:
         flash(
@@ -278,10 +279,10 @@ def roster(event_id: int) -> str:
         "screenings/roster.html",
         visit=found,
         event=found.event,
-        rows=services.roster(found),
-        reasons=services.reason_choices(),
-        outcomes=[(choice, services.outcome_label(choice)) for choice in services.OUTCOME_CHOICES],
-        visit_day=services.visit_date(found.event),
+        rows=visits.roster(found),
+        reasons=checkin.reason_choices(),
+        outcomes=[(choice, checkin.outcome_label(choice)) for choice in checkin.OUTCOME_CHOICES],
+        visit_day=eligibility.visit_date(found.event),
     )
 
 
@@ -289,19 +290,19 @@ def roster(event_id: int) -> str:
 @login_required
 def outcome(event_id: int, registration_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
-    registration = services.visit_registration(found, registration_id)
+    registration = checkin.visit_registration(found, registration_id)
     form = OutcomeForm()
     form.reason.choices = [SelectChoice("", _("请选择"))] + [
-        SelectChoice(value, label) for value, label in services.reason_choices()
+        SelectChoice(value, label) for value, label in checkin.reason_choices()
     ]
     back = url_for("screenings_organizer.roster", event_id=event_id) + f"#r-{registration_id}"
     if not form.validate():
         flash(_("请选择到场情况。"), "error")
         return redirect(back)
     with attempt() as done:
-        services.record_outcome(user, found, registration, form.outcome.data or "", form.reason.data or None)
+        checkin.record_outcome(user, found, registration, form.outcome.data or "", form.reason.data or None)
     if done:
-        flash(_("已登记：%(o)s", o=services.outcome_label(form.outcome.data or "")), "success")
+        flash(_("已登记：%(o)s", o=checkin.outcome_label(form.outcome.data or "")), "success")
     return redirect(back)
 
 
@@ -310,7 +311,7 @@ def outcome(event_id: int, registration_id: int) -> ResponseReturnValue:
 def absent(event_id: int) -> ResponseReturnValue:
     user, found = _manager(event_id)
     with attempt() as done:
-        count = services.mark_absent(user, found)
+        count = checkin.mark_absent(user, found)
     if done:
         flash(_("已将 %(n)d 人登记为未到场。", n=count), "success")
     return redirect(url_for("screenings_organizer.roster", event_id=event_id))
@@ -319,17 +320,17 @@ def absent(event_id: int) -> ResponseReturnValue:
 # --- template helper ----------------------------------------------------------------------------------------
 
 
-def package_offer_for(event: Event) -> services.PackageOffer:
+def package_offer_for(event: Event) -> packages.PackageOffer:
     """The event page's package panel, computed once per request for the current user."""
     cache = g.setdefault("_screening_offers", {})
     if event.id not in cache:
         user = current_user if current_user.is_authenticated else None
-        cache[event.id] = services.package_offer(user, event)
+        cache[event.id] = packages.package_offer(user, event)
     return cache[event.id]
 
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["screening_offer"] = package_offer_for
-    app.jinja_env.globals["screening_package_label"] = services.package_label
-    app.jinja_env.globals["screening_reason_label"] = services.reason_label
+    app.jinja_env.globals["screening_package_label"] = packages.package_label
+    app.jinja_env.globals["screening_reason_label"] = checkin.reason_label
     app.jinja_env.globals.setdefault("status_label", status_label)

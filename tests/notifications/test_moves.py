@@ -14,7 +14,7 @@ from app.booking.models import Cause, Registration, RegistrationHistory
 from app.extensions import db
 from app.organizer import rosters
 from app.outbox.models import OutboxMessage, OutboxStatus
-from app.screenings import services as screenings
+from app.screenings import moves
 
 from .. import factories
 from ..screenings import factories as sf
@@ -81,7 +81,7 @@ def test_a_persons_own_screening_move_replans_the_reminders():
     registration = sf.book(person, early)
     assert _pending_reminders(registration) == _due_before(early.starts_at)
 
-    screenings.move_booking(person, registration.id, later.id)
+    moves.move_booking(person, registration.id, later.id)
     db.session.commit()
 
     assert _pending_reminders(registration) == _due_before(later.starts_at)

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.mixers import outcomes as mixer_outcomes
 from app.mixers import reveal as mixer_reveal
 from app.orgs.models import OrgLevel
-from app.screenings import services as screenings
+from app.screenings import checkin
 from app.trips import lottery_draw, priority
 
 from .. import factories
@@ -225,12 +225,12 @@ def test_screening_outcomes_and_absences(organizer):
     reg = sf.book(came, sf.slot_at(event, "10:15"))
     sf.book(away, sf.slot_at(event, "10:30"))
     factories.at(datetime(2026, 6, 15, 10, 20))
-    screenings.record_outcome(organizer, visit, reg, "not_screened", "declined")
+    checkin.record_outcome(organizer, visit, reg, "not_screened", "declined")
     db.session.commit()
     entry = _one("screening.outcome")
     assert entry.object_id == reg.id and entry.detail == {"event": event.id, "outcome": "not_screened"}
     factories.at(datetime(2026, 6, 15, 17, 0))
-    screenings.mark_absent(organizer, visit)
+    checkin.mark_absent(organizer, visit)
     db.session.commit()
     assert _one("screening.absent").detail == {"no_shows": 1}
 

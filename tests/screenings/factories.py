@@ -12,7 +12,7 @@ from app.booking import services as booking
 from app.booking.models import Registration
 from app.events.models import Event, Slot
 from app.extensions import db
-from app.screenings import services
+from app.screenings import visits
 from app.screenings.models import ScreeningVisit
 
 from .. import factories
@@ -37,9 +37,9 @@ def plan(
     if clock.now().date() >= day:
         clock.set_now(datetime.combine(day - timedelta(days=7), time(9, 0)))
     actor = organizer or factories.make_admin()
-    event = services.plan_visit(
+    event = visits.plan_visit(
         actor,
-        services.VisitData(
+        visits.VisitData(
             title=kwargs.pop("title", ""),
             organization=factories.org(org_code),
             city=factories.city(city_code),

@@ -9,7 +9,7 @@ from app.booking.models import Status
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.orgs.models import EnterpriseType
-from app.screenings import services
+from app.screenings import checkin, reach
 from app.screenings.models import ScreeningBooking
 
 from .. import factories
@@ -31,11 +31,11 @@ def test_check_in_by_ticket_code_or_phone_on_the_day():
     reg_a = sf.book(first, sf.slot_at(event, "10:15"), "two_cancer")
     reg_b = sf.book(second, sf.slot_at(event, "10:30"))
     factories.at(ON_THE_DAY)
-    assert services.find_registration(visit, reg_a.ticket_code).id == reg_a.id
-    assert services.find_registration(visit, f" {second.phone[:3]}-{second.phone[3:]} ").id == reg_b.id
-    assert services.check_in(staff, visit, reg_a) is True
+    assert checkin.find_registration(visit, reg_a.ticket_code).id == reg_a.id
+    assert checkin.find_registration(visit, f" {second.phone[:3]}-{second.phone[3:]} ").id == reg_b.id
+    assert checkin.check_in(staff, visit, reg_a) is True
     db.session.commit()
-    assert services.check_in(staff, visit, reg_a) is False  # a second scan changes nothing
+    assert checkin.check_in(staff, visit, reg_a) is False  # a second scan changes nothing
     db.session.commit()
     row = _row(reg_a)
     assert row.registration.status == Status.ATTENDED and row.outcome == "screened"
@@ -46,7 +46,7 @@ def test_check_in_is_refused_before_the_visit_day():
     registration = sf.book(sf.woman(40), event.slots[0])
     factories.at(datetime(2026, 6, 14, 18))
     with pytest.raises(DomainError) as caught:
-        services.check_in(factories.make_organizer(), sf.visit(event), registration)
+        checkin.check_in(factories.make_organizer(), sf.visit(event), registration)
     assert "当天" in caught.value.message
 
 
@@ -54,11 +54,11 @@ def test_unknown_or_other_visit_tickets_are_not_found():
     event, other = sf.plan(site_name="A"), sf.plan(site_name="B")
     registration = sf.book(sf.woman(40), other.slots[0])
     with pytest.raises(NotFound):
-        services.find_registration(sf.visit(event), registration.ticket_code)
+        checkin.find_registration(sf.visit(event), registration.ticket_code)
     with pytest.raises(NotFound):
-        services.find_registration(sf.visit(event), "13900000000")
+        checkin.find_registration(sf.visit(event), "13900000000")
     with pytest.raises(InvalidInput):
-        services.find_registration(sf.visit(event), "   ")
+        checkin.find_registration(sf.visit(event), "   ")
 
 
 def test_check_in_by_an_organizer_of_another_city_is_not_found():
@@ -66,7 +66,7 @@ def test_check_in_by_an_organizer_of_another_city_is_not_found():
     registration = sf.book(sf.woman(40), event.slots[0])
     factories.at(ON_THE_DAY)
     with pytest.raises(NotFound):
-        services.check_in(factories.make_organizer("jx-jiujiang"), sf.visit(event), registration)
+        checkin.check_in(factories.make_organizer("jx-jiujiang"), sf.visit(event), registration)
 
 
 def test_outcomes_attended_no_show_and_not_screened_with_a_listed_reason():
@@ -76,14 +76,14 @@ def test_outcomes_attended_no_show_and_not_screened_with_a_listed_reason():
     registration = sf.book(sf.woman(40), event.slots[0], "two_cancer")
     factories.at(ON_THE_DAY)
     with pytest.raises(InvalidInput):
-        services.record_outcome(staff, visit, registration, "not_screened", None)
+        checkin.record_outcome(staff, visit, registration, "not_screened", None)
     with pytest.raises(InvalidInput):
-        services.record_outcome(staff, visit, registration, "not_screened", "宫颈异常")  # no free text
+        checkin.record_outcome(staff, visit, registration, "not_screened", "宫颈异常")  # no free text
     with pytest.raises(InvalidInput):
-        services.record_outcome(staff, visit, registration, "positive")
+        checkin.record_outcome(staff, visit, registration, "positive")
     db.session.rollback()
 
-    services.record_outcome(staff, visit, registration, "not_screened", "declined")
+    checkin.record_outcome(staff, visit, registration, "not_screened", "declined")
     db.session.commit()
     row = _row(registration)
     assert (row.registration.status, row.outcome, row.not_screened_reason) == (
@@ -91,11 +91,11 @@ def test_outcomes_attended_no_show_and_not_screened_with_a_listed_reason():
         "not_screened",
         "declined",
     )
-    services.record_outcome(staff, visit, row.registration, "no_show")
+    checkin.record_outcome(staff, visit, row.registration, "no_show")
     db.session.commit()
     row = _row(registration)
     assert (row.registration.status, row.outcome, row.not_screened_reason) == (Status.NO_SHOW, None, None)
-    services.record_outcome(staff, visit, row.registration, "attended")
+    checkin.record_outcome(staff, visit, row.registration, "attended")
     db.session.commit()
     row = _row(registration)
     assert (row.registration.status, row.outcome) == (Status.ATTENDED, "screened")
@@ -112,7 +112,7 @@ def test_a_cancelled_booking_gets_no_outcome():
     db.session.commit()
     factories.at(ON_THE_DAY)
     with pytest.raises(IllegalTransition):
-        services.record_outcome(factories.make_organizer(), sf.visit(event), registration, "no_show")
+        checkin.record_outcome(factories.make_organizer(), sf.visit(event), registration, "no_show")
 
 
 def test_mark_absent_after_the_start():
@@ -121,8 +121,8 @@ def test_mark_absent_after_the_start():
     came = sf.book(sf.woman(40), event.slots[0])
     stayed_home = sf.book(sf.woman(41), event.slots[1])
     factories.at(ON_THE_DAY)
-    services.check_in(staff, sf.visit(event), came)
-    assert services.mark_absent(staff, sf.visit(event)) == 1
+    checkin.check_in(staff, sf.visit(event), came)
+    assert checkin.mark_absent(staff, sf.visit(event)) == 1
     db.session.commit()
     db.session.refresh(stayed_home)
     assert stayed_home.status == Status.NO_SHOW
@@ -148,21 +148,21 @@ def test_reach_figures_count_people_screened_per_package_and_women_by_enterprise
     for registration, event, outcome in bookings:
         if outcome:
             reason = "left_early" if outcome == "not_screened" else None
-            services.record_outcome(staff, sf.visit(event), registration, outcome, reason)
+            checkin.record_outcome(staff, sf.visit(event), registration, outcome, reason)
     db.session.commit()
 
-    figures = services.reach_figures(2026)
+    figures = reach.reach_figures(2026)
     assert figures.visits == 2 and figures.booked == 8 and figures.attended == 6  # not screened still came
     assert figures.screened == {"general": 5, "two_cancer": 3}
     assert figures.women_two_cancer == 3
     assert figures.women_two_cancer_by_enterprise_type == {"non_public": 2, "new_employment": 1}
     assert figures.screened_by_city == {"南昌": 3, "九江": 2}
     assert figures.screened_by_park == {"南昌高新区航空城": 3, "九江经开区": 2}
-    assert services.reach_figures(2026, factories.org("jx-jiujiang")).screened == {
+    assert reach.reach_figures(2026, factories.org("jx-jiujiang")).screened == {
         "general": 2,
         "two_cancer": 1,
     }
-    assert services.reach_figures(2025).screened == {"general": 0, "two_cancer": 0}
+    assert reach.reach_figures(2025).screened == {"general": 0, "two_cancer": 0}
 
 
 def test_check_in_through_the_engine_or_the_console_marks_screened_and_undo_clears_it():

@@ -11,7 +11,7 @@ from app.booking.errors import AlreadyRegistered, Full, WindowClosed
 from app.booking.models import Registration, Status
 from app.errors import NotFound
 from app.extensions import db
-from app.screenings import services
+from app.screenings import eligibility, moves, packages
 from app.screenings.eligibility import TwoCancerFull
 from app.screenings.models import ScreeningBooking
 
@@ -30,7 +30,7 @@ def test_each_booking_records_its_package():
     assert db.session.get(ScreeningBooking, general.id).two_cancer is False
     row = db.session.get(ScreeningBooking, both.id)
     assert row.two_cancer is True and row.outcome is None
-    assert services.package_label("two_cancer") == "常规体检 + “两癌”筛查"
+    assert packages.package_label("two_cancer") == "常规体检 + “两癌”筛查"
 
 
 def test_one_booking_per_visit():
@@ -68,7 +68,7 @@ def test_move_keeps_the_package_and_frees_the_first_slot():
     a, b = sf.slot_at(event, "10:15"), sf.slot_at(event, "10:30")
     person = sf.woman(40)
     registration = sf.book(person, a, "two_cancer")
-    services.move_booking(person, registration.id, b.id)
+    moves.move_booking(person, registration.id, b.id)
     db.session.commit()
     db.session.refresh(a)
     db.session.refresh(b)
@@ -85,7 +85,7 @@ def test_reminders_follow_the_move():
     a, b = sf.slot_at(event, "10:15"), sf.slot_at(event, "14:00")
     person = sf.woman(40)
     registration = sf.book(person, a)
-    services.move_booking(person, registration.id, b.id)
+    moves.move_booking(person, registration.id, b.id)
     db.session.commit()
     pending = db.session.scalars(
         db.select(OutboxMessage).where(
@@ -104,7 +104,7 @@ def test_move_into_a_full_slot_keeps_the_first():
     person = sf.woman(40)
     registration = sf.book(person, a)
     with pytest.raises(Full):
-        services.move_booking(person, registration.id, b.id)
+        moves.move_booking(person, registration.id, b.id)
     db.session.rollback()
     db.session.refresh(registration)
     assert registration.slot_id == a.id and registration.status == Status.CONFIRMED
@@ -117,14 +117,14 @@ def test_move_into_a_slot_whose_two_cancer_places_are_taken_is_refused():
     person = sf.woman(40)
     registration = sf.book(person, a, "two_cancer")
     with pytest.raises(TwoCancerFull):
-        services.move_booking(person, registration.id, b.id)
+        moves.move_booking(person, registration.id, b.id)
     db.session.rollback()
     db.session.refresh(registration)
     assert registration.slot_id == a.id
     # A general booking may still move there.
     other = sf.woman(30)
     general = sf.book(other, a)
-    services.move_booking(other, general.id, b.id)
+    moves.move_booking(other, general.id, b.id)
 
 
 def test_move_to_a_slot_that_already_started_is_refused():
@@ -134,14 +134,14 @@ def test_move_to_a_slot_that_already_started_is_refused():
     registration = sf.book(person, a)
     factories.at(datetime(2026, 6, 15, 9, 0))
     with pytest.raises(WindowClosed):
-        services.move_booking(person, registration.id, b.id)
+        moves.move_booking(person, registration.id, b.id)
 
 
 def test_nobody_can_move_someone_elses_booking():
     event = sf.plan()
     registration = sf.book(sf.woman(40), event.slots[0])
     with pytest.raises(NotFound):
-        services.move_booking(sf.woman(41), registration.id, event.slots[1].id)
+        moves.move_booking(sf.woman(41), registration.id, event.slots[1].id)
 
 
 @pytest.mark.concurrency
@@ -164,7 +164,7 @@ def test_two_people_move_from_a_to_the_last_free_seat_in_b(app):
             barrier.wait(timeout=30)
             try:
                 user = db.session.get(factories.User, user_id)
-                services.move_booking(user, registration_id, b_id)
+                moves.move_booking(user, registration_id, b_id)
                 db.session.commit()
                 results[registration_id] = "moved"
             except Full:
@@ -226,4 +226,4 @@ def test_two_women_race_for_the_last_two_cancer_place(app):
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(results.values()) == ["booked", "full", "full"], results
-    assert services.two_cancer_counts([slot_id]) == {slot_id: 1}
+    assert eligibility.two_cancer_counts([slot_id]) == {slot_id: 1}

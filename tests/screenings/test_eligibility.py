@@ -11,7 +11,7 @@ from app.booking import services as booking
 from app.booking.models import Registration
 from app.errors import InvalidInput
 from app.extensions import db
-from app.screenings import services
+from app.screenings import checkin, eligibility
 from app.screenings.eligibility import TwoCancerNotEligible, years_before
 from app.screenings.models import ScreeningBooking
 
@@ -21,7 +21,7 @@ from .factories import VISIT_DAY
 
 
 def reasons(user, event):
-    return services.two_cancer_reasons(user, sf.visit(event))
+    return eligibility.two_cancer_reasons(user, sf.visit(event))
 
 
 def test_woman_of_40_may_book_two_cancer_man_and_woman_of_30_are_told_why():
@@ -60,7 +60,7 @@ def _screened_on(person, day, *, outcome="attended", reason=None):
     earlier = sf.plan(day=day, site_name="九江经开区")
     registration = sf.book(person, sf.slot_at(earlier, "09:00"), "two_cancer")
     clock.set_now(datetime.combine(day, time(9, 5)))
-    services.record_outcome(factories.make_admin(), sf.visit(earlier), registration, outcome, reason)
+    checkin.record_outcome(factories.make_admin(), sf.visit(earlier), registration, outcome, reason)
     db.session.commit()
     clock.set_now(datetime.combine(day, time(18, 0)))
     return earlier
@@ -100,7 +100,7 @@ def test_general_check_earlier_does_not_block_two_cancer():
     earlier = sf.plan(day=date(2025, 9, 1))
     registration = sf.book(person, sf.slot_at(earlier, "09:00"), "general")
     clock.set_now(datetime(2025, 9, 1, 9, 5))
-    services.check_in(factories.make_admin(), sf.visit(earlier), registration)
+    checkin.check_in(factories.make_admin(), sf.visit(earlier), registration)
     db.session.commit()
     assert reasons(person, sf.plan()) == []
 

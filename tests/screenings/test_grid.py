@@ -8,7 +8,7 @@ from app import clock
 from app.booking.errors import EventUnavailable, Full
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
-from app.screenings import services
+from app.screenings import eligibility, visits
 from app.screenings.eligibility import TwoCancerFull
 from app.screenings.models import ScreeningVisit
 
@@ -18,14 +18,14 @@ from .factories import VISIT_DAY
 
 
 def test_a_day_0830_to_1630_every_15_minutes_gives_32_slots():
-    times = services.generate_slot_times(VISIT_DAY, time(8, 30), time(16, 30), 15)
+    times = visits.generate_slot_times(VISIT_DAY, time(8, 30), time(16, 30), 15)
     assert len(times) == 32
     assert times[0] == (datetime(2026, 6, 15, 8, 30), datetime(2026, 6, 15, 8, 45))
     assert times[-1] == (datetime(2026, 6, 15, 16, 15), datetime(2026, 6, 15, 16, 30))
 
 
 def test_a_slot_that_would_run_past_the_end_is_not_generated():
-    times = services.generate_slot_times(VISIT_DAY, time(8, 30), time(9, 35), 20)
+    times = visits.generate_slot_times(VISIT_DAY, time(8, 30), time(9, 35), 20)
     assert [start.strftime("%H:%M") for start, _end in times] == ["08:30", "08:50", "09:10"]
 
 
@@ -41,7 +41,7 @@ def test_a_slot_that_would_run_past_the_end_is_not_generated():
 )
 def test_bad_grids_are_refused_with_the_field_named(start, end, interval, field):
     with pytest.raises(InvalidInput) as caught:
-        services.generate_slot_times(VISIT_DAY, start, end, interval)
+        visits.generate_slot_times(VISIT_DAY, start, end, interval)
     assert field in caught.value.fields
 
 
@@ -71,9 +71,9 @@ def test_planning_outside_the_organizers_subtree_is_not_found_and_writes_nothing
 def test_invalid_visit_names_every_bad_field():
     clock.set_now(datetime(2026, 6, 1, 9))
     with pytest.raises(InvalidInput) as caught:
-        services.plan_visit(
+        visits.plan_visit(
             factories.make_admin(),
-            services.VisitData(
+            visits.VisitData(
                 title="",
                 organization=factories.org(),
                 city=factories.city(),
@@ -92,9 +92,9 @@ def test_invalid_visit_names_every_bad_field():
 
 def test_planning_today_skips_slots_that_already_started():
     clock.set_now(datetime(2026, 6, 15, 12, 5))
-    event = services.plan_visit(
+    event = visits.plan_visit(
         factories.make_admin(),
-        services.VisitData(
+        visits.VisitData(
             title="",
             organization=factories.org(),
             city=factories.city(),
@@ -116,20 +116,20 @@ def test_resize_never_below_the_seats_held_and_closing_stops_bookings():
         sf.book(sf.woman(age), slot)
     organizer = factories.make_organizer()
     with pytest.raises(DomainError) as caught:
-        services.resize(organizer, slot.id, 1)
+        visits.resize(organizer, slot.id, 1)
     assert "2" in caught.value.message
     db.session.rollback()
-    services.resize(organizer, slot.id, 2)
+    visits.resize(organizer, slot.id, 2)
     db.session.commit()
     with pytest.raises(Full):
         sf.book(sf.woman(42), slot)
     db.session.rollback()
-    services.resize(organizer, slot.id, 4, closed=True)
+    visits.resize(organizer, slot.id, 4, closed=True)
     db.session.commit()
     with pytest.raises(EventUnavailable):
         sf.book(sf.woman(43), slot)
     db.session.rollback()
-    services.resize(organizer, slot.id, 4, closed=False)
+    visits.resize(organizer, slot.id, 4, closed=False)
     db.session.commit()
     assert sf.book(sf.woman(43), slot).status.value == "confirmed"
 
@@ -137,16 +137,16 @@ def test_resize_never_below_the_seats_held_and_closing_stops_bookings():
 def test_resize_of_another_organizations_slot_is_not_found():
     event = sf.plan()
     with pytest.raises(NotFound):
-        services.resize(factories.make_organizer("jx-jiujiang"), event.slots[0].id, 10)
+        visits.resize(factories.make_organizer("jx-jiujiang"), event.slots[0].id, 10)
 
 
 def test_add_slots_extends_the_day_but_never_overlaps():
     event = sf.plan(start=time(8, 30), end=time(11, 30), interval=30)
     admin = factories.make_admin()
     with pytest.raises(InvalidInput):
-        services.add_slots(admin, event, time(11), time(12), 30, 5)
+        visits.add_slots(admin, event, time(11), time(12), 30, 5)
     db.session.rollback()
-    created = services.add_slots(admin, event, time(13, 30), time(15), 30, 5)
+    created = visits.add_slots(admin, event, time(13, 30), time(15), 30, 5)
     db.session.commit()
     assert [slot.label for slot in created] == ["13:30–14:00", "14:00–14:30", "14:30–15:00"]
     assert len(event.slots) == 9 and event.ends_at == datetime(2026, 6, 15, 15)
@@ -158,22 +158,22 @@ def test_two_cancer_settings_can_change_but_not_below_what_is_held():
     for age in (40, 41):
         sf.book(sf.woman(age), slot, "two_cancer")
     admin = factories.make_admin()
-    settings = services.TwoCancerSettings(True, 30, 59, 3, 1)
+    settings = visits.TwoCancerSettings(True, 30, 59, 3, 1)
     with pytest.raises(InvalidInput) as caught:
-        services.update_two_cancer_settings(admin, sf.visit(event), settings)
+        visits.update_two_cancer_settings(admin, sf.visit(event), settings)
     assert "2" in caught.value.fields["two_cancer_per_slot"][0]
     db.session.rollback()
     with pytest.raises(DomainError):
-        services.update_two_cancer_settings(admin, sf.visit(event), services.TwoCancerSettings(False, 35, 64, 2, None))
+        visits.update_two_cancer_settings(admin, sf.visit(event), visits.TwoCancerSettings(False, 35, 64, 2, None))
     db.session.rollback()
-    services.update_two_cancer_settings(admin, sf.visit(event), services.TwoCancerSettings(True, 30, 59, 3, 2))
+    visits.update_two_cancer_settings(admin, sf.visit(event), visits.TwoCancerSettings(True, 30, 59, 3, 2))
     db.session.commit()
     visit = sf.visit(event)
     assert (visit.two_cancer_min_age, visit.two_cancer_max_age, visit.repeat_interval_years) == (30, 59, 3)
-    assert services.two_cancer_reasons(sf.woman(31), visit) == []
+    assert eligibility.two_cancer_reasons(sf.woman(31), visit) == []
     with pytest.raises(TwoCancerFull):
         sf.book(sf.woman(42), slot, "two_cancer")
     with pytest.raises(NotFound):
-        services.update_two_cancer_settings(
-            factories.make_organizer("jx-jiujiang"), visit, services.TwoCancerSettings(True, 35, 64, 2, None)
+        visits.update_two_cancer_settings(
+            factories.make_organizer("jx-jiujiang"), visit, visits.TwoCancerSettings(True, 35, 64, 2, None)
         )
