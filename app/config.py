@@ -155,6 +155,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "NOTIFY_LEASE_SECONDS": _int(env, "NOTIFY_LEASE_SECONDS", 300),
         "NOTIFY_MAX_ATTEMPTS": _int(env, "NOTIFY_MAX_ATTEMPTS", 5),
         "NOTIFY_BATCH": _int(env, "NOTIFY_BATCH", 100),
+        "NOTIFY_SEND_GROUP": _int(env, "NOTIFY_SEND_GROUP", 20),
         "SCHEDULER_DELIVERY_SECONDS": _int(env, "SCHEDULER_DELIVERY_SECONDS", 15),
         # Retention (privacy): how long each kind of personal data is kept.
         "RETENTION_REGISTRATION_YEARS": _int(env, "RETENTION_REGISTRATION_YEARS", 3),

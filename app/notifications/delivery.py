@@ -7,22 +7,22 @@ One tick:
    (several schedulers on several hosts never claim the same row), then sets ``lease_owner``/``lease_until``
    and counts the attempt; on SQLite (one scheduler; every transaction is ``BEGIN IMMEDIATE``) the same
    statements are atomic;
-3. each claimed row is rendered in a short transaction that also renews the lease (and checks it is still
-   ours), then sent and marked ``sent`` with a conditional update on ``lease_owner`` — the lease is released
-   by the very statement that marks the row sent;
+3. the claimed rows are rendered in one short transaction (rows that read the same are rendered once), then
+   sent in groups of ``NOTIFY_SEND_GROUP`` on one SMTP connection: each group's leases are renewed (proving they
+   are still ours), its messages go out, and one statement marks the sent rows ``sent`` — the statement that
+   releases their leases, so a row is never free while it is unmarked;
 4. a failure puts the row back with an exponential backoff; after ``NOTIFY_MAX_ATTEMPTS`` it is ``failed`` and
    shown to admins. A sender that dies after claiming leaves a lease that expires, and the row is claimed
    again.
 
-At-least-once window: an SMTP server's ``250`` to ``DATA`` and a database commit cannot be made atomic; if a
-process dies between the two, the row is sent again once its lease expires. On PostgreSQL the window is made as
-small as it can be: the conditional ``sent`` update runs *before* the message goes out, in a transaction left
-open during the SMTP conversation (it holds only that row's lock, which every claim skips), and the commit
-follows the ``250`` at once — so what remains is the time to send one ``COMMIT``. The update also proves the
-lease is still ours before anything is sent, so a sender that lost its lease sends nothing. A refusal rolls the
-update back. SQLite keeps send-then-mark: there a transaction is a database-wide write lock (``BEGIN
-IMMEDIATE``) that must not wait on a mail server, and only one scheduler runs. Every resend carries the same
-``Message-ID: <outbox-ID@host>`` so mail systems can drop a duplicate. In-app inbox rows are written in the
+At-least-once window: an SMTP server's ``250`` to ``DATA`` and a database commit cannot be made atomic. A process
+that dies after its server accepted messages but before their group's outcomes committed leaves those rows
+leased; when the lease expires they are sent again — at most one group (``NOTIFY_SEND_GROUP``, 20 by default; 1
+gives the smallest window at the cost of a commit per message). On PostgreSQL the group is one transaction: the
+lease renewal locks its rows (every claim skips them) and the commit follows the last ``250`` at once. SQLite
+commits the renewal before sending and the outcomes after it: there a transaction is a database-wide write lock
+(``BEGIN IMMEDIATE``) that must not wait on a mail server, and only one scheduler runs. Every resend carries the
+same ``Message-ID: <outbox-ID@host>`` so mail systems can drop the duplicate. In-app inbox rows are written in the
 transaction that marks the row sent: exactly once.
 
 """
@@ -33,6 +33,8 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -48,14 +50,14 @@ from ..outbox.models import OutboxMessage, OutboxStatus
 from .channels import Channel, DeliveryError, Envelope, build_channels
 from .channels.email import message_id_for
 from .channels.inbox import materialise
-from .messages import render
+from .messages import Rendered, Renderer, render
 
 log = logging.getLogger("zhijia.delivery")
 
 DEFAULT_LEASE_SECONDS = 300
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BATCH = 100
-LEASE_MARGIN_SECONDS = 30  # renew a lease with less than this left before sending
+DEFAULT_SEND_GROUP = 20  # rows sent between two commits of their outcomes: the most a crash can send twice
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_CAP_SECONDS = 3600
 # Kinds whose data must not outlive delivery (a password-reset link is a credential).
@@ -187,8 +189,28 @@ def _skip_reason(message: OutboxMessage, user: User | None, now: datetime) -> st
     return None
 
 
+def _finish_many(message_ids: list[int], owner: str, values: dict[str, object]) -> set[int]:
+    """Conditional update of the rows we still lease, in one statement; returns the ids it updated (a row whose
+    lease was lost to another sender is left alone). The same statement releases the lease."""
+    if not message_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(message_ids),
+                OutboxMessage.lease_owner == owner,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(lease_owner=None, lease_until=None, **values)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
 def _finish(message_id: int, owner: str, values: dict[str, object]) -> bool:
-    """Conditional update of a row we still lease; False if the lease was lost to another sender."""
+    """``_finish_many`` for one row: False if the lease was lost to another sender."""
     result = db.session.execute(
         update(OutboxMessage)
         .where(
@@ -202,20 +224,27 @@ def _finish(message_id: int, owner: str, values: dict[str, object]) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _fail(message_id: int, owner: str, attempts: int, error: str, report: TickReport) -> None:
-    now = clock.now()
+def _failure(attempts: int, error: str) -> tuple[dict[str, object], str]:
+    """What a failed attempt writes: a retry after the backoff, or ``failed`` once the attempts are used up."""
     if attempts >= _setting("NOTIFY_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS):
-        values: dict[str, object] = {"status": OutboxStatus.FAILED, "last_error": error[:1000]}
-        outcome = "failed"
-    else:
-        values = {"due_at": now + backoff(attempts), "last_error": error[:1000]}
-        outcome = "retried"
+        return {"status": OutboxStatus.FAILED, "last_error": error[:1000]}, "failed"
+    return {"due_at": clock.now() + backoff(attempts), "last_error": error[:1000]}, "retried"
+
+
+def _record_failure(message_id: int, owner: str, attempts: int, error: str, report: TickReport) -> None:
+    """Write a failed attempt of a row we lease (flushes, no commit)."""
+    values, outcome = _failure(attempts, error)
     if _finish(message_id, owner, values):
         setattr(report, outcome, getattr(report, outcome) + 1)
     else:
         report.lost += 1
-    db.session.commit()
     log.warning("outbox %s attempt %s %s: %s", message_id, attempts, outcome, error[:200])
+
+
+def _fail(message_id: int, owner: str, attempts: int, error: str, report: TickReport) -> None:
+    """``_record_failure`` in its own transaction."""
+    _record_failure(message_id, owner, attempts, error, report)
+    db.session.commit()
 
 
 @dataclass
@@ -223,30 +252,41 @@ class Prepared:
     envelope: Envelope
     attempts: int
     channel: str
-    lease_until: datetime
 
 
-def _renew(message_id: int, owner: str) -> datetime | None:
-    """Extend our lease on a row (and prove we still hold it); None if another sender took it over."""
+def _renew_leases(message_ids: list[int], owner: str) -> set[int]:
+    """Extend our lease on the rows of a send group, proving we still hold them: the ids another sender took over
+    are missing from the answer. On PostgreSQL the statement also locks the rows until the group's commit."""
     lease_until = clock.now() + timedelta(seconds=_setting("NOTIFY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
-    renewed = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.lease_owner == owner,
-            OutboxMessage.status == OutboxStatus.PENDING,
+    return set(
+        db.session.scalars(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(message_ids),
+                OutboxMessage.lease_owner == owner,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(lease_until=lease_until)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(lease_until=lease_until)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    db.session.commit()
-    return lease_until if renewed else None
+    )
+
+
+def _load_registrations(messages: Sequence[OutboxMessage]) -> None:
+    """Read the registrations a batch's rows are about (with their slot and event) in one query, so deciding and
+    rendering each row finds them in the session instead of asking the database row by row."""
+    ids = {int(m.data["registration_id"]) for m in messages if m.data and "registration_id" in m.data}
+    if ids:
+        db.session.scalars(select(Registration).where(Registration.id.in_(ids))).unique().all()
 
 
 def prepare(ids: list[int], owner: str, report: TickReport) -> list[Prepared]:
     """In one short transaction for a claimed batch: decide whether each row is still worth sending, render it
-    in its recipient's language; inbox rows are delivered right here (marked sent and materialised together).
-    Returns what to send outside the transaction. A row that cannot be rendered counts as a failed attempt."""
+    in its recipient's language (rows that read the same are rendered once: ``Renderer``); rows no longer worth
+    sending are marked skipped, and inbox rows are delivered right here (marked sent and materialised together),
+    each set in one statement. Returns what to send outside the transaction. A row that cannot be rendered
+    counts as a failed attempt."""
     now = clock.now()
     messages = db.session.scalars(
         select(OutboxMessage)
@@ -261,27 +301,28 @@ def prepare(ids: list[int], owner: str, report: TickReport) -> list[Prepared]:
     report.lost += len(ids) - len(messages)
     user_ids = {m.user_id for m in messages if m.user_id is not None}
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    _load_registrations(messages)
     host = urlsplit(current_app.config["SERVER_BASE_URL"]).hostname or "zhijia.local"
+    renderer = Renderer()
     prepared: list[Prepared] = []
+    skipped: dict[str, list[int]] = {}
+    inbox: list[tuple[OutboxMessage, Rendered]] = []
     broken: list[tuple[int, int, str]] = []
     for message in messages:
         user = users.get(message.user_id) if message.user_id is not None else None
         reason = _skip_reason(message, user, now)
         if reason is not None:
-            _finish(message.id, owner, {"status": OutboxStatus.SKIPPED, "last_error": reason})
-            report.skipped += 1
+            skipped.setdefault(reason, []).append(message.id)
             continue
         assert user is not None
         try:
-            rendered = render(message, user)
+            rendered = renderer.render(message, user)
         except Exception as error:  # a template or data problem
             log.exception("outbox %s could not be rendered", message.id)
             broken.append((message.id, message.attempts, f"render: {type(error).__name__}: {error}"))
             continue
         if message.channel == "inbox":
-            if _finish(message.id, owner, {"status": OutboxStatus.SENT, "sent_at": now, "last_error": None}):
-                materialise(message, rendered)
-                report.sent += 1
+            inbox.append((message, rendered))
             continue
         envelope = Envelope(
             outbox_id=message.id,
@@ -292,117 +333,116 @@ def prepare(ids: list[int], owner: str, report: TickReport) -> list[Prepared]:
             rendered=rendered,
             message_id=message_id_for(message.id, host),
         )
-        prepared.append(Prepared(envelope, message.attempts, message.channel, message.lease_until or now))
+        prepared.append(Prepared(envelope, message.attempts, message.channel))
+    for reason, skip_ids in skipped.items():
+        report.skipped += len(_finish_many(skip_ids, owner, {"status": OutboxStatus.SKIPPED, "last_error": reason}))
+    shown = _finish_many(
+        [message.id for message, _ in inbox], owner, {"status": OutboxStatus.SENT, "sent_at": now, "last_error": None}
+    )
+    for message, rendered in inbox:
+        if message.id in shown:
+            materialise(message, rendered)
+            report.sent += 1
     db.session.commit()
     for message_id, attempts, error_text in broken:
         _fail(message_id, owner, attempts, error_text, report)
     return prepared
 
 
-def send_prepared(item: Prepared, owner: str, channels: dict[str, Channel], report: TickReport) -> None:
-    """Send one prepared row and mark it sent — the same statement releases the lease, so the row is never free
-    while it is unmarked. A lease about to run out is renewed first. On PostgreSQL the mark is written before
-    the send and committed right after the server accepts (see the module's note on the at-least-once window)."""
-    message_id = item.envelope.outbox_id
-    assert message_id is not None  # envelopes made by a tick always carry their outbox row
-    if clock.now() >= item.lease_until - timedelta(seconds=LEASE_MARGIN_SECONDS):
-        renewed = _renew(message_id, owner)
-        if renewed is None:
-            report.lost += 1
-            return
-        item.lease_until = renewed
-    channel = channels.get(item.channel)
-    if channel is None:
-        _fail(message_id, owner, item.attempts, f"unknown channel {item.channel}", report)
-        return
-    values: dict[str, object] = {"status": OutboxStatus.SENT, "sent_at": clock.now(), "last_error": None}
-    if item.envelope.kind in SCRUB_AFTER_SEND:
-        values["data"] = {}
-    if db.session.get_bind().dialect.name == "postgresql":
-        _mark_then_send(item, owner, channel, values, report)
-    else:
-        _send_then_mark(item, owner, channel, values, report)
-
-
-def _mark_then_send(
-    item: Prepared, owner: str, channel: Channel, values: dict[str, object], report: TickReport
+def send_group(
+    items: list[Prepared], owner: str, channels: dict[str, Channel], report: TickReport, wire: Executor
 ) -> None:
-    """PostgreSQL: the ``sent`` mark first (proving the lease), the send inside that transaction, then commit."""
-    message_id = item.envelope.outbox_id
-    assert message_id is not None
-    if not _finish(message_id, owner, values):
-        db.session.rollback()
-        _lease_lost_before_sending(message_id, report)
-        return
+    """Send a group of prepared rows and record the outcomes set-wise: the leases are renewed first (which proves
+    we still hold them: a row another sender took over is not sent), the messages go out one after the other on
+    the tick's connection, then one statement marks the sent rows ``sent`` (releasing their leases) and each
+    failure is written with its backoff.
+
+    On PostgreSQL the whole group is one transaction: the renewal locks the group's rows (every claim skips
+    them) and the commit follows the last server's acceptance at once. On SQLite, where a transaction is the
+    database's one write lock, the renewal commits before the sending and the outcomes after it. A process that
+    dies before the outcomes are committed leaves its rows leased; they are sent again when the lease expires,
+    with the same Message-ID (see the module's note).
+
+    Each message is encoded while the one before it is being transmitted on ``wire`` (one thread: one message on
+    the wire at a time, in order), so the process's own work overlaps the server's.
+    """
+    held = _renew_leases([item.envelope.outbox_id for item in items if item.envelope.outbox_id is not None], owner)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if not postgres:
+        db.session.commit()
+    sent: list[Prepared] = []
+    failed: list[tuple[Prepared, str]] = []
+    in_flight: tuple[Prepared, Future[None]] | None = None
+
+    def landed(flight: tuple[Prepared, Future[None]]) -> None:
+        item, transmitted = flight
+        try:
+            transmitted.result()
+        except DeliveryError as error:
+            failed.append((item, str(error)))
+        else:
+            sent.append(item)
+
     try:
-        channel.send(item.envelope)
-    except DeliveryError as error:
-        db.session.rollback()
-        _fail(message_id, owner, item.attempts, str(error), report)
-        return
+        for item in items:
+            if item.envelope.outbox_id not in held:
+                _lease_lost_before_sending(item.envelope.outbox_id, report)
+                continue
+            channel = channels.get(item.channel)
+            if channel is None:
+                failed.append((item, f"unknown channel {item.channel}"))
+                continue
+            try:
+                encoded = channel.encode(item.envelope)  # while the previous message is on the wire
+            except DeliveryError as error:
+                failed.append((item, str(error)))
+                continue
+            if in_flight is not None:
+                landed(in_flight)
+            in_flight = (item, wire.submit(channel.transmit, item.envelope, encoded))
+        if in_flight is not None:
+            landed(in_flight)
     except BaseException:
+        if in_flight is not None:
+            in_flight[1].cancel()
         db.session.rollback()
         raise
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("outbox %s: committing the sent mark failed, retrying", message_id)
-        _record_sent(message_id, owner, values, report)
-        return
-    report.sent += 1
-
-
-def _send_then_mark(
-    item: Prepared, owner: str, channel: Channel, values: dict[str, object], report: TickReport
-) -> None:
-    """SQLite: check the lease is still ours, send with no transaction open, then record it."""
-    message_id = item.envelope.outbox_id
-    assert message_id is not None
-    if not _holds_lease(message_id, owner):
-        _lease_lost_before_sending(message_id, report)
-        return
-    try:
-        channel.send(item.envelope)
-    except DeliveryError as error:
-        _fail(message_id, owner, item.attempts, str(error), report)
-        return
-    _record_sent(message_id, owner, values, report)
-
-
-def _holds_lease(message_id: int, owner: str) -> bool:
-    held = db.session.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.lease_owner == owner,
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-    )
-    db.session.commit()
-    return held is not None
-
-
-def _lease_lost_before_sending(message_id: int, report: TickReport) -> None:
-    report.lost += 1
-    log.warning("outbox %s: lease lost to another sender before sending; nothing sent", message_id)
-
-
-def _record_sent(message_id: int, owner: str, values: dict[str, object], report: TickReport) -> None:
-    """The message is out: try hard to record it, or it is sent again when the lease expires."""
     for attempt in (1, 2, 3):
         try:
-            if _finish(message_id, owner, values):
-                report.sent += 1
-            else:
-                report.lost += 1
-                log.warning("outbox %s: lease lost before it was marked sent (possible duplicate)", message_id)
+            _record_outcomes(sent, failed, owner, report)
             db.session.commit()
             return
         except Exception:
             db.session.rollback()
             if attempt == 3:
                 raise
-            log.exception("outbox %s: marking sent failed, retrying", message_id)
+            log.exception("outbox: recording a send group's outcomes failed, retrying")
+
+
+def _record_outcomes(sent: list[Prepared], failed: list[tuple[Prepared, str]], owner: str, report: TickReport) -> None:
+    """Mark the sent rows ``sent`` (one statement per kind of mark) and write each failure. Flushes, no commit."""
+    now = clock.now()
+    marks: dict[bool, list[int]] = {}
+    for item in sent:
+        assert item.envelope.outbox_id is not None  # envelopes made by a tick always carry their outbox row
+        marks.setdefault(item.envelope.kind in SCRUB_AFTER_SEND, []).append(item.envelope.outbox_id)
+    for scrub, ids in marks.items():
+        values: dict[str, object] = {"status": OutboxStatus.SENT, "sent_at": now, "last_error": None}
+        if scrub:
+            values["data"] = {}
+        marked = _finish_many(ids, owner, values)
+        report.sent += len(marked)
+        for message_id in set(ids) - marked:
+            report.lost += 1
+            log.warning("outbox %s: lease lost before it was marked sent (possible duplicate)", message_id)
+    for item, error in failed:
+        assert item.envelope.outbox_id is not None
+        _record_failure(item.envelope.outbox_id, owner, item.attempts, error, report)
+
+
+def _lease_lost_before_sending(message_id: int | None, report: TickReport) -> None:
+    report.lost += 1
+    log.warning("outbox %s: lease lost to another sender before sending; nothing sent", message_id)
 
 
 def tick(
@@ -416,6 +456,7 @@ def tick(
     (or ``max_messages`` were handled). Safe to run in several processes at once on PostgreSQL."""
     owner = owner or process_owner()
     batch = batch or _setting("NOTIFY_BATCH", DEFAULT_BATCH)
+    group = _setting("NOTIFY_SEND_GROUP", DEFAULT_SEND_GROUP)
     report = TickReport()
     report.skipped += expire_overdue()
     db.session.commit()
@@ -424,13 +465,15 @@ def tick(
     try:
         for channel in active.values():
             channel.open()
-        while max_messages is None or report.claimed < max_messages:
-            ids = claim(owner, limit=batch)
-            if not ids:
-                break
-            report.claimed += len(ids)
-            for item in prepare(ids, owner, report):
-                send_prepared(item, owner, active, report)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-wire") as wire:
+            while max_messages is None or report.claimed < max_messages:
+                ids = claim(owner, limit=batch)
+                if not ids:
+                    break
+                report.claimed += len(ids)
+                prepared = prepare(ids, owner, report)
+                for start in range(0, len(prepared), group):
+                    send_group(prepared[start : start + group], owner, active, report, wire)
     finally:
         if own_channels:
             for channel in active.values():

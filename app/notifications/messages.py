@@ -10,6 +10,7 @@ any feature can enqueue a message without writing a template. HTML mail wraps th
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
+from markupsafe import escape
 
 from ..accounts.models import User
 from ..booking.ics import registration_ics
@@ -101,38 +103,52 @@ def _registration(message: OutboxMessage) -> Registration | None:
     return db.session.get(Registration, int(registration_id))
 
 
+# Where the person's name goes while a message is rendered for everyone it is the same for (``Renderer``). Free
+# text never holds control characters (app/freetext.py), so no name can contain it.
+NAME_SLOT = "\x00name\x00"
+# Data that says which rows a message is about, never shown: rows differing only here read the same.
+NOT_SHOWN = frozenset({"registration_id"})
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """What a message template reads of its recipient: the name, and nothing else personal — so one rendering
+    serves everyone the same data is sent to, and a template cannot leak more than a greeting."""
+
+    name: str
+
+
 def _block(template_name: str, block: str, context: dict[str, Any]) -> str:
-    env = current_app.jinja_env
-    template = env.get_template(template_name)
+    template = current_app.jinja_env.get_template(template_name)
     if block not in template.blocks:
         return ""
-    full = dict(current_app.jinja_env.globals)
-    current_app.update_template_context(full)
-    full.update(context)
-    rendered = "".join(template.blocks[block](template.new_context(full)))
+    rendered = "".join(template.blocks[block](template.new_context(context)))
     return rendered.strip()
 
 
-def render(message: OutboxMessage, user: User) -> Rendered:
-    """Render ``message`` for ``user`` in their language. Registration messages read the registration as it is
-    now (the event may have moved), falling back to the snapshot in the row's data."""
+def _message_data(message: OutboxMessage, registration: Registration | None) -> dict[str, Any]:
+    """The row's data, with what a registration says now (the event may have moved) over its snapshot."""
     data = dict(message.data or {})
-    registration = _registration(message)
     if registration is not None:
         facts = registration_facts(registration)
         if data.get("link"):
             del facts["link"]  # a message that names its own page keeps it
         data.update(facts)
-    context = {
-        "data": data,
-        "user": user,
-        "fmt": fmt,
-        "starts": fmt(data.get("slot_start")),
-        "deadline": fmt(data.get("deadline")),
-        "message": message,
-    }
-    name = f"{TEMPLATE_DIR}/{message.template}.txt"
-    locale = user.locale if user.locale in current_app.config["LANGUAGES"] else "zh_CN"
+    return data
+
+
+def _words(template: str, data: dict[str, Any], locale: str) -> Rendered:
+    """Subject, text and HTML of ``template`` with ``data`` in ``locale``, addressed to ``NAME_SLOT``."""
+    context: dict[str, Any] = dict(current_app.jinja_env.globals)
+    current_app.update_template_context(context)
+    context.update(
+        data=data,
+        user=Addressee(NAME_SLOT),
+        fmt=fmt,
+        starts=fmt(data.get("slot_start")),
+        deadline=fmt(data.get("deadline")),
+    )
+    name = f"{TEMPLATE_DIR}/{template}.txt"
     with force_locale(locale):
         try:
             current_app.jinja_env.get_template(name)
@@ -150,14 +166,51 @@ def render(message: OutboxMessage, user: User) -> Rendered:
             rendered=rendered,
             action=action,
             url=absolute(link),
-            user=user,
             lang="zh-CN" if locale == "zh_CN" else "en",
         )
         if link and action:
             rendered.text += f"\n\n{action}：{absolute(link)}"
-    if message.kind == "booking_confirmed" and registration is not None and message.channel == "email":
-        host = urlsplit(current_app.config["SERVER_BASE_URL"]).hostname or "zhijia.local"
-        rendered.attachments.append(
-            Attachment(f"zhijia-{registration.id}.ics", registration_ics(registration, host), "text/calendar")
-        )
     return rendered
+
+
+def _addressed(words: Rendered, name: str) -> Rendered:
+    """``words`` with the person's name where ``NAME_SLOT`` stands (escaped in the HTML)."""
+    return Rendered(
+        subject=words.subject.replace(NAME_SLOT, name),
+        text=words.text.replace(NAME_SLOT, name),
+        html=words.html.replace(NAME_SLOT, str(escape(name))),
+        link=words.link,
+    )
+
+
+class Renderer:
+    """Renders the rows of a delivery batch: rows with the same template, language and shown data (a reminder to
+    five hundred people of one event) are rendered once, and each person's name is filled in."""
+
+    def __init__(self) -> None:
+        self._words: dict[tuple[str, str, str], Rendered] = {}
+
+    def render(self, message: OutboxMessage, user: User) -> Rendered:
+        """``message`` for ``user`` in their language (zh_CN when theirs is not offered). Registration messages
+        read the registration as it is now, falling back to the snapshot in the row's data; a confirmation by
+        email carries the booking's calendar file."""
+        registration = _registration(message)
+        data = _message_data(message, registration)
+        locale = user.locale if user.locale in current_app.config["LANGUAGES"] else "zh_CN"
+        shown = {key: value for key, value in data.items() if key not in NOT_SHOWN}
+        key = (message.template or message.kind, locale, json.dumps(shown, sort_keys=True, default=str))
+        words = self._words.get(key)
+        if words is None:
+            words = self._words[key] = _words(key[0], data, locale)
+        rendered = _addressed(words, user.name or "")
+        if message.kind == "booking_confirmed" and registration is not None and message.channel == "email":
+            host = urlsplit(current_app.config["SERVER_BASE_URL"]).hostname or "zhijia.local"
+            rendered.attachments.append(
+                Attachment(f"zhijia-{registration.id}.ics", registration_ics(registration, host), "text/calendar")
+            )
+        return rendered
+
+
+def render(message: OutboxMessage, user: User) -> Rendered:
+    """One message for one person (``Renderer`` for a batch)."""
+    return Renderer().render(message, user)

@@ -22,35 +22,64 @@ def free_port() -> int:
 
 
 class Collector:
-    """aiosmtpd handler: keeps every accepted message; ``refuse`` (e.g. "451 try later") refuses DATA instead."""
+    """aiosmtpd handler: keeps every accepted message; ``refuse`` (e.g. "451 try later") refuses DATA instead.
+
+    Like a real mail server it only stores what it accepts; messages are parsed when a test reads them, so the
+    server's own cost per message stays small (bench/delivery.py measures the sender, not this parser)."""
 
     def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
         self.refuse: str | None = None
         self.refused = 0
+        self.refuse_recipients: set[str] = set()  # answered "550" at RCPT
+        self.connections = 0  # greetings (EHLO/HELO) seen: one per SMTP connection
+        self._parsed: list[EmailMessage] = []
         self._lock = threading.Lock()
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        with self._lock:
+            self.connections += 1
+        return responses
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        if address in self.refuse_recipients:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
             with self._lock:
                 self.refused += 1
             return self.refuse
-        message = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self._lock:
-            self.messages.append(message)  # type: ignore[arg-type]
+            self.raw.append(envelope.original_content or envelope.content)
         return "250 Message accepted for delivery"
 
-    def subjects(self) -> list[str]:
+    @property
+    def messages(self) -> list[EmailMessage]:
+        """Every accepted message, parsed, in order of arrival."""
         with self._lock:
-            return [str(m["Subject"]) for m in self.messages]
+            for content in self.raw[len(self._parsed) :]:
+                self._parsed.append(email.message_from_bytes(content, policy=policy.default))  # type: ignore[arg-type]
+            return list(self._parsed)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.raw.clear()
+            self._parsed.clear()
+
+    def subjects(self) -> list[str]:
+        return [str(m["Subject"]) for m in self.messages]
 
     def message_ids(self) -> list[str]:
-        with self._lock:
-            return [str(m["Message-ID"]) for m in self.messages]
+        return [str(m["Message-ID"]) for m in self.messages]
 
     def to(self, address: str) -> list[EmailMessage]:
-        with self._lock:
-            return [m for m in self.messages if str(m["To"]) == address]
+        return [m for m in self.messages if str(m["To"]) == address]
 
 
 class SmtpServer:

@@ -1,11 +1,13 @@
-"""Delivery channels behind one interface: ``open()`` once per tick, ``send(envelope)`` per message,
-``close()``.
+"""Delivery channels behind one interface: ``open()`` once per tick, then per message ``encode(envelope)`` (the
+work done in the process: the MIME message, the gateway's request body) and ``transmit(envelope, encoded)``
+(the conversation with the server), or both at once with ``send(envelope)``; ``close()`` at the end.
 
-``send`` raises ``DeliveryError`` when the message did not go out and should be retried later; anything it
-returns without raising counts as delivered. The inbox channel is different: it is written inside the database
-transaction that marks the row sent (see ``delivery``), so it never needs a retry.
-
-
+Delivery encodes the next message while the previous one is being transmitted (``delivery.send_group``), so
+``transmit`` may run on another thread than ``encode`` — never two ``transmit`` calls of a channel at once.
+``encode`` and ``transmit`` raise ``DeliveryError`` when the message did not go out and should be retried
+later; anything ``transmit`` returns without raising counts as delivered. The inbox channel is different: it
+is written inside the database transaction that marks the row sent (see ``delivery``), so it never needs a
+retry.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ class Channel(Protocol):
     name: str
 
     def open(self) -> None: ...
+
+    def encode(self, envelope: Envelope) -> Any: ...
+
+    def transmit(self, envelope: Envelope, encoded: Any) -> None: ...
 
     def send(self, envelope: Envelope) -> None: ...
 

@@ -1,42 +1,71 @@
-"""Email over SMTP: multipart/alternative (plain text + HTML) plus attachments, one connection per tick."""
+"""Email over SMTP: multipart/alternative (plain text + HTML) plus attachments, one connection per tick.
+
+Messages are built with the standard library's MIME classes under the ``compat32`` policy and flattened to
+bytes once: the newer ``EmailMessage`` API parses and refolds every header it is given, which cost more than the
+whole SMTP conversation with a local server (bench/README.md, issue 25). What the receiver sees is the same:
+UTF-8 subject and display names as encoded words, base64 UTF-8 bodies, the calendar file as an attachment.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import secrets
 import smtplib
 import ssl
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email import policy
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
 from . import DeliveryError, Envelope
 
+_WIRE = policy.compat32.clone(linesep="\r\n")
 
-def build_email(envelope: Envelope, sender: str) -> EmailMessage:
-    """The MIME message for ``envelope``. Its Message-ID is derived from the outbox row, so a resend after a
-    crash carries the same id and a receiving system can recognise the duplicate."""
+
+def _address(value: str) -> str:
+    """``value`` ("职工之家 <noreply@zhijia.local>" or a bare address) with its display name as an encoded word."""
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
+def _part(text: str, subtype: str) -> MIMEText:
+    """A UTF-8, base64 text part (MIME-Version belongs to the message, not to its parts)."""
+    part = MIMEText(text, subtype, "utf-8")
+    del part["MIME-Version"]
+    return part
+
+
+def build_email(envelope: Envelope, sender: str) -> bytes:
+    """The message for ``envelope``, ready for the wire. Its Message-ID is derived from the outbox row, so a resend
+    after a crash carries the same id and a receiving system can recognise the duplicate."""
     rendered = envelope.rendered
-    mail = EmailMessage()
-    mail["Subject"] = rendered.subject
-    mail["From"] = sender
+    # Every part is base64, whose alphabet has no "_": a boundary holding one never occurs in a body, so the
+    # generator need not search the message for a free one.
+    boundary = f"=_zhijia_{secrets.token_hex(8)}"
+    body = MIMEMultipart("alternative", boundary=f"{boundary}_a")
+    body.attach(_part(rendered.text, "plain"))
+    body.attach(_part(rendered.html, "html"))
+    mail = body
+    if rendered.attachments:
+        mail = MIMEMultipart("mixed", boundary=f"{boundary}_m")
+        del body["MIME-Version"]
+        mail.attach(body)
+        for attachment in rendered.attachments:
+            part = _part(attachment.content, attachment.mimetype.split("/", 1)[1])  # text files (.ics)
+            if attachment.mimetype == "text/calendar":
+                part.set_param("method", "PUBLISH")
+            part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+            mail.attach(part)
+    mail["Subject"] = Header(rendered.subject, "utf-8").encode()
+    mail["From"] = _address(sender)
     mail["To"] = envelope.email or ""
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = envelope.message_id
     mail["X-Zhijia-Kind"] = envelope.kind
     mail["Auto-Submitted"] = "auto-generated"
-    mail.set_content(rendered.text, charset="utf-8")
-    mail.add_alternative(rendered.html, subtype="html", charset="utf-8")
-    for attachment in rendered.attachments:
-        maintype, subtype = attachment.mimetype.split("/", 1)
-        params = {"method": "PUBLISH"} if attachment.mimetype == "text/calendar" else {}
-        mail.add_attachment(
-            attachment.content.encode("utf-8"),
-            maintype=maintype,
-            subtype=subtype,
-            filename=attachment.filename,
-            params=params,
-        )
-    return mail
+    return mail.as_bytes(policy=_WIRE)
 
 
 def message_id_for(outbox_id: int, host: str) -> str:
@@ -85,14 +114,26 @@ class EmailChannel:
             with contextlib.suppress(OSError):
                 smtp.close()
 
-    def send(self, envelope: Envelope) -> None:
+    def encode(self, envelope: Envelope) -> bytes:
+        """The message's bytes for the wire (``build_email``)."""
         if not envelope.email:
             raise DeliveryError("no email address")
-        mail = build_email(envelope, self.sender)
-        for attempt in (1, 2):  # a connection the server closed since the last message is reopened once
+        try:
+            return build_email(envelope, self.sender)
+        except UnicodeError as error:  # an address this server cannot take (not ASCII, no SMTPUTF8)
+            raise DeliveryError(f"cannot encode the message: {error}"[:500]) from error
+
+    def send(self, envelope: Envelope) -> None:
+        self.transmit(envelope, self.encode(envelope))
+
+    def transmit(self, envelope: Envelope, encoded: bytes) -> None:
+        """One SMTP transaction on the tick's connection; a connection the server closed since the last message is
+        reopened once."""
+        sender = parseaddr(self.sender)[1]
+        for attempt in (1, 2):
             smtp = self._connect()
             try:
-                smtp.send_message(mail, to_addrs=[envelope.email])
+                smtp.sendmail(sender, [envelope.email or ""], encoded)
                 return
             except smtplib.SMTPServerDisconnected as error:
                 self._drop()
@@ -101,6 +142,9 @@ class EmailChannel:
             except smtplib.SMTPResponseException as error:
                 self._reset()
                 raise DeliveryError(f"SMTP {error.smtp_code}: {error.smtp_error!r}"[:500]) from error
+            except UnicodeError as error:
+                self._reset()
+                raise DeliveryError(f"cannot encode the address: {error}"[:500]) from error
             except smtplib.SMTPRecipientsRefused as error:
                 self._reset()
                 codes = ", ".join(str(code) for code, _ in error.recipients.values())

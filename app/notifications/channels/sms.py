@@ -94,12 +94,20 @@ class LogSmsChannel:
     def open(self) -> None:
         pass
 
-    def send(self, envelope: Envelope) -> None:
+    def encode(self, envelope: Envelope) -> str:
+        """The line's text (a code masked unless ``show_codes``)."""
         if not envelope.phone:
             raise DeliveryError("no phone number")
         text = sms_text(envelope)
         if envelope.kind == VERIFICATION_CODE and not self.show_codes:
             text = text.replace(envelope.params.get("code", "") or "\0", "******")
+        return text
+
+    def send(self, envelope: Envelope) -> None:
+        self.transmit(envelope, self.encode(envelope))
+
+    def transmit(self, envelope: Envelope, text: str) -> None:
+        assert envelope.phone  # encode refused a message without a number
         self.sent.append((mask(envelope.phone), text))
         if self.show_codes:
             recent.appendleft({"to": envelope.phone, "kind": envelope.kind, "text": text})
@@ -186,10 +194,17 @@ class GatewaySmsChannel:
             return "UNREADABLE_ANSWER"
         return str(answer.get("code", answer.get("Code", "OK")))
 
-    def send(self, envelope: Envelope) -> None:
+    def encode(self, envelope: Envelope) -> bytes:
+        """The request body for the gateway."""
         if not envelope.phone:
             raise DeliveryError("no phone number")
-        body = self._body(envelope)
+        return self._body(envelope)
+
+    def send(self, envelope: Envelope) -> None:
+        self.transmit(envelope, self.encode(envelope))
+
+    def transmit(self, envelope: Envelope, body: bytes) -> None:
+        """POST the body, retrying a 5xx answer; a refusal is ``Refused``, never retried."""
         for attempt in range(self.retries + 1):
             request = urllib.request.Request(  # noqa: S310 - the URL is configuration, not input
                 self.url, data=body, headers=self._headers(body), method="POST"
