@@ -2,7 +2,7 @@
 inside the event's check-in window unless overridden with a reason), undoing a check-in, marking no-shows, and
 what the scanner says for each result.
 
-Every function checks the actor's scope itself; attendance goes through ``booking.services``; every action writes
+Every function checks the actor's scope itself; attendance goes through ``booking.checkin``; every action writes
 an audit row. Functions flush but never commit.
 """
 

@@ -1,7 +1,7 @@
 """Organizer services for an event's roster: reading it (filtered, counted, audited looks) and the actions on
 one registration (approve, reject, promote, cancel, move, add someone by phone), and auditing roster exports.
 
-Every function checks the actor's scope itself; seat changes go through ``booking.services``; every action writes
+Every function checks the actor's scope itself; seat changes go through the booking engine; every action writes
 an audit row. Functions flush but never commit.
 """
 
