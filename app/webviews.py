@@ -104,7 +104,7 @@ class Attempt:
         let_through: ErrorTypes,
         details: bool,
         show: Callable[[DomainError], None] | None,
-        commit_on_error: bool,
+        commit_on_error: bool | ErrorTypes,
     ) -> None:
         self.form = form
         self.catch = catch
@@ -125,7 +125,10 @@ class Attempt:
             return False
         if not isinstance(error, self.catch) or isinstance(error, self.let_through):
             return False  # a 404 (or an error this view does not handle) goes on to the error pages
-        if self.commit_on_error:
+        recorded = (
+            self.commit_on_error if isinstance(self.commit_on_error, bool) else isinstance(error, self.commit_on_error)
+        )
+        if recorded:
             db.session.commit()
         else:
             db.session.rollback()
@@ -151,10 +154,11 @@ def attempt(
     let_through: ErrorTypes = (),
     details: bool = False,
     show: Callable[[DomainError], None] | None = None,
-    commit_on_error: bool = False,
+    commit_on_error: bool | ErrorTypes = False,
 ) -> Attempt:
     """Run the ``with`` block as one unit of work: commit when it ends normally; when it raises one of ``catch``
     (not one of ``let_through``, e.g. ``NotFound`` so that it answers 404), roll back (commit, with
-    ``commit_on_error``, when the refusal itself is recorded), show the error (``show``, else :func:`show_error`
-    with ``form`` and ``details``) and carry on after the block. Any other exception propagates."""
+    ``commit_on_error`` — True, or the error types it names — when the refusal itself is recorded), show the
+    error (``show``, else :func:`show_error` with ``form`` and ``details``) and carry on after the block. Any
+    other exception propagates."""
     return Attempt(form, catch, let_through, details, show, commit_on_error)

@@ -96,18 +96,25 @@ def login_with_code(phone: str, code: str, device: str = "") -> User:
     return user
 
 
+def _password_set_by_code(purpose: Purpose, phone: str, code: str, password: str) -> User:
+    """The account of a valid number gets a new password, once the password is strong enough and the code sent
+    for ``purpose`` is given back; a number without an account answers as an expired code."""
+    phone = _valid_phone(phone)
+    if problem := services.password_problem(password):
+        raise InvalidInput(fields={"password": [problem]})
+    user = _account_for(purpose, phone)
+    if user is None:
+        raise CodeExpired()
+    check_code(purpose, phone, code)
+    user.password_hash = services.hash_password(password)
+    _verified(user)
+    return user
+
+
 def reset_password_with_code(phone: str, code: str, new_password: str) -> User:
     """A forgotten password is replaced after the code sent to the number is given back; every existing session
     and API token of the account ends. (Those who gave an email address can still use the emailed link.)"""
-    phone = _valid_phone(phone)
-    if problem := services.password_problem(new_password):
-        raise InvalidInput(fields={"password": [problem]})
-    user = _account_for(Purpose.RESET, phone)
-    if user is None:
-        raise CodeExpired()
-    check_code(Purpose.RESET, phone, code)
-    user.password_hash = services.hash_password(new_password)
-    _verified(user)
+    user = _password_set_by_code(Purpose.RESET, phone, code, new_password)
     services.revoke_all_sessions(user)
     db.session.flush()
     return user
@@ -116,15 +123,7 @@ def reset_password_with_code(phone: str, code: str, new_password: str) -> User:
 def activate_with_code(phone: str, code: str, password: str, documents: dict[str, str], device: str = "") -> User:
     """An imported member (an account without a password) proves the number, sets their own password and
     accepts the documents; they are then signed in. No password is ever handed to them by someone else."""
-    phone = _valid_phone(phone)
-    if problem := services.password_problem(password):
-        raise InvalidInput(fields={"password": [problem]})
-    user = _account_for(Purpose.ACTIVATE, phone)
-    if user is None:
-        raise CodeExpired()
-    check_code(Purpose.ACTIVATE, phone, code)
-    user.password_hash = services.hash_password(password)
-    _verified(user)
+    user = _password_set_by_code(Purpose.ACTIVATE, phone, code, password)
     legal.accept_documents(user, documents)
     services.start_login_session(user, device=device)
     return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -40,6 +41,24 @@ def _phone_field() -> TelField:
             Regexp(PHONE_PATTERN, message=_l("请输入 11 位中国大陆手机号。")),
         ],
         render_kw={"autocomplete": "tel", "inputmode": "numeric", "maxlength": 11},
+    )
+
+
+def new_password_field(label: LazyString, missing: LazyString) -> PasswordField:
+    """A password being set: 8 to 128 characters (the browser may offer to make one up)."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(missing), Length(min=8, max=128, message=_l("密码需为 8 到 128 个字符。"))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def password_again_field(label: LazyString, missing: LazyString, of: str = "password") -> PasswordField:
+    """The password being set, typed again: it must equal the field named ``of``."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(missing), EqualTo(of, message=_l("两次输入的密码不一致。"))],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
@@ -110,16 +129,8 @@ class ProfileForm(AppForm):
 
 class RegisterForm(ProfileForm):
     phone = _phone_field()
-    password = PasswordField(
-        _l("设置密码（至少 8 位）"),
-        validators=[DataRequired(_l("请设置密码。")), Length(min=8, max=128, message=_l("密码需为 8 到 128 个字符。"))],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_confirm = PasswordField(
-        _l("再次输入密码"),
-        validators=[DataRequired(_l("请再次输入密码。")), EqualTo("password", message=_l("两次输入的密码不一致。"))],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field(_l("设置密码（至少 8 位）"), _l("请设置密码。"))
+    password_confirm = password_again_field(_l("再次输入密码"), _l("请再次输入密码。"))
 
 
 class PasswordChangeForm(AppForm):
@@ -128,22 +139,8 @@ class PasswordChangeForm(AppForm):
         validators=[DataRequired(_l("请输入当前密码。"))],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(
-        _l("新密码（至少 8 位）"),
-        validators=[
-            DataRequired(_l("请输入新密码。")),
-            Length(min=8, max=128, message=_l("密码需为 8 到 128 个字符。")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    new_password_confirm = PasswordField(
-        _l("再次输入新密码"),
-        validators=[
-            DataRequired(_l("请再次输入新密码。")),
-            EqualTo("new_password", message=_l("两次输入的密码不一致。")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    new_password = new_password_field(_l("新密码（至少 8 位）"), _l("请输入新密码。"))
+    new_password_confirm = password_again_field(_l("再次输入新密码"), _l("请再次输入新密码。"), of="new_password")
 
 
 class ResetRequestForm(AppForm):
@@ -151,16 +148,5 @@ class ResetRequestForm(AppForm):
 
 
 class ResetPasswordForm(AppForm):
-    password = PasswordField(
-        _l("新密码（至少 8 位）"),
-        validators=[
-            DataRequired(_l("请输入新密码。")),
-            Length(min=8, max=128, message=_l("密码需为 8 到 128 个字符。")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_confirm = PasswordField(
-        _l("再次输入新密码"),
-        validators=[DataRequired(_l("请再次输入新密码。")), EqualTo("password", message=_l("两次输入的密码不一致。"))],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field(_l("新密码（至少 8 位）"), _l("请输入新密码。"))
+    password_confirm = password_again_field(_l("再次输入新密码"), _l("请再次输入新密码。"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, Regexp
 
 from ..freetext import AppForm
-from .forms import RegisterForm, _phone_field
+from .forms import RegisterForm, _phone_field, new_password_field, password_again_field
 from .legal import PRIVACY_POLICY, USER_AGREEMENT
 
 
@@ -25,22 +25,8 @@ def _code_field() -> StringField:
 
 def _new_password_fields() -> tuple[PasswordField, PasswordField]:
     return (
-        PasswordField(
-            _l("设置新密码（至少 8 位）"),
-            validators=[
-                DataRequired(_l("请设置密码。")),
-                Length(min=8, max=128, message=_l("密码需为 8 到 128 个字符。")),
-            ],
-            render_kw={"autocomplete": "new-password"},
-        ),
-        PasswordField(
-            _l("再次输入新密码"),
-            validators=[
-                DataRequired(_l("请再次输入密码。")),
-                EqualTo("password", message=_l("两次输入的密码不一致。")),
-            ],
-            render_kw={"autocomplete": "new-password"},
-        ),
+        new_password_field(_l("设置新密码（至少 8 位）"), _l("请设置密码。")),
+        password_again_field(_l("再次输入新密码"), _l("请再次输入密码。")),
     )
 
 

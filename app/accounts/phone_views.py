@@ -11,9 +11,9 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import Field
 
-from ..errors import InvalidInput
+from ..errors import DomainError, InvalidInput
 from ..extensions import db, limiter
-from ..webviews import me, show_error
+from ..webviews import Attempt, ErrorTypes, attempt, me, show_error
 from . import by_phone, legal, services, verification
 from .legal_views import after_sign_in
 from .phone_forms import ActivateForm, ChangePhoneForm, CodeLoginForm, CodeResetForm, DocumentsMixin
@@ -63,25 +63,31 @@ def code_submitted(form: FlaskForm, purpose: Purpose, phone_field: Field) -> boo
     return form.validate_on_submit()
 
 
-def documents_changed(form: DocumentsMixin, error: legal.DocumentsChanged) -> None:
-    """The documents changed while the page was open: roll back, show the current versions and ask again."""
-    db.session.rollback()
-    form.show_versions(legal.current_versions())
-    form.accept_documents.errors = [error.message]
-
-
 def _masked(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:]
 
 
-def code_refused(form: FlaskForm, error: verification.CodeError) -> None:
-    """Show a refused code on the code field. A wrong guess is committed: the attempt counts."""
-    if isinstance(error, verification.WrongCode):
-        db.session.commit()
+def show_refusal(form: FlaskForm, phone_field: Field, error: DomainError) -> None:
+    """Show a code page's refused submit where it belongs: a refused code on the code field, a number already
+    taken on the number, documents changed while the page was open as their current versions to accept again,
+    anything else on the form's fields."""
+    if isinstance(error, verification.CodeError):
+        form.code.errors = [*form.code.errors, error.message]
+    elif isinstance(error, services.PhoneTaken):
+        phone_field.errors = [*phone_field.errors, error.message]
+    elif isinstance(error, legal.DocumentsChanged) and isinstance(form, DocumentsMixin):
+        form.show_versions(legal.current_versions())
+        form.accept_documents.errors = [error.message]
     else:
-        db.session.rollback()
-    field = form.code
-    field.errors = [*field.errors, error.message]
+        show_error(error, form)
+
+
+def code_attempt(form: FlaskForm, phone_field: Field, catch: ErrorTypes) -> Attempt:
+    """``attempt`` for a code page's submit: commit on success; a refusal in ``catch`` is rolled back — a wrong
+    code is committed, the attempt counts — and shown by ``show_refusal``."""
+    return attempt(
+        form, catch=catch, commit_on_error=verification.WrongCode, show=lambda e: show_refusal(form, phone_field, e)
+    )
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -90,12 +96,9 @@ def login_code() -> str | Response:
     """Sign in with a code: a second way in, with its own limits (a password lockout does not apply here)."""
     form = CodeLoginForm()
     if code_submitted(form, Purpose.LOGIN, form.phone):
-        try:
+        with code_attempt(form, form.phone, catch=verification.CodeError) as done:
             user = by_phone.login_with_code(form.phone.data or "", form.code.data or "", this_device())
-        except verification.CodeError as error:
-            code_refused(form, error)
-        else:
-            db.session.commit()
+        if done:
             login_user(user)
             return after_sign_in(user, request.args.get("next"))
     return render_template("accounts/login_code.html", form=form)
@@ -107,15 +110,9 @@ def reset_code() -> str | Response:
     """Reset a forgotten password with a code sent to the number (no email needed)."""
     form = CodeResetForm()
     if code_submitted(form, Purpose.RESET, form.phone):
-        try:
+        with code_attempt(form, form.phone, catch=(verification.CodeError, InvalidInput)) as done:
             by_phone.reset_password_with_code(form.phone.data or "", form.code.data or "", form.password.data or "")
-        except verification.CodeError as error:
-            code_refused(form, error)
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(error, form)
-        else:
-            db.session.commit()
+        if done:
             flash(_("密码已重置，请用新密码登录。"), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_code.html", form=form)
@@ -129,7 +126,8 @@ def activate() -> str | Response:
     if request.method == "GET":
         form.show_versions(legal.current_versions())
     if code_submitted(form, Purpose.ACTIVATE, form.phone):
-        try:
+        refusals = (verification.CodeError, legal.DocumentsChanged, InvalidInput)
+        with code_attempt(form, form.phone, catch=refusals) as done:
             user = by_phone.activate_with_code(
                 form.phone.data or "",
                 form.code.data or "",
@@ -137,15 +135,7 @@ def activate() -> str | Response:
                 form.shown_versions(),
                 this_device(),
             )
-        except verification.CodeError as error:
-            code_refused(form, error)
-        except legal.DocumentsChanged as error:
-            documents_changed(form, error)
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(error, form)
-        else:
-            db.session.commit()
+        if done:
             login_user(user)
             flash(_("账号已激活，欢迎来到职工之家！"), "success")
             return redirect(url_for("web.home"))
@@ -160,18 +150,10 @@ def change_phone() -> str | Response:
     form = ChangePhoneForm()
     if code_submitted(form, Purpose.CHANGE_PHONE, form.new_phone):
         user = me()
-        try:
+        refusals = (verification.CodeError, services.PhoneTaken, InvalidInput)
+        with code_attempt(form, form.new_phone, catch=refusals) as done:
             by_phone.change_phone_with_code(user, form.new_phone.data or "", form.code.data or "", this_device())
-        except verification.CodeError as error:
-            code_refused(form, error)
-        except services.PhoneTaken as error:
-            db.session.rollback()
-            form.new_phone.errors = [*form.new_phone.errors, error.message]
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(error, form)
-        else:
-            db.session.commit()
+        if done:
             login_user(user)
             flash(_("手机号已更换，其他设备上的登录已退出。"), "success")
             return redirect(url_for("accounts.profile"))

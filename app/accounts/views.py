@@ -11,7 +11,7 @@ from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..orgs.models import City, EnterpriseType, Industry
 from ..signals import password_reset_requested
-from ..webviews import attempt, me, show_error
+from ..webviews import attempt, me
 from . import by_phone, legal, services, sessions
 from .forms import LoginForm, PasswordChangeForm, ProfileForm, ResetPasswordForm, ResetRequestForm
 from .legal_views import after_sign_in
@@ -66,7 +66,7 @@ def profile_data(form: ProfileForm) -> services.ProfileData:
 def register() -> str | Response:
     """Register with a verified number: "获取验证码" sends a code (the page comes back filled in), then the
     code, the profile and the acceptance of the documents create the account."""
-    from .phone_views import code_refused, code_submitted, documents_changed
+    from .phone_views import code_attempt, code_submitted
 
     if current_user.is_authenticated:
         return redirect(url_for("web.home"))
@@ -74,7 +74,8 @@ def register() -> str | Response:
     if request.method == "GET":
         form.show_versions(legal.current_versions())
     if code_submitted(form, Purpose.REGISTER, form.phone):
-        try:
+        refusals = (services.PhoneTaken, CodeError, legal.DocumentsChanged, InvalidInput)
+        with code_attempt(form, form.phone, catch=refusals) as done:
             user = by_phone.register_with_code(
                 phone=form.phone.data or "",
                 code=form.code.data or "",
@@ -85,19 +86,8 @@ def register() -> str | Response:
                 documents=form.shown_versions(),
                 locale=str(request.cookies.get("lang") or "zh_CN"),
             )
-        except services.PhoneTaken as error:
-            db.session.rollback()
-            form.phone.errors = [*form.phone.errors, error.message]
-        except CodeError as error:
-            code_refused(form, error)
-        except legal.DocumentsChanged as error:
-            documents_changed(form, error)
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(error, form)
-        else:
             login_session = services.start_login_session(user, device=this_device())
-            db.session.commit()
+        if done:
             user.login_session_id = login_session.id
             login_user(user)
             flash(_("注册成功，欢迎来到职工之家！"), "success")

@@ -13,6 +13,8 @@ from ..accounts import services as accounts
 from ..accounts.bearer import api_token_id, api_user, token_required
 from ..accounts.models import Gender, Role
 from ..accounts.sessions import device_summary
+from ..booking import offers as booking_offers
+from ..booking import queries as booking_queries
 from ..booking import services as booking
 from ..booking.models import Registration
 from ..errors import Busy, DomainError, InvalidInput
@@ -57,7 +59,7 @@ def iso(moment: datetime | None) -> str | None:
     return moment.replace(tzinfo=clock.CHINA).isoformat() if moment is not None else None
 
 
-def slot_json(availability: booking.SlotAvailability) -> dict[str, Any]:
+def slot_json(availability: booking_queries.SlotAvailability) -> dict[str, Any]:
     slot = availability.slot
     data: dict[str, Any] = {
         "id": slot.id,
@@ -97,7 +99,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "signup_closes_at": iso(event.signup_closes_at),
         "cancelled": event.is_cancelled,
         "state": event_state(event).state.value,
-        "slots": [slot_json(a) for a in booking.availability(event)],
+        "slots": [slot_json(a) for a in booking_queries.availability(event)],
     }
 
 
@@ -108,7 +110,7 @@ def registration_json(registration: Registration) -> dict[str, Any]:
         "event_id": registration.event_id,
         "status": registration.status.value,
         "state": registration_state(registration),
-        "waitlist_position": booking.waitlist_position(registration),
+        "waitlist_position": booking_queries.waitlist_position(registration),
         "offer_expires_at": iso(registration.offer_expires_at),
         "created_at": iso(registration.created_at),
     }
@@ -214,7 +216,7 @@ def _booking_skips_rate_limits() -> bool:
 @token_required
 @idempotent
 def delete_registration(registration_id: int) -> Response:
-    registration = booking.get_registration_for(api_user(), registration_id)
+    registration = booking_queries.get_registration_for(api_user(), registration_id)
     booking.cancel(registration, actor=api_user())
     body = registration_json(registration)
     remember_answer(body, 200)
@@ -225,15 +227,15 @@ def delete_registration(registration_id: int) -> Response:
 @bp.get("/me/registrations")
 @token_required
 def my_registrations() -> Response:
-    return jsonify({"registrations": [registration_json(r) for r in booking.my_registrations(api_user())]})
+    return jsonify({"registrations": [registration_json(r) for r in booking_queries.my_registrations(api_user())]})
 
 
 @bp.post("/registrations/<int:registration_id>/accept-offer")
 @token_required
 def accept_offer(registration_id: int) -> Response:
-    registration = booking.get_registration_for(api_user(), registration_id)
+    registration = booking_queries.get_registration_for(api_user(), registration_id)
     try:
-        booking.accept_offer(registration, actor=api_user())
+        booking_offers.accept_offer(registration, actor=api_user())
     except DomainError:
         db.session.commit()  # keep the expiry that accept_offer recorded
         raise
@@ -244,8 +246,8 @@ def accept_offer(registration_id: int) -> Response:
 @bp.post("/registrations/<int:registration_id>/decline-offer")
 @token_required
 def decline_offer(registration_id: int) -> Response:
-    registration = booking.get_registration_for(api_user(), registration_id)
-    booking.decline_offer(registration, actor=api_user())
+    registration = booking_queries.get_registration_for(api_user(), registration_id)
+    booking_offers.decline_offer(registration, actor=api_user())
     db.session.commit()
     return jsonify(registration_json(registration))
 

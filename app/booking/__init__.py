@@ -5,11 +5,14 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from ..tasks import register_task
-    from . import services  # connects the consent-withdrawal receiver
+    from . import (
+        offers,
+        services,  # noqa: F401 - connects the consent-withdrawal receiver
+    )
     from .labels import status_label
     from .views import bp
 
-    register_task("booking.expire_offers", services.expire_offers, every_seconds=60)
+    register_task("booking.expire_offers", offers.expire_offers, every_seconds=60)
 
     app.register_blueprint(bp)
     app.jinja_env.globals["status_label"] = status_label

@@ -1,5 +1,8 @@
-"""The booking engine shared by every service kind (DESIGN.md §4–5): the rules of booking, cancelling,
-offers, approval, check-in and moves.
+"""The booking engine shared by every service kind (DESIGN.md §4–5): locking slots, booking, cancelling (and
+what a withdrawn consent cancels), passing a freed seat to the waitlist, resizing a slot. The engine's other
+rooms build on these: ``offers`` (accepting, declining, expiring an offer), ``approval`` (approve, reject,
+promote), ``checkin`` (check-in, no-shows), ``moves`` (another slot of the same event) and ``queries`` (what
+pages and the API read).
 
 Each service reads top to bottom the same way: lock the slot (``lock_slot``; several in id order), read what it
 needs, ask the kind's policy, then make the change through ``booking.changes`` — which plans it
@@ -10,10 +13,10 @@ the caller (a view, the API, the CLI, the scheduler) commits once.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -38,10 +41,10 @@ from .errors import (
     Full,
     IllegalTransition,
     NotEligible,
-    OfferExpired,
     WindowClosed,
 )
 from .models import ACTIVE, Cause, Registration, Status
+from .queries import upcoming_registrations
 from .store import NewRegistration
 
 
@@ -75,12 +78,18 @@ def lock_slots(slot_ids: Iterable[int]) -> list[Slot]:
     return [lock_slot(slot_id) for slot_id in sorted(set(slot_ids))]
 
 
-def _reload(registration: Registration) -> Registration:
+def lock_for_change(registration: Registration, allowed: Collection[Status]) -> Slot:
+    """Lock the registration's slot, read the registration afresh under that lock, and refuse the change
+    (``IllegalTransition``) unless its status is one of ``allowed``: every change of one registration starts
+    here, so it decides on the status it will change."""
+    slot = lock_slot(registration.slot_id)
     db.session.refresh(registration)
-    return registration
+    if registration.status not in allowed:
+        raise IllegalTransition()
+    return slot
 
 
-def _check_event_open(event: Event, slot: Slot, *, enforce_window: bool) -> None:
+def check_event_open(event: Event, slot: Slot, *, enforce_window: bool) -> None:
     if not event.published:
         raise NotFound()  # an unpublished event is invisible: the same answer as an id that does not exist
     if event.is_cancelled or slot.closed:
@@ -157,7 +166,8 @@ def _waitlist_ahead(slot: Slot, priority: int) -> int:
     return ahead or 0
 
 
-def _waitlist_has_room(slot: Slot) -> bool:
+def waitlist_has_room(slot: Slot) -> bool:
+    """A slot's waitlist takes one more person: it has one, and it is not at its limit."""
     if slot.waitlist_policy == WaitlistPolicy.NONE:
         return False
     return slot.max_waitlist is None or slot.waitlisted < slot.max_waitlist
@@ -196,7 +206,7 @@ def place_booking(
     otherwise ``Full``."""
     slot = lock_slot(slot_id)
     event = slot.event
-    _check_event_open(event, slot, enforce_window=enforce_window)
+    check_event_open(event, slot, enforce_window=enforce_window)
     policy = policy_for(event.kind)
     reasons = policy.eligibility_reasons(user, event, slot)
     if reasons:
@@ -208,7 +218,7 @@ def place_booking(
     priority = policy.waitlist_priority(user, slot)
     first_come = slot.allocation not in (Allocation.APPROVAL, Allocation.LOTTERY)
     takes_seat = first_come and slot.available_for(gender) > 0
-    joins_waitlist = first_come and not takes_seat and _waitlist_has_room(slot)
+    joins_waitlist = first_come and not takes_seat and waitlist_has_room(slot)
     if first_come and not takes_seat and not joins_waitlist:
         if _has_active_registration(user.id, slot):
             raise AlreadyRegistered()  # tell a person who already has a place that, rather than "full"
@@ -240,20 +250,19 @@ def place_booking(
     return BookingResult(registration.id, registration.status, place, registration)
 
 
-def book(
-    user: User,
-    slot_id: int,
-    *,
-    consents: Iterable[str] = (),
-    options: dict[str, Any] | None = None,
-    actor: User | None = None,
-    enforce_window: bool = True,
-) -> Registration:
+class BookingChoices(TypedDict, total=False):
+    """What a booking says besides who and which slot (``place_booking``'s keyword arguments)."""
+
+    consents: Iterable[str]
+    options: dict[str, Any] | None
+    actor: User | None
+    enforce_window: bool
+
+
+def book(user: User, slot_id: int, **choices: Unpack[BookingChoices]) -> Registration:
     """``place_booking`` for callers that go on with the registration itself (pages, the organizer console,
     demo data): the same rules, the stored registration returned."""
-    return place_booking(
-        user, slot_id, consents=consents, options=options, actor=actor, enforce_window=enforce_window
-    ).registration
+    return place_booking(user, slot_id, **choices).registration
 
 
 def fill_from_waitlist(slot: Slot, actor: User | None = None) -> list[Registration]:
@@ -291,12 +300,19 @@ def fill_from_waitlist(slot: Slot, actor: User | None = None) -> list[Registrati
     return served
 
 
-def _release(registration: Registration, slot: Slot, to: Status, actor: User | None, cause: Cause, reason: str) -> None:
+def release_seat(
+    registration: Registration, slot: Slot, to: Status, actor: User | None, cause: Cause, reason: str
+) -> None:
+    """A registration leaves its place (cancelled, declined, expired); when it held a seat, the kind reacts and
+    the seat goes to the waitlist. The caller holds the slot's lock."""
     was_holding = registration.holds_seat
     changes.transition(registration, to, actor=actor, cause=cause, reason=reason, slot=slot)
     if was_holding:
         policy_for(slot.event.kind).after_release(registration, slot)
         fill_from_waitlist(slot, actor)
+
+
+_CANCELLABLE = ACTIVE - {Status.ATTENDED, Status.NO_SHOW}
 
 
 def cancel(
@@ -311,179 +327,11 @@ def cancel(
     they hold (an organizer, or the system with ``by_organizer``, still can). A freed seat moves the waitlist in
     the same transaction. ``cause`` says why when it is not the person's or an organizer's own choice (a consent
     withdrawn, an application withdrawn by a trip rule)."""
-    slot = lock_slot(registration.slot_id)
-    _reload(registration)
-    if registration.status not in ACTIVE or registration.status in (Status.ATTENDED, Status.NO_SHOW):
-        raise IllegalTransition()
+    slot = lock_for_change(registration, _CANCELLABLE)
     deadline = slot.event.cancel_deadline
     if not by_organizer and registration.holds_seat and deadline is not None and clock.now() > deadline:
         raise CancelDeadlinePassed()
-    _release(registration, slot, Status.CANCELLED, actor, cause, reason)
-
-
-def accept_offer(registration: Registration, *, actor: User) -> None:
-    """An offer is accepted before its deadline; a late acceptance expires it, passes it on and says so."""
-    slot = lock_slot(registration.slot_id)
-    _reload(registration)
-    if registration.status != Status.OFFERED:
-        raise IllegalTransition()
-    if registration.offer_expires_at is not None and registration.offer_expires_at <= clock.now():
-        _release(registration, slot, Status.EXPIRED, None, Cause.OFFER_EXPIRED, "offer expired")
-        raise OfferExpired()
-    changes.transition(
-        registration, Status.CONFIRMED, actor=actor, cause=Cause.OFFER_ACCEPTED, reason="offer accepted", slot=slot
-    )
-
-
-def decline_offer(registration: Registration, *, actor: User) -> None:
-    """Declining an offer cancels the registration and offers the seat to the next person."""
-    slot = lock_slot(registration.slot_id)
-    _reload(registration)
-    if registration.status != Status.OFFERED:
-        raise IllegalTransition()
-    _release(registration, slot, Status.CANCELLED, actor, Cause.OFFER_DECLINED, "offer declined")
-
-
-def expire_offers(now: datetime | None = None) -> int:
-    """Expire every offer whose deadline has passed and pass each seat on. Returns how many expired."""
-    now = now or clock.now()
-    due = db.session.execute(
-        select(Registration.id, Registration.slot_id)
-        .where(Registration.status == Status.OFFERED, Registration.offer_expires_at <= now)
-        .order_by(Registration.slot_id, Registration.id)
-    ).all()
-    expired = 0
-    for registration_id, slot_id in due:
-        slot = lock_slot(slot_id)
-        registration = db.session.get(Registration, registration_id, populate_existing=True)
-        if registration is None or registration.status != Status.OFFERED:
-            continue
-        if registration.offer_expires_at is None or registration.offer_expires_at > now:
-            continue
-        _release(registration, slot, Status.EXPIRED, None, Cause.OFFER_EXPIRED, "offer expired")
-        expired += 1
-    return expired
-
-
-def approve(registration: Registration, *, actor: User) -> Status:
-    """An organizer approves a pending request: it takes a seat if there is room, otherwise joins the waitlist
-    when the slot has one, otherwise ``Full``."""
-    slot = lock_slot(registration.slot_id)
-    _reload(registration)
-    if registration.status != Status.PENDING:
-        raise IllegalTransition()
-    if slot.available_for(registration.gender) > 0:
-        changes.transition(
-            registration, Status.CONFIRMED, actor=actor, cause=Cause.APPROVED, reason="approved", slot=slot
-        )
-    elif _waitlist_has_room(slot):
-        changes.transition(
-            registration, Status.WAITLISTED, actor=actor, cause=Cause.APPROVED, reason="approved, full", slot=slot
-        )
-    else:
-        raise Full()
-    return registration.status
-
-
-def reject(registration: Registration, *, actor: User, reason: str) -> None:
-    """An organizer rejects a pending or waitlisted request, with a reason the person will see."""
-    slot = lock_slot(registration.slot_id)
-    _reload(registration)
-    if registration.status not in (Status.PENDING, Status.WAITLISTED):
-        raise IllegalTransition()
-    changes.transition(
-        registration, Status.REJECTED, actor=actor, cause=Cause.REJECTED, reason=reason or "rejected", slot=slot
-    )
-
-
-def promote(registration: Registration, *, actor: User) -> None:
-    """An organizer confirms someone from the waitlist ahead of their turn; only into a free seat."""
-    slot = lock_slot(registration.slot_id)
-    _reload(registration)
-    if registration.status != Status.WAITLISTED:
-        raise IllegalTransition()
-    if slot.available_for(registration.gender) <= 0:
-        raise Full()
-    changes.transition(registration, Status.CONFIRMED, actor=actor, cause=Cause.PROMOTED, reason="promoted", slot=slot)
-
-
-def check_in(registration: Registration, *, actor: User) -> bool:
-    """Mark a confirmed person as attended. Returns False (and changes nothing) when already checked in, so a
-    repeated scan is harmless."""
-    slot = lock_slot(registration.slot_id)
-    _reload(registration)
-    if registration.status == Status.ATTENDED:
-        return False
-    if registration.status not in (Status.CONFIRMED, Status.NO_SHOW):
-        raise IllegalTransition()
-    changes.transition(
-        registration, Status.ATTENDED, actor=actor, cause=Cause.CHECKED_IN, reason="checked in", slot=slot
-    )
-    return True
-
-
-def undo_check_in(registration: Registration, *, actor: User) -> None:
-    """Undo a mistaken check-in: back to confirmed."""
-    slot = lock_slot(registration.slot_id)
-    _reload(registration)
-    if registration.status != Status.ATTENDED:
-        raise IllegalTransition()
-    changes.transition(
-        registration, Status.CONFIRMED, actor=actor, cause=Cause.CHECK_IN_UNDONE, reason="check-in undone", slot=slot
-    )
-
-
-def mark_no_shows(event: Event, *, actor: User) -> int:
-    """After the event has started, every confirmed person not checked in becomes a no-show."""
-    if clock.now() < event.starts_at:
-        raise DomainError(_("活动开始后才能标记未到场。"))
-    count = 0
-    for slot in event.slots:
-        locked = lock_slot(slot.id)
-        for registration in db.session.scalars(
-            select(Registration).where(Registration.slot_id == slot.id, Registration.status == Status.CONFIRMED)
-        ).all():
-            changes.transition(
-                registration, Status.NO_SHOW, actor=actor, cause=Cause.NO_SHOW, reason="no-show", slot=locked
-            )
-            count += 1
-    return count
-
-
-def move(registration: Registration, to_slot_id: int, *, actor: User, by_organizer: bool = False) -> Registration:
-    """Move a confirmed registration to another slot of the same event in one step: both slots are locked (in id
-    order), the new slot must be open (its sign-up window too, unless an organizer moves the person) and have
-    room for the person's gender, then the seat changes hands (``changes.move``: one write, announced once, so
-    the person's reminders follow the new time whoever moved them). Nobody ever holds two seats or loses the
-    first when the second is full; a freed seat moves the source slot's waitlist."""
-    if registration.slot_id == to_slot_id:
-        return registration
-    slots = {slot.id: slot for slot in lock_slots([registration.slot_id, to_slot_id])}
-    _reload(registration)
-    source, target = slots[registration.slot_id], slots[to_slot_id]
-    if target.event_id != source.event_id:
-        raise NotFound()
-    if registration.status != Status.CONFIRMED:
-        raise IllegalTransition()
-    _check_event_open(target.event, target, enforce_window=not by_organizer)
-    if _active_in_slot(registration.user_id, target.id):
-        raise AlreadyRegistered()
-    if target.available_for(registration.gender) <= 0:
-        raise Full()
-    changes.move(registration, source, target, actor=actor)
-    fill_from_waitlist(source, actor)
-    return registration
-
-
-def _active_in_slot(user_id: int | None, slot_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(Registration.id).where(
-                Registration.user_id == user_id, Registration.slot_id == slot_id, Registration.is_active.is_(True)
-            )
-        )
-        is not None
-    )
+    release_seat(registration, slot, Status.CANCELLED, actor, cause, reason)
 
 
 def resize_slot(slot_id: int, capacity: int, *, actor: User, closed: bool | None = None) -> Slot:
@@ -498,103 +346,6 @@ def resize_slot(slot_id: int, capacity: int, *, actor: User, closed: bool | None
     db.session.flush()
     fill_from_waitlist(slot, actor)
     return slot
-
-
-# --- reading -------------------------------------------------------------------------------------------------
-
-
-def get_registration_for(user: User, registration_id: int) -> Registration:
-    """A person's own registration; anyone else's answers NotFound (never Forbidden, to avoid enumeration)."""
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.user_id != user.id:
-        raise NotFound()
-    return registration
-
-
-def waitlist_position(registration: Registration) -> int | None:
-    """1-based place in the slot's waitlist order (priority, then time of joining)."""
-    if registration.status != Status.WAITLISTED or registration.waitlisted_at is None:
-        return None
-    return waitlist_place(registration.slot_id, registration.priority, registration.waitlisted_at, registration.id)
-
-
-def waitlist_place(slot_id: int, priority: int, waitlisted_at: datetime, registration_id: int) -> int:
-    """The waitlist place of the registration with these sort keys: 1 + everyone waiting ahead of it."""
-    ahead = db.session.scalar(
-        select(func.count())
-        .select_from(Registration)
-        .where(
-            Registration.slot_id == slot_id,
-            Registration.status == Status.WAITLISTED,
-            or_(
-                Registration.priority < priority,
-                and_(
-                    Registration.priority == priority,
-                    or_(
-                        Registration.waitlisted_at < waitlisted_at,
-                        and_(Registration.waitlisted_at == waitlisted_at, Registration.id < registration_id),
-                    ),
-                ),
-            ),
-        )
-    )
-    return (ahead or 0) + 1
-
-
-def my_registrations(user: User) -> list[Registration]:
-    return list(
-        db.session.scalars(
-            select(Registration).where(Registration.user_id == user.id).order_by(Registration.created_at.desc())
-        )
-    )
-
-
-def waitlist_counts(slot_ids: Sequence[int]) -> dict[int, int]:
-    if not slot_ids:
-        return {}
-    rows = db.session.execute(
-        select(Registration.slot_id, func.count())
-        .where(Registration.slot_id.in_(slot_ids), Registration.status == Status.WAITLISTED)
-        .group_by(Registration.slot_id)
-    ).all()
-    return {slot_id: count for slot_id, count in rows}
-
-
-@dataclass
-class SlotAvailability:
-    slot: Slot
-    waitlisted: int
-
-    @property
-    def available(self) -> int:
-        return self.slot.available
-
-    @property
-    def confirmed(self) -> int:
-        return self.slot.taken
-
-
-def availability(event: Event) -> list[SlotAvailability]:
-    counts = waitlist_counts([slot.id for slot in event.slots])
-    return [SlotAvailability(slot, counts.get(slot.id, 0)) for slot in event.slots]
-
-
-def upcoming_registrations(user: User) -> list[Registration]:
-    """The person's registrations that still hold or seek a place at an event that has not started (what a
-    withdrawn consent or a deleted account cancels), soonest first."""
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .join(Event, Event.id == Registration.event_id)
-            .where(
-                Registration.user_id == user.id,
-                Registration.is_active.is_(True),
-                Registration.status.notin_([Status.ATTENDED, Status.NO_SHOW]),
-                Event.starts_at > clock.now(),
-            )
-            .order_by(Event.starts_at, Registration.id)
-        )
-    )
 
 
 def cancel_future_for_purpose(user: User, purpose: str, actor: User | None) -> int:

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from ..errors import NotFound
 from ..events.kinds import policy_for
 from ..webviews import attempt, me
-from . import services
+from . import offers, queries, services
 from .ics import registration_ics
 from .models import Registration, Status
 
@@ -47,13 +47,13 @@ def book(slot_id: int) -> ResponseReturnValue:
 @bp.get("/me/bookings")
 @login_required
 def mine() -> str:
-    registrations = services.my_registrations(me())
-    positions = {r.id: services.waitlist_position(r) for r in registrations if r.status == Status.WAITLISTED}
+    registrations = queries.my_registrations(me())
+    positions = {r.id: queries.waitlist_position(r) for r in registrations if r.status == Status.WAITLISTED}
     return render_template("booking/mine.html", registrations=registrations, positions=positions)
 
 
 def _own(registration_id: int) -> Registration:
-    return services.get_registration_for(me(), registration_id)
+    return queries.get_registration_for(me(), registration_id)
 
 
 @bp.post("/me/bookings/<int:registration_id>/cancel")
@@ -72,7 +72,7 @@ def cancel(registration_id: int) -> ResponseReturnValue:
 def accept(registration_id: int) -> ResponseReturnValue:
     registration = _own(registration_id)
     with attempt(commit_on_error=True) as done:  # an expired offer is recorded as expired and passed on
-        services.accept_offer(registration, actor=me())
+        offers.accept_offer(registration, actor=me())
     if done:
         flash(_("已确认候补名额，预约成功！"), "success")
     return redirect(url_for("booking.mine"))
@@ -83,7 +83,7 @@ def accept(registration_id: int) -> ResponseReturnValue:
 def decline(registration_id: int) -> ResponseReturnValue:
     registration = _own(registration_id)
     with attempt() as done:
-        services.decline_offer(registration, actor=me())
+        offers.decline_offer(registration, actor=me())
     if done:
         flash(_("已放弃该候补名额。"), "info")
     return redirect(url_for("booking.mine"))

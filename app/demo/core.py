@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from .. import clock
 from ..accounts import services as accounts
 from ..accounts.models import Gender, Profile, Role, User
+from ..booking import checkin as booking_checkin
+from ..booking import queries as booking_queries
 from ..booking import services as booking
 from ..events.models import Event, Slot, WaitlistPolicy
 from ..extensions import db
@@ -220,9 +222,9 @@ def _general_events(employees: list[User]) -> None:
         for person in employees[:bookings]:
             booking.book(person, event.slots[0].id, enforce_window=not past, actor=admin)
         if past:
-            for registration in booking.my_registrations(employees[0]):
+            for registration in booking_queries.my_registrations(employees[0]):
                 if registration.event_id == event.id:
-                    booking.check_in(registration, actor=admin)  # type: ignore[arg-type]
+                    booking_checkin.check_in(registration, actor=admin)  # type: ignore[arg-type]
 
 
 def has_demo_employees() -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import clock
 from ..accounts.models import Role, User
+from ..booking import checkin as booking_checkin
 from ..booking import services as booking
 from ..booking.models import Registration, Status
 from ..errors import DomainError
@@ -181,8 +182,8 @@ def _travel(admin: User, departure: TripDeparture, rng: random.Random) -> None:
     with clock.frozen_at(departure.event.starts_at + timedelta(hours=1)):
         for registration in confirmed:
             if rng.random() < 0.9:
-                booking.check_in(registration, actor=admin)
-        booking.mark_no_shows(departure.event, actor=admin)
+                booking_checkin.check_in(registration, actor=admin)
+        booking_checkin.mark_no_shows(departure.event, actor=admin)
 
 
 def seed_demo() -> None:

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from .. import clock
 from ..accounts.models import User
 from ..booking.models import Status
-from ..booking.services import my_registrations
+from ..booking.queries import my_registrations
 from .my_bookings import BookingCard, my_bookings
 
 

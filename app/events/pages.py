@@ -21,7 +21,8 @@ from ..accounts.consents import PURPOSES, ConsentPurpose
 from ..accounts.models import Gender, User
 from ..accounts.services import has_consent
 from ..booking.models import ACTIVE, Registration, Status
-from ..booking.services import eligibility_reasons, waitlist_counts
+from ..booking.queries import waitlist_counts
+from ..booking.services import eligibility_reasons
 from ..extensions import db
 from .kinds import policy_for
 from .models import Allocation, Event, Slot

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -230,26 +230,33 @@ def create_event(actor: User, data: EventData) -> Event:
         published=data.published,
         created_by_id=actor.id,
     )
-    for slot in data.slots:
-        event.slots.append(
-            Slot(
-                label=slot.label,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-                capacity=slot.capacity,
-                quota_female=slot.quota_female,
-                quota_male=slot.quota_male,
-                waitlist_policy=slot.waitlist_policy,
-                allocation=slot.allocation,
-                offer_hours=slot.offer_hours,
-                max_waitlist=slot.max_waitlist,
-                signup_opens_at=slot.signup_opens_at,
-                signup_closes_at=slot.signup_closes_at,
-            )
-        )
+    event.slots.extend(slot_like(slot) for slot in data.slots)
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def slot_like(source: SlotData | Slot, shift: timedelta = timedelta(0)) -> Slot:
+    """A new slot with ``source``'s label, seats, quotas, waitlist and allocation rules, its times and sign-up
+    window moved by ``shift`` (a new event's slots are not moved; a duplicated event's move with it)."""
+
+    def moved(value: datetime | None) -> datetime | None:
+        return value + shift if value is not None else None
+
+    return Slot(
+        label=source.label,
+        starts_at=source.starts_at + shift,
+        ends_at=source.ends_at + shift,
+        capacity=source.capacity,
+        quota_female=source.quota_female,
+        quota_male=source.quota_male,
+        waitlist_policy=source.waitlist_policy,
+        allocation=source.allocation,
+        offer_hours=source.offer_hours,
+        max_waitlist=source.max_waitlist,
+        signup_opens_at=moved(source.signup_opens_at),
+        signup_closes_at=moved(source.signup_closes_at),
+    )
 
 
 def managed_event(actor: User, event_id: int, kind: str | None = None) -> Event:

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, or_, select
 
 from .. import clock
 from ..accounts.models import User
-from ..booking import services as booking
+from ..booking import checkin as booking_checkin
 from ..booking.models import Registration, Status
 from ..booking.window import require_checkin_open
 from ..errors import InvalidInput, NotFound
@@ -48,7 +48,7 @@ def check_in(
         raise NotFound(_("没有找到该报名（请核对电子票）。"))
     if registration.status in (Status.CONFIRMED, Status.NO_SHOW):  # the others are refused by the engine
         require_checkin_open(event, clock.now())
-    booking.check_in(registration, actor=actor)  # the badge is handed out by the receiver below
+    booking_checkin.check_in(registration, actor=actor)  # the badge is handed out by the receiver below
     attendee = db.session.scalar(
         select(MixerAttendee).where(MixerAttendee.event_id == event.id, MixerAttendee.user_id == registration.user_id)
     )

@@ -2,7 +2,7 @@
 inside the event's check-in window unless overridden with a reason), undoing a check-in, marking no-shows, and
 what the scanner says for each result.
 
-Every function checks the actor's scope itself; attendance goes through ``booking.services``; every action writes
+Every function checks the actor's scope itself; attendance goes through ``booking.checkin``; every action writes
 an audit row. Functions flush but never commit.
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from .. import audit, clock
 from ..accounts.models import User
 from ..accounts.scope import require_manages
-from ..booking import services as booking
+from ..booking import checkin as booking_checkin
 from ..booking.errors import IllegalTransition
 from ..booking.models import Registration, Status
 from ..booking.window import ENDED, TOO_EARLY, checkin_window, refusal_message
@@ -95,7 +95,7 @@ def _judge(actor: User, event: Event, registration: Registration | None) -> str:
     if status in (Status.PENDING, Status.WAITLISTED, Status.OFFERED):
         return RESULT_NOT_CONFIRMED
     try:
-        changed = booking.check_in(registration, actor=actor)
+        changed = booking_checkin.check_in(registration, actor=actor)
     except IllegalTransition:
         return RESULT_NOT_CONFIRMED
     return RESULT_WELCOME if changed else RESULT_ALREADY
@@ -210,13 +210,13 @@ def search_attendees(actor: User, event: Event, text: str, limit: int = 10) -> l
 def undo_check_in(actor: User, registration: Registration) -> None:
     """Undo a mistaken check-in (back to confirmed)."""
     require_manages(actor, registration.slot.event.organization)
-    booking.undo_check_in(registration, actor=actor)
+    booking_checkin.undo_check_in(registration, actor=actor)
     audit.record(actor, "checkin.undo", "registration", registration.id, None, org=registration.slot.event.organization)
 
 
 def mark_no_shows(actor: User, event: Event) -> int:
     """After the event has started, every confirmed person not checked in becomes a no-show."""
     require_manages(actor, event.organization)
-    count = booking.mark_no_shows(event, actor=actor)
+    count = booking_checkin.mark_no_shows(event, actor=actor)
     audit.record(actor, "event.no_shows", "event", event.id, {"no_shows": count}, org=event.organization)
     return count

@@ -26,6 +26,14 @@ def _filename(found: Event, ext: str) -> str:
     return f"roster-{found.id}-{clock.today():%Y%m%d}.{ext}"
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    """A file the browser saves as ``filename`` rather than shows."""
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @bp.get("/events/<int:event_id>/export.csv")
 @organizer_required
 def export_csv(event_id: int) -> Response:
@@ -33,11 +41,7 @@ def export_csv(event_id: int) -> Response:
     rows = _export_rows(found)
     rosters.record_export(me(), found, "csv", len(rows))
     db.session.commit()
-    return Response(
-        exports.to_csv(rows),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(found, "csv")}"'},
-    )
+    return _download(exports.to_csv(rows), "text/csv", _filename(found, "csv"))
 
 
 @bp.get("/events/<int:event_id>/export.xlsx")
@@ -47,11 +51,7 @@ def export_xlsx(event_id: int) -> Response:
     rows = _export_rows(found)
     rosters.record_export(me(), found, "xlsx", len(rows))
     db.session.commit()
-    return Response(
-        exports.to_xlsx(found, rows),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(found, "xlsx")}"'},
-    )
+    return _download(exports.to_xlsx(found, rows), XLSX, _filename(found, "xlsx"))
 
 
 @bp.get("/events/<int:event_id>/signin-sheet")
@@ -104,8 +104,4 @@ def audit_log() -> str:
 def audit_csv() -> Response:
     entries = access.export_audit_trail(me(), _audit_filter())
     db.session.commit()  # the export is itself audited
-    return Response(
-        exports.audit_csv(entries),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="audit-{clock.today():%Y%m%d}.csv"'},
-    )
+    return _download(exports.audit_csv(entries), "text/csv", f"audit-{clock.today():%Y%m%d}.csv")

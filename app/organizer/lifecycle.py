@@ -27,6 +27,7 @@ from ..events.services import (
     clean_reminder_hours,
     create_event,
     date_range,
+    slot_like,
     validate_event,
 )
 from ..extensions import db
@@ -351,23 +352,9 @@ def duplicate_event(actor: User, event: Event, shift_days: int = 7) -> Event:
         created_by_id=actor.id,
     )
     for slot in event.slots:
-        copy.slots.append(
-            Slot(
-                label=slot.label,
-                starts_at=slot.starts_at + delta,
-                ends_at=slot.ends_at + delta,
-                capacity=slot.capacity,
-                quota_female=slot.quota_female,
-                quota_male=slot.quota_male,
-                waitlist_policy=slot.waitlist_policy,
-                allocation=slot.allocation,
-                offer_hours=slot.offer_hours,
-                max_waitlist=slot.max_waitlist,
-                signup_opens_at=moved(slot.signup_opens_at),
-                signup_closes_at=moved(slot.signup_closes_at),
-                settings=dict(slot.settings) if slot.settings else slot.settings,
-            )
-        )
+        slot_copy = slot_like(slot, delta)
+        slot_copy.settings = dict(slot.settings) if slot.settings else slot.settings
+        copy.slots.append(slot_copy)
     db.session.add(copy)
     db.session.flush()
     audit.record(

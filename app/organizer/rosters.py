@@ -1,7 +1,7 @@
 """Organizer services for an event's roster: reading it (filtered, counted, audited looks) and the actions on
 one registration (approve, reject, promote, cancel, move, add someone by phone), and auditing roster exports.
 
-Every function checks the actor's scope itself; seat changes go through ``booking.services``; every action writes
+Every function checks the actor's scope itself; seat changes go through the booking engine; every action writes
 an audit row. Functions flush but never commit.
 """
 
@@ -19,6 +19,8 @@ from .. import audit
 from ..accounts import services as accounts
 from ..accounts.models import Gender, Role, User
 from ..accounts.scope import require_manages
+from ..booking import approval as booking_approval
+from ..booking import moves as booking_moves
 from ..booking import services as booking
 from ..booking.models import HOLDING, Registration, Status
 from ..errors import DomainError, InvalidInput, NotFound
@@ -151,7 +153,7 @@ def counts(event: Event) -> RosterCounts:
 def approve(actor: User, registration: Registration) -> Status:
     """Approve a pending request (a seat if there is room, else the waitlist, else Full)."""
     require_manages(actor, registration.slot.event.organization)
-    status = booking.approve(registration, actor=actor)
+    status = booking_approval.approve(registration, actor=actor)
     audit.record(
         actor,
         "registration.approve",
@@ -169,7 +171,7 @@ def reject(actor: User, registration: Registration, reason: str) -> None:
     reason = _reason_text(reason)
     if not reason:
         raise InvalidInput(_("请填写不通过的原因。"), fields={"reason": [_("请填写不通过的原因。")]})
-    booking.reject(registration, actor=actor, reason=reason)
+    booking_approval.reject(registration, actor=actor, reason=reason)
     audit.record(
         actor,
         "registration.reject",
@@ -183,7 +185,7 @@ def reject(actor: User, registration: Registration, reason: str) -> None:
 def promote(actor: User, registration: Registration) -> None:
     """Confirm a waitlisted person into a free seat ahead of their turn."""
     require_manages(actor, registration.slot.event.organization)
-    booking.promote(registration, actor=actor)
+    booking_approval.promote(registration, actor=actor)
     audit.record(
         actor,
         "registration.promote",
@@ -218,7 +220,7 @@ def move(actor: User, registration: Registration, to_slot_id: int) -> None:
     if to_slot_id not in {slot.id for slot in event.slots}:
         raise NotFound()
     source = registration.slot_id
-    booking.move(registration, to_slot_id, actor=actor, by_organizer=True)
+    booking_moves.move(registration, to_slot_id, actor=actor, by_organizer=True)
     audit.record(
         actor,
         "registration.move",

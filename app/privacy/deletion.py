@@ -37,6 +37,7 @@ from werkzeug.security import check_password_hash
 from .. import audit, clock
 from ..accounts import services as accounts
 from ..accounts.models import Consent, Role, User
+from ..booking import queries as booking_queries
 from ..booking import services as booking
 from ..booking.models import Registration, RegistrationHistory
 from ..errors import DomainError, InvalidInput
@@ -111,7 +112,7 @@ def delete_account(user: User, password: str) -> int:
     if not password or not user.password_hash or not check_password_hash(user.password_hash, password):
         raise InvalidInput(fields={"password": [_("密码不正确。")]})
     changed = 0
-    for registration in booking.upcoming_registrations(user):
+    for registration in booking_queries.upcoming_registrations(user):
         booking.cancel(registration, actor=user, reason="account deleted", by_organizer=True)
         changed += 1
     for purpose in {

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..accounts import legal
-from ..booking import services as booking
+from ..booking import queries as booking_queries
 from ..errors import DomainError, InvalidInput
 from ..extensions import db, limiter
 from ..webviews import attempt, me
@@ -107,4 +107,6 @@ def delete() -> str | BaseResponse:
             logout_user()
             flash(_("您的账号已注销，个人信息已删除。感谢您使用职工之家。"), "success")
             return redirect(url_for("web.home"))
-    return render_template("privacy/delete.html", form=form, upcoming=booking.upcoming_registrations(user), user=user)
+    return render_template(
+        "privacy/delete.html", form=form, upcoming=booking_queries.upcoming_registrations(user), user=user
+    )

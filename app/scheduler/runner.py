@@ -161,6 +161,21 @@ class SchedulerRunner:
 
         return job
 
+    def _every(
+        self, scheduler: BaseScheduler, work: Callable[[], Any], job_id: str, seconds: int, name: str | None = None
+    ) -> None:
+        """A job with a fixed id (replacing any earlier one) that runs ``work`` every ``seconds``, the first time
+        soon, and logs its failures."""
+        scheduler.add_job(
+            self._safe(work, job_id),
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            name=name,
+            replace_existing=True,
+            next_run_time=_soon(),
+        )
+
     def sync_tasks(self) -> None:
         """Add a job for every registered task (features may register tasks after the scheduler started)."""
         scheduler = self.scheduler
@@ -169,36 +184,14 @@ class SchedulerRunner:
         for task in registered_tasks():
             job_id = f"task:{task.name}"
             if scheduler.get_job(job_id) is None:
-                scheduler.add_job(
-                    self._safe(functools.partial(self.run_task, task), job_id),
-                    "interval",
-                    seconds=task.every_seconds,
-                    id=job_id,
-                    name=task.name,
-                    replace_existing=True,
-                    next_run_time=_soon(),
-                )
+                self._every(scheduler, functools.partial(self.run_task, task), job_id, task.every_seconds, task.name)
 
     def build(self, scheduler: BaseScheduler) -> BaseScheduler:
         """Add the fixed jobs to ``scheduler`` (configured with coalesce, misfire grace, one instance)."""
         self.scheduler = scheduler
         every = int(self.app.config.get("SCHEDULER_DELIVERY_SECONDS", DEFAULT_DELIVERY_SECONDS))
-        scheduler.add_job(
-            self._safe(self.beat, HEARTBEAT_JOB),
-            "interval",
-            seconds=HEARTBEAT_SECONDS,
-            id=HEARTBEAT_JOB,
-            replace_existing=True,
-            next_run_time=_soon(),
-        )
-        scheduler.add_job(
-            self._safe(self.deliver, DELIVERY_JOB),
-            "interval",
-            seconds=every,
-            id=DELIVERY_JOB,
-            replace_existing=True,
-            next_run_time=_soon(),
-        )
+        self._every(scheduler, self.beat, HEARTBEAT_JOB, HEARTBEAT_SECONDS)
+        self._every(scheduler, self.deliver, DELIVERY_JOB, every)
         scheduler.add_job(
             self._safe(self.sync_tasks, SYNC_JOB), "interval", seconds=300, id=SYNC_JOB, replace_existing=True
         )

@@ -15,6 +15,7 @@ from .. import audit, clock
 from ..accounts import services as accounts
 from ..accounts.models import User
 from ..accounts.scope import require_manages
+from ..booking import checkin as booking_checkin
 from ..booking import services as booking
 from ..booking.changes import transition
 from ..booking.errors import IllegalTransition
@@ -91,7 +92,7 @@ def check_in(actor: User, visit: ScreeningVisit, registration: Registration) -> 
     if registration.event_id != visit.event_id:
         raise NotFound()
     _require_visit_day(visit)
-    changed = booking.check_in(registration, actor=actor)
+    changed = booking_checkin.check_in(registration, actor=actor)
     if changed:
         row = _screening_booking(registration)
         row.outcome = Outcome.SCREENED.value
@@ -132,7 +133,7 @@ def record_outcome(
     _require_visit_day(visit)
     row = _screening_booking(registration)
     if choice in (ATTENDED, NOT_SCREENED):
-        booking.check_in(registration, actor=actor)
+        booking_checkin.check_in(registration, actor=actor)
         row.outcome = Outcome.SCREENED.value if choice == ATTENDED else Outcome.NOT_SCREENED.value
         row.not_screened_reason = reason if choice == NOT_SCREENED else None
     else:
@@ -161,7 +162,7 @@ def record_outcome(
 def mark_absent(actor: User, visit: ScreeningVisit) -> int:
     """After the visit has started, everyone still only confirmed becomes "did not attend" (audited, the count)."""
     require_manages(actor, visit.event.organization)
-    count = booking.mark_no_shows(visit.event, actor=actor)
+    count = booking_checkin.mark_no_shows(visit.event, actor=actor)
     audit.record(actor, "screening.absent", "event", visit.event_id, {"no_shows": count}, org=visit.event.organization)
     return count
 

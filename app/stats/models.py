@@ -32,90 +32,62 @@ DIM_INDUSTRY = "industry"
 PERSON_DIMS = (DIM_GENDER, DIM_AGE, DIM_ETYPE, DIM_INDUSTRY)
 
 
-class StatsRollup(Model):
+class MeasureCounts:
+    """The counts a cell of the statistics holds, one column per measure (``rollup.MEASURES``)."""
+
+    signups: Mapped[int] = mapped_column(default=0)
+    allocated: Mapped[int] = mapped_column(default=0)
+    attended: Mapped[int] = mapped_column(default=0)
+    no_show: Mapped[int] = mapped_column(default=0)
+    converted: Mapped[int] = mapped_column(default=0)
+    two_cancer: Mapped[int] = mapped_column(default=0)
+
+
+class RolledUpCell(MeasureCounts):
+    """A breakdown cell of the roll-up: whose (organization, its path in the tree, city), which kind, which
+    dimension and value, and its counts. ``StatsRollup`` adds the event and its day, ``StatsRollupMonth`` the
+    month."""
+
+    kind: Mapped[str] = mapped_column(String(20))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    org_path: Mapped[str] = mapped_column(String(255))
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
+    dim: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(40), default="")
+
+
+# What the dashboard's covering indexes carry besides their keys (PostgreSQL ``INCLUDE``).
+_COVERED = ["kind", "city_id", "value", "signups", "allocated", "attended", "no_show", "converted", "two_cancer"]
+
+
+class StatsRollup(RolledUpCell, Model):
     __tablename__ = "stats_rollup"
     __table_args__ = (
         # Covering on PostgreSQL: the dashboard's sums are answered by an index-only scan of the period.
-        Index(
-            "ix_stats_rollup_dim_day",
-            "dim",
-            "day",
-            "org_path",
-            postgresql_include=[
-                "kind",
-                "city_id",
-                "value",
-                "signups",
-                "allocated",
-                "attended",
-                "no_show",
-                "converted",
-                "two_cancer",
-            ],
-        ),
+        Index("ix_stats_rollup_dim_day", "dim", "day", "org_path", postgresql_include=_COVERED),
         Index("ix_stats_rollup_event", "event_id"),
         Index("ix_stats_rollup_bucket", "organization_id", "kind", "day"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    org_path: Mapped[str] = mapped_column(String(255))
-    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
     day: Mapped[date] = mapped_column()
-    dim: Mapped[str] = mapped_column(String(16))
-    value: Mapped[str] = mapped_column(String(40), default="")
-    signups: Mapped[int] = mapped_column(default=0)
-    allocated: Mapped[int] = mapped_column(default=0)
-    attended: Mapped[int] = mapped_column(default=0)
-    no_show: Mapped[int] = mapped_column(default=0)
-    converted: Mapped[int] = mapped_column(default=0)
-    two_cancer: Mapped[int] = mapped_column(default=0)
     refreshed_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
-class StatsRollupMonth(Model):
+class StatsRollupMonth(RolledUpCell, Model):
     """The same counts summed per month and organization (``month`` is the month's first day): what the dashboard
     reads for periods made of whole months, a few times fewer rows than per event. Rewritten bucket by bucket
     (organization, kind, month) from ``stats_rollup`` whenever events of the bucket are recounted."""
 
     __tablename__ = "stats_rollup_month"
     __table_args__ = (
-        Index(
-            "ix_stats_rollup_month_dim_month",
-            "dim",
-            "month",
-            "org_path",
-            postgresql_include=[
-                "kind",
-                "city_id",
-                "value",
-                "signups",
-                "allocated",
-                "attended",
-                "no_show",
-                "converted",
-                "two_cancer",
-            ],
-        ),
+        Index("ix_stats_rollup_month_dim_month", "dim", "month", "org_path", postgresql_include=_COVERED),
         Index("ix_stats_rollup_month_bucket", "organization_id", "kind", "month"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    org_path: Mapped[str] = mapped_column(String(255))
-    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
     month: Mapped[date] = mapped_column()
-    dim: Mapped[str] = mapped_column(String(16))
-    value: Mapped[str] = mapped_column(String(40), default="")
-    signups: Mapped[int] = mapped_column(default=0)
-    allocated: Mapped[int] = mapped_column(default=0)
-    attended: Mapped[int] = mapped_column(default=0)
-    no_show: Mapped[int] = mapped_column(default=0)
-    converted: Mapped[int] = mapped_column(default=0)
-    two_cancer: Mapped[int] = mapped_column(default=0)
 
 
 class StatsDirty(Model):
@@ -142,7 +114,7 @@ class StatsReach(Model):
     computed_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
-class StatsCarry(Model):
+class StatsCarry(MeasureCounts, Model):
     """Where the registrations of deleted accounts belonged, per event and breakdown cell, counted when the account
     was deleted (the profile is gone afterwards). A recount moves these counts out of the "unknown" cell back to
     the cell they were in, so deleting an account leaves every figure as it was. Counts only: no identifier."""
@@ -154,12 +126,6 @@ class StatsCarry(Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     dim: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(40))
-    signups: Mapped[int] = mapped_column(default=0)
-    allocated: Mapped[int] = mapped_column(default=0)
-    attended: Mapped[int] = mapped_column(default=0)
-    no_show: Mapped[int] = mapped_column(default=0)
-    converted: Mapped[int] = mapped_column(default=0)
-    two_cancer: Mapped[int] = mapped_column(default=0)
 
 
 class StatsReachAdjust(Model):

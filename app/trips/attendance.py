@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from .. import clock
 from ..accounts.models import User
-from ..booking import services as booking
+from ..booking import checkin as booking_checkin
+from ..booking import queries as booking_queries
 from ..booking.models import HOLDING, Registration, Status
 from ..booking.window import require_checkin_open
 from ..errors import DomainError, InvalidInput, NotFound
@@ -54,7 +55,7 @@ PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
 def get_own_trip_registration(user: User, registration_id: int) -> tuple[Registration, TripDeparture]:
-    registration = booking.get_registration_for(user, registration_id)
+    registration = booking_queries.get_registration_for(user, registration_id)
     departure = db.session.get(TripDeparture, registration.event_id)
     if departure is None:
         raise NotFound()
@@ -188,4 +189,4 @@ def check_in_participant(actor: User, event_id: int, registration_id: int) -> bo
         raise NotFound()
     if registration.status in (Status.CONFIRMED, Status.NO_SHOW):  # the others are refused by the engine
         require_checkin_open(departure.event, clock.now())
-    return booking.check_in(registration, actor=actor)
+    return booking_checkin.check_in(registration, actor=actor)

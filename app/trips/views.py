@@ -18,7 +18,7 @@ from wtforms import SelectChoice
 from .. import clock
 from ..accounts import profile_flags
 from ..accounts.scope import require_manages
-from ..booking import services as booking
+from ..booking import queries as booking_queries
 from ..booking.models import Registration, Status
 from ..booking.window import checkin_closed_message
 from ..errors import DomainError, InvalidInput
@@ -353,7 +353,7 @@ class TripPanel:
         self.lottery_number: str | None = None
         if self.departure is None or not getattr(user, "is_authenticated", False):
             return
-        mine = [r for r in booking.my_registrations(user) if r.event_id == event.id]
+        mine = [r for r in booking_queries.my_registrations(user) if r.event_id == event.id]
         active = [r for r in mine if r.is_active]
         self.registration = active[0] if active else None
         if self.registration is None and mine:
@@ -363,7 +363,7 @@ class TripPanel:
         if chosen is not None and self.is_lottery:
             self.lottery_number = self.entry.anon_id if self.entry else lottery_record.anon_id_preview(chosen)
         if self.registration is not None:
-            self.position = booking.waitlist_position(self.registration)
+            self.position = booking_queries.waitlist_position(self.registration)
             if self.registration.status == Status.CONFIRMED:
                 self.deadline = attendance.details_deadline(self.registration, self.departure)
                 self.attendance = attendance.attendance_for(self.registration.id)

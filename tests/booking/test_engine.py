@@ -6,6 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app import clock
+from app.booking import approval as booking_approval
+from app.booking import checkin as booking_checkin
+from app.booking import moves as booking_moves
+from app.booking import offers as booking_offers
+from app.booking import queries as booking_queries
 from app.booking import services as booking
 from app.booking.errors import (
     AlreadyRegistered,
@@ -42,8 +47,8 @@ def test_books_until_full_then_waitlists_in_order():
     people = [factories.make_employee() for _ in range(4)]
     statuses = [_book(p, slot).status for p in people]
     assert statuses == [Status.CONFIRMED, Status.CONFIRMED, Status.WAITLISTED, Status.WAITLISTED]
-    regs = booking.my_registrations(people[3])
-    assert booking.waitlist_position(regs[0]) == 2
+    regs = booking_queries.my_registrations(people[3])
+    assert booking_queries.waitlist_position(regs[0]) == 2
     db.session.refresh(slot)
     assert slot.taken == 2 and slot.available == 0
 
@@ -56,7 +61,7 @@ def test_full_without_waitlist_refused_and_nothing_written():
     with pytest.raises(Full):
         booking.book(late, slot.id)
     db.session.rollback()
-    assert booking.my_registrations(late) == []
+    assert booking_queries.my_registrations(late) == []
 
 
 def test_one_registration_per_person_per_slot_and_event():
@@ -99,7 +104,7 @@ def test_cancel_offers_seat_to_next_and_offer_can_be_accepted():
     db.session.commit()
     db.session.refresh(b)
     assert b.status == Status.OFFERED and b.offer_expires_at is not None
-    booking.accept_offer(b, actor=second)
+    booking_offers.accept_offer(b, actor=second)
     db.session.commit()
     assert b.status == Status.CONFIRMED and b.from_waitlist
     db.session.refresh(slot)
@@ -114,7 +119,7 @@ def test_expired_offer_passes_to_next_person():
     booking.cancel(regs[0], actor=people[0])
     db.session.commit()
     clock.set_now(clock.now() + timedelta(hours=25))
-    assert booking.expire_offers() == 1
+    assert booking_offers.expire_offers() == 1
     db.session.commit()
     db.session.refresh(regs[1])
     db.session.refresh(regs[2])
@@ -131,7 +136,7 @@ def test_late_acceptance_refused_and_passed_on():
     db.session.commit()
     clock.set_now(clock.now() + timedelta(hours=30))
     with pytest.raises(OfferExpired):
-        booking.accept_offer(regs[1], actor=people[1])
+        booking_offers.accept_offer(regs[1], actor=people[1])
     db.session.commit()
     db.session.refresh(regs[2])
     assert regs[2].status == Status.OFFERED
@@ -210,9 +215,9 @@ def test_approval_flow():
     a, b = factories.make_employee(), factories.make_employee()
     ra, rb = _book(a, event.slots[0]), _book(b, event.slots[0])
     assert ra.status == Status.PENDING
-    assert booking.approve(ra, actor=organizer) == Status.CONFIRMED
-    assert booking.approve(rb, actor=organizer) == Status.WAITLISTED
-    booking.reject(rb, actor=organizer, reason="名额已满")
+    assert booking_approval.approve(ra, actor=organizer) == Status.CONFIRMED
+    assert booking_approval.approve(rb, actor=organizer) == Status.WAITLISTED
+    booking_approval.reject(rb, actor=organizer, reason="名额已满")
     db.session.commit()
     assert rb.status == Status.REJECTED
 
@@ -244,7 +249,7 @@ def test_move_is_atomic_and_refused_when_target_full():
     ra = _book(a, event.slots[0])
     _book(b, event.slots[1])
     with pytest.raises(Full):
-        booking.move(ra, event.slots[1].id, actor=a)
+        booking_moves.move(ra, event.slots[1].id, actor=a)
     db.session.rollback()
     db.session.refresh(ra)
     assert ra.slot_id == event.slots[0].id and ra.status == Status.CONFIRMED
@@ -260,9 +265,9 @@ def test_check_in_is_idempotent_and_undoable():
     event = factories.make_event(capacity=1)
     organizer = factories.make_organizer()
     reg = _book(factories.make_employee(), event.slots[0])
-    assert booking.check_in(reg, actor=organizer) is True
-    assert booking.check_in(reg, actor=organizer) is False
-    booking.undo_check_in(reg, actor=organizer)
+    assert booking_checkin.check_in(reg, actor=organizer) is True
+    assert booking_checkin.check_in(reg, actor=organizer) is False
+    booking_checkin.undo_check_in(reg, actor=organizer)
     db.session.commit()
     assert reg.status == Status.CONFIRMED and db.session.get(Registration, reg.id).checked_in_at is None
 
@@ -322,12 +327,12 @@ def test_the_waitlist_counter_follows_every_way_in_and_out_of_the_waitlist():
     assert _counters_match_registrations(slot) == (5, 5)
     booking.cancel(holder, actor=holder.user)  # the first waiting person is offered the seat
     assert _counters_match_registrations(slot) == (4, 4)
-    booking.decline_offer(db.session.get(Registration, waiting[0].id), actor=waiting[0].user)  # passed on
+    booking_offers.decline_offer(db.session.get(Registration, waiting[0].id), actor=waiting[0].user)  # passed on
     assert _counters_match_registrations(slot) == (3, 3)
     clock.set_now(clock.now() + timedelta(days=2))
-    booking.expire_offers()  # the second one's offer lapses: the third is offered
+    booking_offers.expire_offers()  # the second one's offer lapses: the third is offered
     assert _counters_match_registrations(slot) == (2, 2)
-    booking.reject(db.session.get(Registration, waiting[3].id), actor=organizer, reason="名额已满")
+    booking_approval.reject(db.session.get(Registration, waiting[3].id), actor=organizer, reason="名额已满")
     assert _counters_match_registrations(slot) == (1, 1)
     booking.cancel(db.session.get(Registration, waiting[4].id), actor=waiting[4].user)
     assert _counters_match_registrations(slot) == (0, 0)
@@ -339,7 +344,7 @@ def test_the_waitlist_counter_follows_every_way_in_and_out_of_the_waitlist():
     assert _counters_match_registrations(lottery) == (2, 2)
     transition_all(lottery, Registration.status == Status.PENDING, Status.WAITLISTED, actor=organizer, reason="lottery")
     assert _counters_match_registrations(lottery) == (4, 4)
-    booking.promote(db.session.get(Registration, applicants[0].id), actor=organizer)
+    booking_approval.promote(db.session.get(Registration, applicants[0].id), actor=organizer)
     assert _counters_match_registrations(lottery) == (3, 3)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.booking import approval as booking_approval
 from app.booking import services as booking
 from app.booking.changes import transition_all, transition_many
 from app.booking.errors import IllegalTransition
@@ -67,7 +68,7 @@ def test_transition_all_moves_every_matching_row_with_counters_history_and_messa
 def test_set_wise_transitions_refuse_an_illegal_move_and_change_nothing():
     slot, registrations, organizer = _pending(2, capacity=10)
     for registration in registrations:
-        booking.reject(registration, actor=organizer, reason="名额已满")
+        booking_approval.reject(registration, actor=organizer, reason="名额已满")
     db.session.commit()
     with pytest.raises(IllegalTransition):
         transition_all(

@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from app import clock
 from app.accounts.models import Gender
+from app.booking import approval as booking_approval
+from app.booking import offers as booking_offers
 from app.booking import services as booking
 from app.booking.models import ACTIVE, HOLDING, Registration, Status
 from app.errors import DomainError
@@ -71,13 +73,13 @@ class BookingMachine(RuleBasedStateMachine):
         offered = [r for r in self._registrations() if r.status == Status.OFFERED]
         if offered:
             reg = offered[index % len(offered)]
-            action = booking.accept_offer if accept else booking.decline_offer
+            action = booking_offers.accept_offer if accept else booking_offers.decline_offer
             self._attempt(lambda: action(reg, actor=reg.user))
 
     @rule(hours=st.integers(min_value=1, max_value=30))
     def time_passes_and_offers_expire(self, hours):
         clock.set_now(clock.now() + timedelta(hours=hours))
-        self._attempt(lambda: booking.expire_offers())
+        self._attempt(lambda: booking_offers.expire_offers())
 
     @rule(index=st.integers(min_value=0, max_value=20), approve=st.booleans())
     def organizer_decides(self, index, approve):
@@ -85,11 +87,11 @@ class BookingMachine(RuleBasedStateMachine):
         if pending:
             reg = pending[index % len(pending)]
             if approve and reg.status == Status.PENDING:
-                self._attempt(lambda: booking.approve(reg, actor=self.organizer))
+                self._attempt(lambda: booking_approval.approve(reg, actor=self.organizer))
             elif approve:
-                self._attempt(lambda: booking.promote(reg, actor=self.organizer))
+                self._attempt(lambda: booking_approval.promote(reg, actor=self.organizer))
             else:
-                self._attempt(lambda: booking.reject(reg, actor=self.organizer, reason="测试"))
+                self._attempt(lambda: booking_approval.reject(reg, actor=self.organizer, reason="测试"))
 
     @invariant()
     def capacity_and_uniqueness_hold(self):

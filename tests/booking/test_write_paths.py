@@ -13,6 +13,10 @@ from sqlalchemy import select, update
 
 from app import clock
 from app.accounts.models import Gender
+from app.booking import approval as booking_approval
+from app.booking import checkin as booking_checkin
+from app.booking import moves as booking_moves
+from app.booking import offers as booking_offers
 from app.booking import services as booking
 from app.booking.changes import transition_all, transition_many
 from app.booking.models import Cause, Registration, RegistrationHistory, Status
@@ -148,16 +152,16 @@ def test_check_in_its_undoing_and_no_show_set_and_clear_checked_in_at():
     event = factories.make_event(capacity=2)
     registration = _holder(event.slots[0])
     watch = Watch(registration.id)
-    booking.check_in(registration, actor=organizer)
+    booking_checkin.check_in(registration, actor=organizer)
     watch.follows_plan(Status.ATTENDED, Cause.CHECKED_IN, organizer.id, "checked in")
     assert _row(registration.id)["checked_in_at"] == NOW
     watch = Watch(registration.id)
-    booking.undo_check_in(registration, actor=organizer)
+    booking_checkin.undo_check_in(registration, actor=organizer)
     watch.follows_plan(Status.CONFIRMED, Cause.CHECK_IN_UNDONE, organizer.id, "check-in undone")
     assert _row(registration.id)["checked_in_at"] is None
     watch = Watch(registration.id)
     clock.set_now(event.starts_at + timedelta(hours=1))  # no-shows are marked once the event has started
-    booking.mark_no_shows(event, actor=organizer)
+    booking_checkin.mark_no_shows(event, actor=organizer)
     db.session.commit()
     history = _last_history(registration.id)
     assert (history.to_status, history.cause, _row(registration.id)["checked_in_at"]) == (
@@ -208,13 +212,13 @@ def test_cancel_decline_accept_and_expiry_follow_their_plans():
     assert offer_row["waitlisted_at"] == offered_before.before["waitlisted_at"]  # the first time is kept
     assert _last_history(waiting.id).cause == Cause.SEAT_FREED
     watch = Watch(waiting.id)
-    booking.accept_offer(waiting, actor=waiting.user)
+    booking_offers.accept_offer(waiting, actor=waiting.user)
     watch.follows_plan(Status.CONFIRMED, Cause.OFFER_ACCEPTED, waiting.user_id, "offer accepted")
     # The next one: offered when the accepted seat is cancelled again, then declines.
     booking.cancel(waiting, actor=waiting.user)
     db.session.commit()
     watch = Watch(next_waiting.id)
-    booking.decline_offer(next_waiting, actor=next_waiting.user)
+    booking_offers.decline_offer(next_waiting, actor=next_waiting.user)
     watch.follows_plan(Status.CANCELLED, Cause.OFFER_DECLINED, next_waiting.user_id, "offer declined")
 
 
@@ -227,7 +231,7 @@ def test_an_expired_offer_follows_its_plan():
     db.session.commit()
     clock.set_now(NOW + timedelta(hours=slot.offer_hours + 1))
     watch = Watch(waiting.id)
-    assert booking.expire_offers() == 1
+    assert booking_offers.expire_offers() == 1
     db.session.commit()
     history = _last_history(waiting.id)
     assert (history.from_status, history.to_status, history.cause, history.actor_id) == (
@@ -246,13 +250,13 @@ def test_approve_reject_and_promote_follow_their_plans():
     slot = event.slots[0]
     first, second, third = (booking.book(factories.make_employee(), slot.id) for _ in range(3))
     watch = Watch(first.id)
-    booking.approve(first, actor=organizer)
+    booking_approval.approve(first, actor=organizer)
     watch.follows_plan(Status.CONFIRMED, Cause.APPROVED, organizer.id, "approved")
     watch = Watch(second.id)
-    booking.approve(second, actor=organizer)  # full: waits
+    booking_approval.approve(second, actor=organizer)  # full: waits
     watch.follows_plan(Status.WAITLISTED, Cause.APPROVED, organizer.id, "approved, full")
     watch = Watch(third.id)
-    booking.reject(third, actor=organizer, reason="不属于本单位")
+    booking_approval.reject(third, actor=organizer, reason="不属于本单位")
     watch.follows_plan(Status.REJECTED, Cause.REJECTED, organizer.id, "不属于本单位")
     booking.resize_slot(slot.id, 2, actor=organizer)  # a larger slot serves its waitlist at once (an offer)
     db.session.commit()
@@ -264,11 +268,11 @@ def test_promote_follows_its_plan_and_marks_the_seat_as_from_the_waitlist():
     event = factories.make_event(capacity=1, allocation=Allocation.APPROVAL)
     slot = event.slots[0]
     first, second = (booking.book(factories.make_employee(), slot.id) for _ in range(2))
-    booking.approve(first, actor=organizer)
-    booking.approve(second, actor=organizer)  # full: waits
+    booking_approval.approve(first, actor=organizer)
+    booking_approval.approve(second, actor=organizer)  # full: waits
     db.session.execute(update(Slot).where(Slot.id == slot.id).values(capacity=2))  # a seat appears, unserved
     watch = Watch(second.id)
-    booking.promote(second, actor=organizer)
+    booking_approval.promote(second, actor=organizer)
     watch.follows_plan(Status.CONFIRMED, Cause.PROMOTED, organizer.id, "promoted")
     assert _row(second.id)["from_waitlist"] is True
 
@@ -278,7 +282,7 @@ def test_a_move_writes_one_history_row_and_both_slots_counters():
     source, target = event.slots
     registration = _holder(source, Gender.MALE)
     before = {slot.id: _counters(slot.id) for slot in (source, target)}
-    booking.move(registration, target.id, actor=registration.user)
+    booking_moves.move(registration, target.id, actor=registration.user)
     db.session.commit()
     row = _row(registration.id)
     assert (row["slot_id"], row["status"]) == (target.id, Status.CONFIRMED)

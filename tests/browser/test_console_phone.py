@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from app import clock
+from app.booking import approval as booking_approval
 from app.booking import services as booking
 from app.events.models import Allocation, Event
 from app.extensions import db
@@ -47,7 +48,7 @@ def _roster_event() -> tuple[int, dict[str, int]]:
     registrations = {name: booking.book(person, event.slots[0].id) for name, person in people.items()}
     db.session.commit()
     for name in ("欧阳婉清", "陈刚"):
-        booking.approve(registrations[name], actor=organizer)
+        booking_approval.approve(registrations[name], actor=organizer)
     db.session.commit()
     return event.id, {name: r.id for name, r in registrations.items()}
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app import clock
-from app.booking import services as booking
+from app.booking import queries as booking_queries
 from app.mixers import checkin
 from tests import factories
 from tests.mixers import factories as mf
@@ -118,5 +118,5 @@ def test_two_match_the_one_sided_picker_sees_no_match(page: Page, new_page) -> N
     later.get_by_role("radio", name="还在联系").check()
     later.get_by_role("button", name="提交").click()
     expect(later.get_by_text("谢谢！您的回答只用于统计，不会告诉对方。")).to_be_visible()
-    assert [r.status.value for r in booking.my_registrations(woman)] == ["attended"]
+    assert [r.status.value for r in booking_queries.my_registrations(woman)] == ["attended"]
     commit_db()

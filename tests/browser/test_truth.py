@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app import clock
+from app.booking import queries as booking_queries
 from app.booking import services as booking
 from app.events.models import Allocation
 from tests import factories
@@ -141,7 +142,7 @@ def test_item5_a_consent_given_on_the_consents_page_counts_for_booking(page: Pag
     page.get_by_role("button", name="立即预约").click()
     expect(page.get_by_text("预约成功！请在活动当天出示电子票。")).to_be_visible()
     commit_db()
-    statuses = [r.status.value for r in booking.my_registrations(person) if r.slot_id == slot_id]
+    statuses = [r.status.value for r in booking_queries.my_registrations(person) if r.slot_id == slot_id]
     commit_db()
     assert statuses == ["confirmed"]
 

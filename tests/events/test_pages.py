@@ -8,6 +8,7 @@ import pytest
 
 from app import clock
 from app.accounts import services as accounts
+from app.booking import queries as booking_queries
 from app.booking import services as booking
 from app.events import pages
 from app.events.models import Allocation, WaitlistPolicy
@@ -99,7 +100,7 @@ def test_my_bookings_are_dated_and_split_into_upcoming_and_past() -> None:
     booking.book(person, soon.slots[0].id)
     old = booking.book(person, done.slots[0].id)
     booking.cancel(old, actor=person)
-    groups = my_bookings(booking.my_registrations(person))
+    groups = my_bookings(booking_queries.my_registrations(person))
     assert [c.registration.event.title for c in groups.upcoming] == ["近", "远"]
     assert [c.registration.event.title for c in groups.past] == ["过去"]
     card = groups.upcoming[0]

@@ -12,6 +12,7 @@ from app.accounts import services as accounts
 from app.accounts.consents import MIXER_SIGNUP
 from app.accounts.models import Consent
 from app.accounts.services import ConsentRequired
+from app.booking import queries as booking_queries
 from app.booking import services as booking
 from app.booking.errors import NotEligible
 from app.booking.models import Status
@@ -237,7 +238,7 @@ def test_gender_quota_full_side_waitlists_other_side_books():
 
 def test_ticket_shows_badge_and_nickname(org_user):
     event, (w, a), _ = _couple(org_user)
-    registration = [r for r in booking.my_registrations(w) if r.event_id == event.id][0]
+    registration = [r for r in booking_queries.my_registrations(w) if r.event_id == event.id][0]
     from app.events.kinds import policy_for
 
     lines = dict(policy_for("mixer").ticket_lines(registration))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import clock
-from app.booking import services as booking
+from app.booking import queries as booking_queries
 from app.booking.models import Status
 from app.events.models import Event
 from app.extensions import db
@@ -52,12 +52,12 @@ def test_sign_up_through_the_event_page_with_consent_and_nickname(app):
     slot_id = event.slots[0].id
     refused = client.post(f"/slots/{slot_id}/book", data={"event_id": event.id, "opt_nickname": "小鹿"})
     assert refused.status_code == 302
-    assert booking.my_registrations(person) == []
+    assert booking_queries.my_registrations(person) == []
     client.post(
         f"/slots/{slot_id}/book",
         data={"event_id": event.id, "opt_nickname": "小鹿", "opt_share_contact": "1", "consent": "mixer_signup"},
     )
-    [registration] = booking.my_registrations(person)
+    [registration] = booking_queries.my_registrations(person)
     assert registration.status == Status.CONFIRMED
     assert registration.options == {"nickname": "小鹿", "share_contact": True}
 

@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app import clock
-from app.booking import services as booking
+from app.booking import queries as booking_queries
 from app.extensions import db
 from app.mixers import reveal
 from app.mixers.models import MixerPair, MixerPick
@@ -91,7 +91,7 @@ class World:
         self.registrations = {
             role: r.id
             for role in ("A", "B", "C", "D")
-            for r in booking.my_registrations(self.users[role])
+            for r in booking_queries.my_registrations(self.users[role])
             if r.event_id == self.event_id
         }
         self.pair_id = 1

@@ -7,6 +7,8 @@ from datetime import timedelta
 from blinker import signal
 
 from app import clock
+from app.booking import approval as booking_approval
+from app.booking import offers as booking_offers
 from app.booking import services as booking
 from app.booking.models import Status
 from app.events.models import Allocation
@@ -91,7 +93,7 @@ def test_waitlist_offer_with_deadline_and_expiry_notice():
     assert offer.essential and offer.expires_at == deadline and offer.data["deadline"] == deadline.isoformat()
 
     clock.set_now(deadline + timedelta(minutes=1))
-    booking.expire_offers()
+    booking_offers.expire_offers()
     db.session.commit()
     assert [r.kind for r in outbox(second, channel="inbox")][-1] == "booking_offer_expired"
     assert {r.status for r in outbox(second, kind="booking_offer")} == {OutboxStatus.SKIPPED}
@@ -103,7 +105,7 @@ def test_approval_and_lottery_outcomes_are_essential_results():
     event = factories.make_event(allocation=Allocation.APPROVAL, reminder_hours=[])
     registration = book(user, event)
     assert registration.status == Status.PENDING and outbox(user) == []
-    booking.approve(registration, actor=organizer)
+    booking_approval.approve(registration, actor=organizer)
     db.session.commit()
     [result] = outbox(user, kind="booking_result", channel="inbox")
     assert result.essential and result.data["outcome"] == "confirmed"

@@ -9,6 +9,7 @@ from datetime import timedelta
 from app import clock
 from app.accounts.consents import MIXER_SIGNUP
 from app.accounts.models import User
+from app.booking import checkin as booking_checkin
 from app.booking import services as booking
 from app.booking.models import Registration
 from app.events import kinds
@@ -55,10 +56,10 @@ def past_history(user: User, organizer: User) -> list[Registration]:
     booking.cancel(cancelled, actor=user)
     db.session.commit()
     clock.set_now(start + timedelta(days=7, minutes=5))
-    booking.check_in(attended, actor=organizer)
+    booking_checkin.check_in(attended, actor=organizer)
     db.session.commit()
     clock.set_now(start + timedelta(days=8, hours=1))
-    booking.mark_no_shows(missed_event, actor=organizer)
+    booking_checkin.mark_no_shows(missed_event, actor=organizer)
     db.session.commit()
     clock.set_now(start + timedelta(days=30))
     return [attended, missed, cancelled]

@@ -6,6 +6,7 @@ from datetime import datetime, time
 import pytest
 
 from app.accounts.consents import HEALTH_SCREENING
+from app.booking import queries as booking_queries
 from app.booking import services as booking
 from app.booking.errors import AlreadyRegistered, Full, WindowClosed
 from app.booking.models import Registration, Status
@@ -20,7 +21,7 @@ from . import factories as sf
 
 
 def _active(user):
-    return [r for r in booking.my_registrations(user) if r.is_active]
+    return [r for r in booking_queries.my_registrations(user) if r.is_active]
 
 
 def test_each_booking_records_its_package():

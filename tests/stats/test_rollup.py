@@ -8,6 +8,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app import clock
+from app.booking import checkin as booking_checkin
+from app.booking import offers as booking_offers
+from app.booking import queries as booking_queries
 from app.booking import services as booking
 from app.extensions import db
 from app.stats import rollup, services
@@ -62,11 +65,11 @@ def test_bookings_are_counted_by_the_scheduler_task() -> None:
     figures = year_figures(event.starts_at.year)
     assert figures.raw["all"]["signups"] == 2 and figures.raw["general"]["held"] == 1
     # The first person cancels: the waitlisted one is offered the seat and accepts it (a conversion).
-    registration = booking.my_registrations(first)[0]
+    registration = booking_queries.my_registrations(first)[0]
     booking.cancel(registration, actor=first)
-    booking.accept_offer(waiting, actor=second)
+    booking_offers.accept_offer(waiting, actor=second)
     clock.set_now(event.starts_at + timedelta(minutes=5))
-    booking.check_in(waiting, actor=admin)
+    booking_checkin.check_in(waiting, actor=admin)
     db.session.commit()
     run_task()
     figures = year_figures(event.starts_at.year)

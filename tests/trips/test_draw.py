@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.accounts.models import User
+from app.booking import queries as booking_queries
 from app.booking import services as booking
 from app.booking.errors import NotEligible
 from app.booking.models import Registration, RegistrationHistory, Status
@@ -53,7 +54,7 @@ def test_draw_confirms_the_top_ranks_and_waitlists_the_rest_in_rank_order():
     assert export["ranking"] == expected
     by_rank = sorted(regs, key=lambda r: entries[r.id].rank)
     assert [_status(r) for r in by_rank] == [Status.CONFIRMED] * 2 + [Status.WAITLISTED] * 4
-    assert [booking.waitlist_position(r) for r in by_rank[2:]] == [1, 2, 3, 4]
+    assert [booking_queries.waitlist_position(r) for r in by_rank[2:]] == [1, 2, 3, 4]
     assert len(result.confirmed) == 2 and len(result.waitlisted) == 4
     db.session.refresh(departure.event.slots[0])
     assert departure.event.slots[0].taken == 2
