@@ -40,7 +40,7 @@ ALGORITHM_VERSION = "zhijia-trip-lottery/1"
 PUBLIC_VALUE_MAX = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Applicant:
     anon_id: str
     tier: int
