@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
@@ -282,7 +283,8 @@ def transition_all(
         change.plans.setdefault(status, planned)
         change.counters = change.counters + planned.counters.times(count)
     written = store.update_all(slot, matching, change, values)
-    changes = [RegistrationChange(*row) for row in written]
+    changes = [RegistrationChange(row.id, row.user_id, status) for status, rows in written.items() for row in rows]
+    changes.sort(key=attrgetter("registration_id"))
     _announce_set(slot, changes, change.plans, to, cause, actor, reason)
     return changes
 

@@ -297,13 +297,13 @@ def _history_of(plan: Plan, ids: Any, *where: ColumnElement[bool]) -> Any:
 
 def update_all(
     slot: Slot, matching: ColumnElement[bool], change: SetChange, extra: dict[str, Any] | None = None
-) -> list[tuple[int, int | None, Status]]:
+) -> dict[Status, Sequence[Any]]:
     """Write a set-wise change in the database, per status the rows come from: the registrations' columns by one
     ``UPDATE … WHERE`` (a ``FirstTime`` column becomes ``COALESCE``; ``extra`` adds SQL expressions) and their
     history rows by ``INSERT … SELECT``; then the counters. PostgreSQL runs the two as one statement (the history
     rows are selected from the UPDATE's RETURNING, a data-modifying CTE); SQLite inserts the history rows, then
-    updates. Returns each changed row's (id, user id, status it came from), in id order."""
-    changed: list[tuple[int, int | None, Status]] = []
+    updates. Returns the changed rows (``id``, ``user_id``) by the status they came from."""
+    changed: dict[Status, Sequence[Any]] = {}
     postgres = db.session.connection().dialect.name == "postgresql"
     for from_status, plan in change.plans.items():
         these = and_(matching, _registrations.c.status == from_status)
@@ -319,7 +319,6 @@ def update_all(
         else:
             db.session.execute(_history_of(plan, _registrations.c.id, these))
             statement = updated.returning(_registrations.c.id, _registrations.c.user_id)
-        changed.extend((row[0], row[1], from_status) for row in db.session.execute(statement))
-    changed.sort()
+        changed[from_status] = db.session.execute(statement).all()
     write_counters(slot, change.counters)
     return changed
