@@ -11,6 +11,7 @@ the winners' other applications can be withdrawn in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -160,24 +161,23 @@ _REGISTRATION_STATE = (
 )
 
 
-def _load_entries(event_id: int) -> list[Any]:
-    """The frozen list's entries (id as ``entry_id``, anonymised id, tier) with their registrations' ``id``,
-    ``user_id`` and ``status`` (None when the registration is gone), as plain rows: twenty thousand ORM objects
-    would cost more than the whole draw."""
-    return list(
-        db.session.execute(
-            select(
-                TripLotteryEntry.id.label("entry_id"),
-                TripLotteryEntry.anon_id,
-                TripLotteryEntry.tier,
-                Registration.id,
-                Registration.user_id,
-                Registration.status,
-            )
-            .outerjoin(Registration, Registration.id == TripLotteryEntry.registration_id)
-            .where(TripLotteryEntry.event_id == event_id)
+def _load_entries(event_id: int) -> Sequence[Any]:
+    """The frozen list's entries (id as ``entry_id``, ``anon_id``, ``tier``) with their registrations' ``id`` and
+    ``user_id`` and whether it is still ``pending`` (None when the registration is gone), as plain rows: twenty
+    thousand ORM objects would cost more than the whole draw."""
+    query = (
+        select(
+            TripLotteryEntry.id.label("entry_id"),
+            TripLotteryEntry.anon_id,
+            TripLotteryEntry.tier,
+            Registration.id,
+            Registration.user_id,
+            (Registration.status == Status.PENDING).label("pending"),
         )
+        .outerjoin(Registration, Registration.id == TripLotteryEntry.registration_id)
+        .where(TripLotteryEntry.event_id == event_id)
     )
+    return db.session.execute(query).all()
 
 
 # Each outcome of the draw: the status it moves a pending application to, the history's reason, and whether
@@ -222,23 +222,12 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
         raise LotteryNotReady(_("请先录入公开随机数。"))
     freeze(departure, now, actor)
     db.session.flush()
-    entries = _load_entries(event.id)
-    by_anon = {entry.anon_id: entry for entry in entries}
-    ranking = lottery.rank(
-        [lottery.Applicant(entry.anon_id, entry.tier) for entry in entries],
-        departure.public_value,
-        departure.applicants_hash,
-    )
-    in_rank_order = [by_anon[applicant.anon_id] for applicant in ranking]
-    result = _decide([entry for entry in in_rank_order if entry.status == Status.PENDING], slot, year, event.id)
-    outcome_of = {entry.id: outcome for outcome, entries in _outcomes(result).items() for entry in entries}
+    ranking = lottery.rank(_load_entries(event.id), departure.public_value, departure.applicants_hash)
+    result = _decide([entry for entry in ranking if entry.pending], slot, year, event.id)
     update_rows(
         TripLotteryEntry.__table__,  # type: ignore[arg-type]
-        [entry.entry_id for entry in in_rank_order],
-        {
-            "rank": range(1, len(in_rank_order) + 1),
-            "outcome": [outcome_of.get(entry.id, "withdrawn") for entry in in_rank_order],
-        },
+        [entry.entry_id for entry in ranking],
+        {"rank": range(1, len(ranking) + 1), "outcome": _entry_outcomes(ranking, result)},
     )
     # Joined to the entries rather than filtered by a subquery: the planner picks a good plan even before the
     # freshly written entries have statistics.
@@ -318,13 +307,13 @@ def _decide(pending: list[Any], slot: Slot, year: int, event_id: int) -> DrawRes
     return result
 
 
-def _outcomes(result: DrawResult) -> dict[str, list[Any]]:
-    return {
-        "confirmed": result.confirmed,
-        "waitlisted": result.waitlisted,
-        "not_drawn": result.not_drawn,
-        "skipped": result.skipped,
-    }
+def _entry_outcomes(ranking: Sequence[Any], result: DrawResult) -> list[str]:
+    """Each ranked entry's outcome, in rank order: confirmed or skipped as decided, the other pending ones
+    waitlisted (or not drawn), and "withdrawn" for those no longer pending."""
+    decided = {row.id: "confirmed" for row in result.confirmed}
+    decided.update((row.id, "skipped") for row in result.skipped)
+    rest = "not_drawn" if result.not_drawn else "waitlisted"
+    return [decided.get(entry.id, rest) if entry.pending else "withdrawn" for entry in ranking]
 
 
 def _withdraw_other_applications(user_ids: list[int], other_slots: dict[int, Slot], actor: User | None) -> int:
