@@ -16,8 +16,9 @@ and whatever happens while the lock is held is time the next booking waits (benc
   the same three writes one after the other (``_INSERT_REGISTRATION``, ``_INSERT_HISTORY``, ``_STORE_COUNTERS``);
 - the slot's counters are written as absolute values read under the lock, and the database backs them with
   CHECK constraints (``taken <= capacity``, within each gender's quota, never negative);
-- set-wise changes (a lottery deciding thousands) are one executemany or one ``UPDATE … WHERE`` and one
-  ``INSERT … SELECT``, however many rows.
+- set-wise changes (a lottery deciding thousands) are one executemany, or per status the rows come from one
+  ``UPDATE … WHERE … RETURNING`` and one ``INSERT … SELECT`` of history rows (on PostgreSQL one statement: the
+  history rows are selected from the UPDATE's RETURNING), however many rows.
 
 The statistics are told by the database: the ``stats_note_history`` trigger on ``registration_history``
 (declared in ``app/stats/models.py``, ``NOTE_HISTORY_DDL``, installed by migration 0bfd7efd0472) notes the
