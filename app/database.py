@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Table, bindparam, event, insert, make_url, update
+from sqlalchemy import Table, bindparam, column, event, func, insert, make_url, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -101,15 +102,29 @@ def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def update_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Update many rows by primary key ``id`` in one executemany (each dict holds ``id`` and the same other
-    columns). Core, not the ORM's bulk update: thousands of rows (a lottery draw) in milliseconds instead of
-    seconds. Objects already loaded in the session are not refreshed."""
-    if not rows:
+def update_rows(table: Table, ids: Sequence[int], columns: dict[str, Sequence[Any]]) -> None:
+    """Update many rows by primary key: row ``ids[i]`` gets ``columns[name][i]`` for every column name, bypassing
+    the ORM's unit of work, so thousands of rows (a lottery draw's ranks and outcomes) cost one statement.
+    PostgreSQL: ``UPDATE … FROM unnest(…)`` with one array per column as bind parameters; SQLite, where a
+    statement costs no round trip: one executemany. Objects already loaded in the session are not refreshed."""
+    if not ids:
         return
-    statement = update(table).where(table.c.id == bindparam("row_id"))
-    params = [{"row_id": row["id"], **{key: value for key, value in row.items() if key != "id"}} for row in rows]
-    db.session.connection().execute(statement, params)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        given = {"id": ids, **columns}
+        arrays = [
+            bindparam(f"values_{name}", list(values), type_=postgresql.ARRAY(table.c[name].type))
+            for name, values in given.items()
+        ]
+        rows = func.unnest(*arrays).table_valued(*(column(name, table.c[name].type) for name in given)).render_derived()
+        connection.execute(
+            update(table).where(table.c.id == rows.c.id).values({name: rows.c[name] for name in columns})
+        )
+        return
+    names = list(columns)
+    statement = update(table).where(table.c.id == bindparam("row_id")).values({name: bindparam(name) for name in names})
+    params = [dict(zip(["row_id", *names], values, strict=True)) for values in zip(ids, *columns.values(), strict=True)]
+    connection.execute(statement, params)
 
 
 def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:

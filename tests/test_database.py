@@ -1,5 +1,5 @@
 """The engine set-up of app/database.py: a lock held too long gives a clear, retryable answer, not a hung
-request, and nothing is written."""
+request, and nothing is written; the bulk helpers write exactly the rows and columns given."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app import create_app
 from app.accounts.models import User
 from app.booking import services as booking
 from app.booking.models import Registration
+from app.database import update_rows
 from app.errors import Busy
 from app.extensions import db
 
@@ -92,3 +93,22 @@ def test_the_api_answers_503_with_retry_after_behind_a_stuck_lock(impatient_app)
     assert response.headers["Retry-After"].isdigit()
     assert response.get_json()["error"] == "busy"
     assert _registrations() == 0
+
+
+def test_update_rows_writes_each_rows_values_in_one_statement_and_nothing_else():
+    event = factories.make_event(capacity=5)
+    registrations = [booking.book(factories.make_employee(), event.slots[0].id) for _ in range(3)]
+    db.session.commit()
+    first, second, untouched = (r.id for r in registrations)
+    before = db.session.execute(
+        select(Registration.priority, Registration.ticket_code).where(Registration.id == untouched)
+    ).one()
+    codes = ['a,"b"{c}', "NULL"]  # what an array literal would have to quote
+    update_rows(Registration.__table__, [second, first], {"priority": [-7, 9], "ticket_code": codes})  # type: ignore[arg-type]
+    db.session.commit()
+    rows = dict(
+        (row.id, (row.priority, row.ticket_code))
+        for row in db.session.execute(select(Registration.id, Registration.priority, Registration.ticket_code))
+    )
+    assert rows == {second: (-7, codes[0]), first: (9, "NULL"), untouched: tuple(before)}
+    update_rows(Registration.__table__, [], {"priority": []})  # type: ignore[arg-type]

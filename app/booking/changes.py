@@ -11,9 +11,9 @@ changes.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
@@ -265,28 +265,26 @@ def transition_all(
     cause: Cause = Cause.MANUAL,
     values: dict[str, Any] | None = None,
 ) -> list[RegistrationChange]:
-    """``transition`` for every registration of ``slot`` matching ``condition`` (a SQL condition), written by the
-    database in two statements per status the rows come from, however many rows (a lottery waitlisting twenty
-    thousand applicants). ``values`` sets other columns from SQL expressions (e.g. the waitlist priority from
+    """``transition`` for every registration of ``slot`` matching ``condition`` (a SQL condition), decided from
+    their count per status and gender and written by the database (``store.update_all``: one statement per status
+    the rows come from on PostgreSQL, two on SQLite), however many rows (a lottery waitlisting twenty thousand
+    applicants). ``values`` sets other columns from SQL expressions (e.g. the waitlist priority from
     the lottery's ranks). The same plan, counters and announcement as ``transition_many``. The caller holds the
     slot's lock. Returns the changes, in id order."""
     matching = and_(Registration.slot_id == slot.id, condition)
-    rows = db.session.execute(
-        select(Registration.id, Registration.user_id, Registration.status, Registration.gender)
-        .where(matching)
-        .order_by(Registration.id)
-    ).all()
-    if not rows:
+    groups = store.count_matching(matching)
+    if not groups:
         return []
     db.session.flush()  # earlier pending changes first: the statements below bypass the unit of work
     now = clock.now()
     change = SetChange()
-    for (status, gender), count in Counter((row.status, row.gender) for row in rows).items():
+    for status, gender, count in groups:
         planned = _plan(status, to, gender=gender, cause=cause, actor=actor, now=now, reason=reason)
         change.plans.setdefault(status, planned)
         change.counters = change.counters + planned.counters.times(count)
-    store.update_all(slot, matching, change, values)
-    changes = [RegistrationChange(row.id, row.user_id, row.status) for row in rows]
+    written = store.update_all(slot, matching, change, values)
+    changes = [RegistrationChange(row.id, row.user_id, status) for status, rows in written.items() for row in rows]
+    changes.sort(key=attrgetter("registration_id"))
     _announce_set(slot, changes, change.plans, to, cause, actor, reason)
     return changes
 

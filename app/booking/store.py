@@ -16,8 +16,9 @@ and whatever happens while the lock is held is time the next booking waits (benc
   the same three writes one after the other (``_INSERT_REGISTRATION``, ``_INSERT_HISTORY``, ``_STORE_COUNTERS``);
 - the slot's counters are written as absolute values read under the lock, and the database backs them with
   CHECK constraints (``taken <= capacity``, within each gender's quota, never negative);
-- set-wise changes (a lottery deciding thousands) are one executemany or one ``UPDATE … WHERE`` and one
-  ``INSERT … SELECT``, however many rows.
+- set-wise changes (a lottery deciding thousands) are one executemany, or per status the rows come from one
+  ``UPDATE … WHERE … RETURNING`` and one ``INSERT … SELECT`` of history rows (on PostgreSQL one statement: the
+  history rows are selected from the UPDATE's RETURNING), however many rows.
 
 The statistics are told by the database: the ``stats_note_history`` trigger on ``registration_history``
 (declared in ``app/stats/models.py``, ``NOTE_HISTORY_DDL``, installed by migration 0bfd7efd0472) notes the
@@ -278,34 +279,47 @@ class SetChange:
     counters: CounterDelta = field(default_factory=CounterDelta)
 
 
+def count_matching(matching: ColumnElement[bool]) -> list[tuple[Status, Gender | None, int]]:
+    """How many registrations matching a SQL condition there are per (status, gender): what a set-wise change
+    plans and counts with, read before anything is written."""
+    status, gender = _registrations.c.status, _registrations.c.gender
+    rows = db.session.execute(select(status, gender, func.count()).where(matching).group_by(status, gender))
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def _history_of(plan: Plan, ids: Any, *where: ColumnElement[bool]) -> Any:
+    """``INSERT … SELECT`` of the plan's history row for every registration id ``ids`` selects (``where``)."""
+    history = plan.history
+    return insert(_history).from_select(
+        ["registration_id", *_HISTORY_COLUMNS],
+        select(ids, *(literal(getattr(history, key), _history.c[key].type) for key in _HISTORY_COLUMNS)).where(*where),
+    )
+
+
 def update_all(
     slot: Slot, matching: ColumnElement[bool], change: SetChange, extra: dict[str, Any] | None = None
-) -> None:
-    """Write a set-wise change in the database: per status the rows come from, one ``INSERT … SELECT`` of
-    history rows and one ``UPDATE … WHERE`` (a ``FirstTime`` column becomes ``COALESCE``); then the counters."""
+) -> dict[Status, Sequence[Any]]:
+    """Write a set-wise change in the database, per status the rows come from: the registrations' columns by one
+    ``UPDATE … WHERE`` (a ``FirstTime`` column becomes ``COALESCE``; ``extra`` adds SQL expressions) and their
+    history rows by ``INSERT … SELECT``; then the counters. PostgreSQL runs the two as one statement (the history
+    rows are selected from the UPDATE's RETURNING, a data-modifying CTE); SQLite inserts the history rows, then
+    updates. Returns the changed rows (``id``, ``user_id``) by the status they came from."""
+    changed: dict[Status, Sequence[Any]] = {}
+    postgres = db.session.connection().dialect.name == "postgresql"
     for from_status, plan in change.plans.items():
         these = and_(matching, _registrations.c.status == from_status)
-        history = plan.history
-        db.session.execute(
-            insert(_history).from_select(
-                ["registration_id", *_HISTORY_COLUMNS],
-                select(
-                    _registrations.c.id,
-                    _registrations.c.status,
-                    literal(history.to_status, _history.c.to_status.type),
-                    literal(history.cause, _history.c.cause.type),
-                    literal(history.actor_id, _history.c.actor_id.type),
-                    literal(history.reason, _history.c.reason.type),
-                    literal(history.at, _history.c.at.type),
-                ).where(these),
-            )
-        )
         columns: dict[str, Any] = {
             key: func.coalesce(_registrations.c[key], value.at) if isinstance(value, FirstTime) else value
             for key, value in plan.columns.items()
         }
         columns.update(extra or {})
-        db.session.execute(
-            update(Registration).where(these).values(columns).execution_options(synchronize_session=False)
-        )
+        updated = update(_registrations).where(these).values(columns)
+        if postgres:
+            rows = updated.returning(_registrations.c.id, _registrations.c.user_id).cte("changed")
+            statement: Any = select(rows.c.id, rows.c.user_id).add_cte(_history_of(plan, rows.c.id).cte("history"))
+        else:
+            db.session.execute(_history_of(plan, _registrations.c.id, these))
+            statement = updated.returning(_registrations.c.id, _registrations.c.user_id)
+        changed[from_status] = db.session.execute(statement).all()
     write_counters(slot, change.counters)
+    return changed

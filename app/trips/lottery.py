@@ -34,16 +34,29 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 ALGORITHM_VERSION = "zhijia-trip-lottery/1"
 PUBLIC_VALUE_MAX = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Applicant:
     anon_id: str
     tier: int
+
+
+class Ranked(Protocol):
+    """Anything with an applicant's anonymised id and tier (an ``Applicant``, a row of the frozen list)."""
+
+    @property
+    def anon_id(self) -> str: ...
+
+    @property
+    def tier(self) -> int: ...
+
+
+R = TypeVar("R", bound=Ranked)
 
 
 def anon_id_for(secret: str, registration_id: int) -> str:
@@ -58,13 +71,13 @@ def normalise_public_value(raw: str) -> str:
     return " ".join(str(raw).split())
 
 
-def canonical_form(applicants: Iterable[Applicant]) -> bytes:
+def canonical_form(applicants: Iterable[Ranked]) -> bytes:
     """One ``anon_id,tier`` line per applicant, sorted by anon id."""
     lines = sorted(f"{a.anon_id},{int(a.tier)}\n" for a in applicants)
     return "".join(lines).encode()
 
 
-def applicants_hash(applicants: Iterable[Applicant]) -> str:
+def applicants_hash(applicants: Iterable[Ranked]) -> str:
     return hashlib.sha256(canonical_form(applicants)).hexdigest()
 
 
@@ -76,8 +89,9 @@ def sort_key(seed_bytes: bytes, anon_id: str) -> str:
     return hashlib.sha256(seed_bytes + anon_id.encode()).hexdigest()
 
 
-def rank(applicants: Sequence[Applicant], public_value: str, hash_hex: str | None = None) -> list[Applicant]:
-    """The full ranking: tier by tier, each tier shuffled by the seeded SHA-256 keys."""
+def rank(applicants: Sequence[R], public_value: str, hash_hex: str | None = None) -> list[R]:
+    """The full ranking: tier by tier, each tier shuffled by the seeded SHA-256 keys. The applicants may be any
+    objects with an ``anon_id`` and a ``tier`` (the draw ranks its rows as they are); they come back ranked."""
     hash_hex = hash_hex or applicants_hash(applicants)
     s = seed(hash_hex, public_value)
     return sorted(applicants, key=lambda a: (a.tier, sort_key(s, a.anon_id), a.anon_id))

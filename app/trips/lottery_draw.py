@@ -11,6 +11,7 @@ the winners' other applications can be withdrawn in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -148,7 +149,7 @@ def _related_slot_ids(slot: Slot, year: int) -> set[int]:
     return set(rows) | {slot.id}
 
 
-# What the draw reads of each registration: what ``transition_many`` needs, plus who to tell.
+# What withdrawing a winner's other applications reads of each registration: what ``transition_many`` needs.
 _REGISTRATION_STATE = (
     Registration.id,
     Registration.user_id,
@@ -160,16 +161,33 @@ _REGISTRATION_STATE = (
 )
 
 
-def _load_applicants(event_id: int) -> dict[str, Any]:
-    """The frozen list's entries with their registrations' current state and whom to tell, as plain rows keyed
-    by anonymised id (twenty thousand ORM objects would cost more than the whole draw)."""
-    rows = db.session.execute(
-        select(TripLotteryEntry.anon_id, *_REGISTRATION_STATE, User.email, User.phone, User.deleted_at)
-        .join(Registration, Registration.id == TripLotteryEntry.registration_id)
-        .outerjoin(User, User.id == Registration.user_id)
+def _load_entries(event_id: int) -> Sequence[Any]:
+    """The frozen list's entries (id as ``entry_id``, ``anon_id``, ``tier``) with their registrations' ``id`` and
+    ``user_id`` and whether it is still ``pending`` (None when the registration is gone), as plain rows: twenty
+    thousand ORM objects would cost more than the whole draw."""
+    query = (
+        select(
+            TripLotteryEntry.id.label("entry_id"),
+            TripLotteryEntry.anon_id,
+            TripLotteryEntry.tier,
+            Registration.id,
+            Registration.user_id,
+            (Registration.status == Status.PENDING).label("pending"),
+        )
+        .outerjoin(Registration, Registration.id == TripLotteryEntry.registration_id)
         .where(TripLotteryEntry.event_id == event_id)
-    ).all()
-    return {row.anon_id: row for row in rows}
+    )
+    return db.session.execute(query).all()
+
+
+# Each outcome of the draw: the status it moves a pending application to, the history's reason, and whether
+# the registration's priority becomes its rank (the waitlist's order).
+_TRANSITIONS = (
+    ("skipped", Status.CANCELLED, "lottery: already holds a trip place this year", False),
+    ("confirmed", Status.CONFIRMED, "lottery: drawn", True),
+    ("waitlisted", Status.WAITLISTED, "lottery: waitlisted", True),
+    ("not_drawn", Status.REJECTED, "lottery: not drawn", False),
+)
 
 
 def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None = None) -> DrawResult:
@@ -180,7 +198,8 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
     are withdrawn. Everyone is told the result once the draw has committed (``announce_results``). A drawn
     departure raises AlreadyDrawn. Callers outside the scheduler check scope first.
 
-    Every decision is written set-wise (one UPDATE and one history INSERT per outcome), so a draw of 20,000
+    Every entry's rank and outcome is written by one statement; each outcome then moves its applications through
+    the engine's set-wise path (``transition_all``, the outcome read from the entries), so a draw of 20,000
     applicants costs a handful of statements (bench/lottery.py). The draw is audited (``trip.draw``: counts per
     outcome; ``actor`` None when the scheduler draws)."""
     now = now or clock.now()
@@ -203,73 +222,31 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
         raise LotteryNotReady(_("请先录入公开随机数。"))
     freeze(departure, now, actor)
     db.session.flush()
-    applicants = _load_applicants(event.id)
-    entries = db.session.execute(
-        select(TripLotteryEntry.id, TripLotteryEntry.anon_id, TripLotteryEntry.tier).where(
-            TripLotteryEntry.event_id == event.id
-        )
-    ).all()
-    entry_ids = {entry.anon_id: entry.id for entry in entries}
-    ranking = lottery.rank(
-        [lottery.Applicant(entry.anon_id, entry.tier) for entry in entries],
-        departure.public_value,
-        departure.applicants_hash,
-    )
-    in_rank_order = [(position, applicants.get(a.anon_id), a.anon_id) for position, a in enumerate(ranking, 1)]
-    pending = [(position, row) for position, row, _anon in in_rank_order if row and row.status == Status.PENDING]
-    result, ranks = _decide(pending, slot, year, event.id)
-    outcome_of = {row.id: outcome for outcome, rows in _outcomes(result).items() for row in rows}
+    ranking = lottery.rank(_load_entries(event.id), departure.public_value, departure.applicants_hash)
+    result = _decide([entry for entry in ranking if entry.pending], slot, year, event.id)
     update_rows(
         TripLotteryEntry.__table__,  # type: ignore[arg-type]
-        [
-            {
-                "id": entry_ids[anon],
-                "rank": position,
-                "outcome": outcome_of.get(row.id, "withdrawn") if row is not None else "withdrawn",
-            }
-            for position, row, anon in in_rank_order
-        ],
+        [entry.entry_id for entry in ranking],
+        {"rank": range(1, len(ranking) + 1), "outcome": _entry_outcomes(ranking, result)},
     )
-    transition_many(
-        result.skipped,
-        Status.CANCELLED,
-        actor=actor,
-        cause=Cause.LOTTERY,
-        reason="lottery: already holds a trip place this year",
-        slot=slot,
-    )
-    transition_many(
-        result.confirmed,
-        Status.CONFIRMED,
-        actor=actor,
-        cause=Cause.LOTTERY,
-        reason="lottery: drawn",
-        slot=slot,
-        values=[{"priority": ranks[row.id]} for row in result.confirmed],
-    )
-    # Everyone else still pending on the frozen list waits in rank order (or is not drawn), decided by the
-    # database in two statements whatever the number of applicants.
     # Joined to the entries rather than filtered by a subquery: the planner picks a good plan even before the
     # freshly written entries have statistics.
-    still_pending = and_(
+    decided = and_(
         Registration.status == Status.PENDING,
         TripLotteryEntry.registration_id == Registration.id,
         TripLotteryEntry.event_id == event.id,
     )
-    if result.waitlisted:
-        transition_all(
-            slot,
-            still_pending,
-            Status.WAITLISTED,
-            cause=Cause.LOTTERY,
-            reason="lottery: waitlisted",
-            values={"priority": TripLotteryEntry.rank},
-            actor=actor,
-        )
-    elif result.not_drawn:
-        transition_all(
-            slot, still_pending, Status.REJECTED, cause=Cause.LOTTERY, reason="lottery: not drawn", actor=actor
-        )
+    for outcome, to, reason, ranked in _TRANSITIONS:
+        if getattr(result, outcome):
+            transition_all(
+                slot,
+                and_(decided, TripLotteryEntry.outcome == outcome),
+                to,
+                cause=Cause.LOTTERY,
+                reason=reason,
+                values={"priority": TripLotteryEntry.rank} if ranked else None,
+                actor=actor,
+            )
     result.withdrawn_elsewhere = _withdraw_other_applications(
         [row.user_id for row in result.confirmed if row.user_id],
         {i: s for i, s in locked.items() if i != slot.id},
@@ -295,19 +272,18 @@ def draw_lottery(event_id: int, now: datetime | None = None, actor: User | None 
     return result
 
 
-def _decide(pending: list[tuple[int, Any]], slot: Slot, year: int, event_id: int) -> tuple[DrawResult, dict[int, int]]:
+def _decide(pending: list[Any], slot: Slot, year: int, event_id: int) -> DrawResult:
     """Walk the pending applicants in rank order: the first ones take the seats, except people who already hold
     a trip place this year (one trip a year, checked again with their rows locked: ``refuse_holders``); the rest
     wait in rank order, or are not drawn when the departure keeps no waitlist."""
     result = DrawResult()
-    ranks = {row.id: position for position, row in pending}
     holders = applicants_holding_a_trip(slot.id, year, event_id)
     seats = slot.available
     queue = iter(pending)
     rest: list[Any] = []
     while len(result.confirmed) < seats:
         candidates = []
-        for _position, row in queue:
+        for row in queue:
             if row.user_id in holders:
                 result.skipped.append(row)
                 continue
@@ -319,7 +295,7 @@ def _decide(pending: list[tuple[int, Any]], slot: Slot, year: int, event_id: int
         refused = refuse_holders([row.user_id for row in candidates if row.user_id], year, event_id)
         for row in candidates:
             (result.skipped if row.user_id in refused else result.confirmed).append(row)
-    for _position, row in queue:
+    for row in queue:
         if row.user_id in holders:
             result.skipped.append(row)
         else:
@@ -328,16 +304,16 @@ def _decide(pending: list[tuple[int, Any]], slot: Slot, year: int, event_id: int
         result.waitlisted = rest
     else:
         result.not_drawn = rest
-    return result, ranks
+    return result
 
 
-def _outcomes(result: DrawResult) -> dict[str, list[Any]]:
-    return {
-        "confirmed": result.confirmed,
-        "waitlisted": result.waitlisted,
-        "not_drawn": result.not_drawn,
-        "skipped": result.skipped,
-    }
+def _entry_outcomes(ranking: Sequence[Any], result: DrawResult) -> list[str]:
+    """Each ranked entry's outcome, in rank order: confirmed or skipped as decided, the other pending ones
+    waitlisted (or not drawn), and "withdrawn" for those no longer pending."""
+    decided = {row.id: "confirmed" for row in result.confirmed}
+    decided.update((row.id, "skipped") for row in result.skipped)
+    rest = "not_drawn" if result.not_drawn else "waitlisted"
+    return [decided.get(entry.id, rest) if entry.pending else "withdrawn" for entry in ranking]
 
 
 def _withdraw_other_applications(user_ids: list[int], other_slots: dict[int, Slot], actor: User | None) -> int:

@@ -81,3 +81,33 @@ def test_set_wise_transitions_refuse_an_illegal_move_and_change_nothing():
     db.session.rollback()
     assert _statuses(registrations) == [Status.REJECTED, Status.REJECTED]
     assert db.session.get(Slot, slot.id, populate_existing=True).taken == 0
+
+
+def test_transition_all_from_several_statuses_writes_one_history_row_per_change_in_id_order():
+    slot, registrations, organizer = _pending(5, capacity=2)
+    slot = booking.lock_slot(slot.id)
+    transition_many(registrations[:2], Status.WAITLISTED, actor=organizer, reason="full", slot=slot)
+    db.session.commit()
+    before = db.session.get(Slot, slot.id, populate_existing=True).waitlisted
+    changes = transition_all(
+        booking.lock_slot(slot.id),
+        Registration.id.in_([r.id for r in registrations[1:]]),
+        Status.REJECTED,
+        actor=organizer,
+        reason="closed",
+        values={"priority": Registration.id * 10},
+    )
+    db.session.commit()
+
+    assert [c.registration_id for c in changes] == sorted(r.id for r in registrations[1:])
+    assert [c.from_status for c in changes] == [Status.WAITLISTED] + [Status.PENDING] * 3
+    assert [c.user_id for c in changes] == [r.user_id for r in registrations[1:]]
+    assert _statuses(registrations) == [Status.WAITLISTED] + [Status.REJECTED] * 4
+    assert [db.session.get(Registration, r.id).priority for r in registrations[1:]] == [
+        r.id * 10 for r in registrations[1:]
+    ]
+    assert db.session.get(Slot, slot.id, populate_existing=True).waitlisted == before - 1
+    history = db.session.scalars(select(RegistrationHistory).where(RegistrationHistory.reason == "closed")).all()
+    assert sorted((h.registration_id, h.from_status, h.to_status, h.actor_id) for h in history) == [
+        (c.registration_id, c.from_status, Status.REJECTED, organizer.id) for c in changes
+    ]

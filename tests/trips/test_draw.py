@@ -13,7 +13,7 @@ from app.accounts.models import User
 from app.booking import queries as booking_queries
 from app.booking import services as booking
 from app.booking.errors import NotEligible
-from app.booking.models import Registration, RegistrationHistory, Status
+from app.booking.models import Cause, Registration, RegistrationHistory, Status
 from app.events.models import Allocation, WaitlistPolicy
 from app.extensions import db
 from app.notifications.messages import render
@@ -331,3 +331,73 @@ def test_first_come_departures_have_no_lottery():
     tf.close_window(departure)
     with pytest.raises(LotteryNotReady):
         lottery_draw.draw_lottery(departure.event_id, clock.now())
+
+
+def test_entries_ranks_outcomes_and_history_rows_follow_the_draw():
+    """Every entry's rank and outcome is written by one statement and each outcome's applications move set-wise:
+    the ranks are the published ranking, each outcome matches its registration's new status (priority = rank for
+    the confirmed and the waitlisted), and one LOTTERY history row is written per changed registration."""
+    departure = tf.make_departure(seats=2)
+    first_come = tf.make_departure(tf.make_route(title="婺源古村摄影"), seats=5, allocation=Allocation.FIRST_COME)
+    people = _people(7)
+    regs = [tf.apply(person, departure) for person in people]
+    tf.apply(people[0], first_come)  # holds a trip place this year: skipped by the draw
+    tf.close_window(departure)
+    tf.set_value(departure, "20250")  # freezes the list
+    lottery_draw.withdraw(regs[1], None, "withdrawn: test")  # leaves after the freeze: its entry is withdrawn
+    db.session.commit()
+    lottery_draw.draw_lottery(departure.event_id, clock.now())
+    db.session.commit()
+
+    export = lottery_record.lottery_export(departure.event_id)
+    ranking = lottery.rank([lottery.Applicant(a["id"], a["tier"]) for a in export["applicants"]], "20250")
+    entries = db.session.scalars(
+        select(TripLotteryEntry).where(TripLotteryEntry.event_id == departure.event_id).order_by(TripLotteryEntry.rank)
+    ).all()
+    assert [e.anon_id for e in entries] == [a.anon_id for a in ranking]
+    assert [e.rank for e in entries] == list(range(1, len(people) + 1))
+    registrations = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Registration)
+            .where(Registration.event_id == departure.event_id)
+            .execution_options(populate_existing=True)
+        )
+    }
+    status_of = {
+        "confirmed": Status.CONFIRMED,
+        "waitlisted": Status.WAITLISTED,
+        "skipped": Status.CANCELLED,
+        "withdrawn": Status.CANCELLED,
+    }
+    assert sorted(e.outcome for e in entries) == sorted(
+        ["confirmed", "confirmed", "skipped", "withdrawn", "waitlisted", "waitlisted", "waitlisted"]
+    )
+    assert {e.outcome for e in entries if e.registration_id == regs[0].id} == {"skipped"}
+    assert {e.outcome for e in entries if e.registration_id == regs[1].id} == {"withdrawn"}
+    for entry in entries:
+        registration = registrations[entry.registration_id]
+        assert registration.status == status_of[entry.outcome], entry.outcome
+        if entry.outcome in ("confirmed", "waitlisted"):
+            assert registration.priority == entry.rank
+    history = db.session.scalars(
+        select(RegistrationHistory).where(
+            RegistrationHistory.registration_id.in_(registrations), RegistrationHistory.reason.startswith("lottery:")
+        )
+    ).all()
+    changed = [e for e in entries if e.outcome != "withdrawn"]
+    assert sorted(h.registration_id for h in history) == sorted(e.registration_id for e in changed)
+    reason_of = {
+        "confirmed": "lottery: drawn",
+        "waitlisted": "lottery: waitlisted",
+        "skipped": "lottery: already holds a trip place this year",
+    }
+    by_registration = {h.registration_id: h for h in history}
+    for entry in changed:
+        row = by_registration[entry.registration_id]
+        assert (row.cause, row.from_status, row.to_status, row.reason) == (
+            Cause.LOTTERY,
+            Status.PENDING,
+            status_of[entry.outcome],
+            reason_of[entry.outcome],
+        )
