@@ -851,9 +851,12 @@ def fault_kill_scheduler(stack: Stack, sink: MailSink) -> Row:
     duplicates = sum(n - 1 for n in received.values() if n > 1)
     lost = len(ids) - distinct
     state = outbox_state(stack.env, ids)
-    ok = lost == 0 and duplicates == 0 and state.get("SENT", 0) == len(ids)
+    group = int(stack.env.get("NOTIFY_SEND_GROUP", "20"))
+    # The documented window: the killed sender's one unfinished send group may arrive again, same Message-IDs.
+    ok = lost == 0 and duplicates <= group and state.get("SENT", 0) == len(ids)
     figure = (
-        f"{distinct}/{len(ids)} delivered, {duplicates} twice, {lost} lost; the survivor finished "
+        f"{distinct}/{len(ids)} delivered, {duplicates} twice (at most one send group of {group}), {lost} lost; "
+        f"the survivor finished "
         f"{drained:.1f} s after the kill (lease {lease:.0f} s)"
     )
     detail = (

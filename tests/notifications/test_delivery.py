@@ -63,6 +63,16 @@ def test_a_batch_goes_out_on_one_connection_each_person_greeted_by_their_own_nam
     assert "&lt;王&gt;&amp;小明" in odd.get_body(preferencelist=("html",)).get_content()
 
 
+def test_a_long_chinese_subject_arrives_exactly_as_written(smtp):
+    freeze()
+    user = person()
+    title = "活动提醒：赣州市总工会二〇二六年度职工健康讲座暨两癌筛查政策宣讲会 将于 2026-06-10 12:30 开始"
+    generic(user, "long", title=title)
+    assert delivery.tick(owner="s1").sent == 1
+    [mail] = smtp.to(user.email)
+    assert str(mail["Subject"]) == f"{title} long"
+
+
 def test_one_refused_recipient_in_a_send_group_leaves_the_others_delivered(smtp):
     freeze()
     people = [person() for _ in range(4)]

@@ -58,7 +58,8 @@ def build_email(envelope: Envelope, sender: str) -> bytes:
                 part.set_param("method", "PUBLISH")
             part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
             mail.attach(part)
-    mail["Subject"] = Header(rendered.subject, "utf-8").encode()
+    # A Header object (not its encoded string) lets the generator fold long subjects between encoded words.
+    mail["Subject"] = Header(rendered.subject, "utf-8")  # type: ignore[assignment]
     mail["From"] = _address(sender)
     mail["To"] = envelope.email or ""
     mail["Date"] = formatdate(localtime=False)
