@@ -189,9 +189,9 @@ def _skip_reason(message: OutboxMessage, user: User | None, now: datetime) -> st
     return None
 
 
-def _finish_many(message_ids: list[int], owner: str, values: dict[str, object]) -> set[int]:
-    """Conditional update of the rows we still lease, in one statement; returns the ids it updated (a row whose
-    lease was lost to another sender is left alone). The same statement releases the lease."""
+def _update_leased(message_ids: list[int], owner: str, values: dict[str, object]) -> set[int]:
+    """Update the rows of ``message_ids`` that ``owner`` still leases and that are still pending, in one statement;
+    returns the ids it updated (a row another sender took over is left alone)."""
     if not message_ids:
         return set()
     return set(
@@ -202,26 +202,21 @@ def _finish_many(message_ids: list[int], owner: str, values: dict[str, object]) 
                 OutboxMessage.lease_owner == owner,
                 OutboxMessage.status == OutboxStatus.PENDING,
             )
-            .values(lease_owner=None, lease_until=None, **values)
+            .values(**values)
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
         )
     )
 
 
+def _finish_many(message_ids: list[int], owner: str, values: dict[str, object]) -> set[int]:
+    """Write the outcome of rows we still lease; the same statement releases the lease. Returns the ids written."""
+    return _update_leased(message_ids, owner, {"lease_owner": None, "lease_until": None, **values})
+
+
 def _finish(message_id: int, owner: str, values: dict[str, object]) -> bool:
     """``_finish_many`` for one row: False if the lease was lost to another sender."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.lease_owner == owner,
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-        .values(lease_owner=None, lease_until=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(_finish_many([message_id], owner, values))
 
 
 def _failure(attempts: int, error: str) -> tuple[dict[str, object], str]:
@@ -258,19 +253,7 @@ def _renew_leases(message_ids: list[int], owner: str) -> set[int]:
     """Extend our lease on the rows of a send group, proving we still hold them: the ids another sender took over
     are missing from the answer. On PostgreSQL the statement also locks the rows until the group's commit."""
     lease_until = clock.now() + timedelta(seconds=_setting("NOTIFY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
-    return set(
-        db.session.scalars(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(message_ids),
-                OutboxMessage.lease_owner == owner,
-                OutboxMessage.status == OutboxStatus.PENDING,
-            )
-            .values(lease_until=lease_until)
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
+    return _update_leased(message_ids, owner, {"lease_until": lease_until})
 
 
 def _load_registrations(messages: Sequence[OutboxMessage]) -> None:
