@@ -134,8 +134,10 @@ def worker(url: str, port: int, owner: str, batch: int) -> None:
     """One scheduler process: delivery ticks until nothing is left to claim."""
     from app import create_app
     from app.notifications import delivery
+    from app.process import settle_after_startup
 
     app = create_app(_config(url, port, batch))
+    settle_after_startup()  # as the scheduler process does (app/process.py)
     with app.app_context():
         total = 0
         cpu = time.process_time()

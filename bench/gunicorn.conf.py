@@ -19,6 +19,7 @@ defaults on a 2-core machine (measurements in bench/README.md and bench/results.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 _cores = os.cpu_count() or 1
 
@@ -35,3 +36,10 @@ preload_app = False
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "warning")
+
+
+def post_worker_init(_worker: Any) -> None:
+    """Once the worker has built the app: its startup objects leave the collector's way (app/process.py)."""
+    from app.process import settle_after_startup
+
+    settle_after_startup()

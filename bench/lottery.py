@@ -73,10 +73,12 @@ def full_draw(url: str) -> dict[str, float]:
     from app.extensions import db
     from app.orgs.models import City, EnterpriseType, Industry, Organization
     from app.orgs.services import seed_reference_data
+    from app.process import settle_after_startup
     from app.trips import catalogue, lottery_draw, lottery_record
     from app.trips.models import Theme
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"})
+    settle_after_startup()  # as the scheduler process and the web workers do once their app is built
     with app.app_context():
         db.create_all()
         seed_reference_data()

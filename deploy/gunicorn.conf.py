@@ -34,3 +34,10 @@ def child_exit(_server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(_worker: Any) -> None:
+    """Once the worker has built the app: its startup objects leave the collector's way (app/process.py)."""
+    from app.process import settle_after_startup
+
+    settle_after_startup()

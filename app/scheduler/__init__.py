@@ -27,6 +27,7 @@ def run_command(once: bool) -> None:
     """Start the scheduler in the foreground (BlockingScheduler) until SIGINT/SIGTERM."""
     from flask import current_app
 
+    from ..process import settle_after_startup
     from .runner import SchedulerRunner, make_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -38,6 +39,7 @@ def run_command(once: bool) -> None:
         return
     runner = SchedulerRunner(app, mode="process")
     scheduler = runner.build(make_scheduler(blocking=True))
+    settle_after_startup()
 
     def stop(signum: int, _frame: Any) -> None:
         scheduler.shutdown(wait=False)
