@@ -31,6 +31,8 @@
 
   // Offline at the venue: the service worker keeps 我的预约, its tickets and check-in pages on this device.
   if ("serviceWorker" in navigator) {
+    // Read before registering: on a first visit this page was loaded without the worker, which kept nothing.
+    var uncontrolled = !navigator.serviceWorker.controller;
     var post = function (message) {
       navigator.serviceWorker.ready.then(function (registration) {
         if (registration.active) { registration.active.postMessage(message); }
@@ -40,6 +42,8 @@
       var urls = Array.prototype.map.call(document.querySelectorAll("a[data-offline]"), function (a) {
         return a.getAttribute("href");
       });
+      // This page too, if the worker did not see it load; the worker keeps it only if it keeps such pages.
+      if (uncontrolled) { urls.push(location.pathname); }
       if (urls.length) { post({ type: "keep", urls: urls }); }
     }).catch(function () { /* no offline support here: the pages still work online */ });
     document.addEventListener("submit", function (event) {

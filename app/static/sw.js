@@ -85,7 +85,8 @@ self.addEventListener("message", function (event) {
   var data = event.data || {};
   var reply = function (value) { if (event.ports && event.ports[0]) { event.ports[0].postMessage(value); } };
   if (data.type === "keep" && Array.isArray(data.urls)) {
-    // The page names the tickets to keep (its upcoming bookings): fetch them now, while there is signal.
+    // The page names the tickets to keep (its upcoming bookings), and itself when it loaded before this worker
+    // controlled it (a first visit): fetch those that kept() allows now, while there is signal.
     var urls = data.urls.map(function (u) { return new URL(u, self.location.origin); }).filter(kept);
     var fetchedIn = generation;
     event.waitUntil(Promise.all(urls.map(function (url) {

@@ -3,6 +3,8 @@ worker), an employee's upcoming ticket opens with no signal, and the check-in pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -77,6 +79,37 @@ def test_item12_manifest_and_a_ticket_that_opens_offline(page: Page, browser_con
             break
         page.wait_for_timeout(100)
     assert not page.evaluate(_KEPT, ticket_url)
+
+
+@pytest.mark.parametrize("first", ["ticket", "bookings"])
+def test_item12_the_first_page_after_login_opens_offline(page: Page, new_page: Callable[..., Page], first: str) -> None:
+    """The page that registers the worker loads without it (nothing is controlled yet): app.js asks the worker
+    to keep it once active, so a ticket opened straight after login opens offline without a second visit."""
+    event = factories.make_event(starts_in=factories.STARTS_SOON, title="九江职工健步走", venue="九江市体育馆")
+    person = factories.make_employee(name="刘洋")
+    registration = booking.book(person, event.slots[0].id)
+    ticket_url, code = f"/me/bookings/{registration.id}/ticket", registration.ticket_code
+    commit_db()
+    login_as(page, person)
+    # A fresh context signed in with those cookies: no service worker registered, no page kept.
+    fresh = new_page(storage_state=page.context.storage_state())
+    url = ticket_url if first == "ticket" else "/me/bookings"
+    fresh.goto(url)
+    went_through_a_worker = "() => performance.getEntriesByType('navigation')[0].workerStart > 0"
+    assert not fresh.evaluate(went_through_a_worker), "the first page was loaded under a service worker"
+    fresh.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
+    _wait_until_kept(fresh, url)
+
+    fresh.context.set_offline(True)
+    try:
+        fresh.goto(url)
+        if first == "ticket":
+            expect(fresh.locator(".ticket-code code")).to_have_text(code)
+            expect(fresh.get_by_text("九江市体育馆")).to_be_visible()
+        else:
+            expect(fresh.locator(".booking")).to_contain_text("九江职工健步走")
+    finally:
+        fresh.context.set_offline(False)
 
 
 def test_item12_check_in_page_reloads_offline_and_keeps_its_queue(page: Page, browser_context: BrowserContext) -> None:
