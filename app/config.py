@@ -134,6 +134,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SMS_TEMPLATE_NOTICE": env.get("SMS_TEMPLATE_NOTICE", ""),
         "SMS_GATEWAY_TIMEOUT": float(env.get("SMS_GATEWAY_TIMEOUT", "5")),
         "SMS_GATEWAY_RETRIES": _int(env, "SMS_GATEWAY_RETRIES", 2),
+        # Messages per gateway request for notifications (1: one request each; verification codes always go alone).
+        "SMS_GATEWAY_BATCH": _int(env, "SMS_GATEWAY_BATCH", 1),
         # Verification codes by SMS: at most this many a day to one number and from one client address.
         "SMS_CODE_DAILY_PER_PHONE": _int(env, "SMS_CODE_DAILY_PER_PHONE", 10),
         "SMS_CODE_DAILY_PER_ADDRESS": _int(env, "SMS_CODE_DAILY_PER_ADDRESS", 30),

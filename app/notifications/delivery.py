@@ -8,9 +8,10 @@ One tick:
    and counts the attempt; on SQLite (one scheduler; every transaction is ``BEGIN IMMEDIATE``) the same
    statements are atomic;
 3. the claimed rows are rendered in one short transaction (rows that read the same are rendered once), then
-   sent in groups of ``NOTIFY_SEND_GROUP`` on one SMTP connection: each group's leases are renewed (proving they
-   are still ours), its messages go out, and one statement marks the sent rows ``sent`` — the statement that
-   releases their leases, so a row is never free while it is unmarked;
+   sent in groups of ``NOTIFY_SEND_GROUP`` on one SMTP connection (an SMS gateway that takes batches gets a
+   request's worth per group: ``channels.batches``): each group's leases are renewed (proving they are still
+   ours), its messages go out, and one statement marks the sent rows ``sent`` — the statement that releases their
+   leases, so a row is never free while it is unmarked;
 4. a failure puts the row back with an exponential backoff; after ``NOTIFY_MAX_ATTEMPTS`` it is ``failed`` and
    shown to admins. A sender that dies after claiming leaves a lease that expires, and the row is claimed
    again.
@@ -48,6 +49,7 @@ from ..booking.models import HOLDING, Registration, Status
 from ..extensions import db
 from ..outbox.models import OutboxMessage, OutboxStatus
 from .channels import Channel, DeliveryError, Envelope, build_channels
+from .channels.batches import Batches, send_groups
 from .channels.email import message_id_for
 from .channels.inbox import materialise
 from .messages import Rendered, Renderer, render
@@ -347,7 +349,8 @@ def send_group(
     with the same Message-ID (see the module's note).
 
     Each message is encoded while the one before it is being transmitted on ``wire`` (one thread: one message on
-    the wire at a time, in order), so the process's own work overlaps the server's.
+    the wire at a time, in order), so the process's own work overlaps the server's. A channel that batches gets its
+    encoded messages at the end, in as few requests as its batch size allows; each message's outcome is its own.
     """
     held = _renew_leases([item.envelope.outbox_id for item in items if item.envelope.outbox_id is not None], owner)
     postgres = db.session.get_bind().dialect.name == "postgresql"
@@ -356,6 +359,7 @@ def send_group(
     sent: list[Prepared] = []
     failed: list[tuple[Prepared, str]] = []
     in_flight: tuple[Prepared, Future[None]] | None = None
+    batches: Batches[Prepared] = Batches()
 
     def landed(flight: tuple[Prepared, Future[None]]) -> None:
         item, transmitted = flight
@@ -380,11 +384,18 @@ def send_group(
             except DeliveryError as error:
                 failed.append((item, str(error)))
                 continue
+            if batches.take(channel, item, item.envelope, encoded):
+                continue
             if in_flight is not None:
                 landed(in_flight)
             in_flight = (item, wire.submit(channel.transmit, item.envelope, encoded))
         if in_flight is not None:
             landed(in_flight)
+        for item, outcome in batches.transmit():  # a refusal or a missing answer fails that message alone
+            if outcome is None:
+                sent.append(item)
+            else:
+                failed.append((item, str(outcome)))
     except BaseException:
         if in_flight is not None:
             in_flight[1].cancel()
@@ -455,8 +466,8 @@ def tick(
                     break
                 report.claimed += len(ids)
                 prepared = prepare(ids, owner, report)
-                for start in range(0, len(prepared), group):
-                    send_group(prepared[start : start + group], owner, active, report, wire)
+                for items in send_groups(prepared, lambda item: item.channel, active, group):
+                    send_group(items, owner, active, report, wire)
     finally:
         if own_channels:
             for channel in active.values():

@@ -8,12 +8,19 @@ Delivery encodes the next message while the previous one is being transmitted (`
 later; anything ``transmit`` returns without raising counts as delivered. The inbox channel is different: it
 is written inside the database transaction that marks the row sent (see ``delivery``), so it never needs a
 retry.
+
+A channel whose server takes many messages in one request (an SMS gateway's batch API) is also a
+``BatchingChannel``: ``batch_size`` says how many it takes at once (1: it does not batch, as configured), and
+``transmit_batch`` sends that many encoded messages and answers for each. Delivery asks ``batch_size(channel)``
+and sends such a channel's messages of a send group through ``batches.Batches``; ``send`` (a verification code
+goes out at once) is always one message in one request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ...accounts.models import User
 from ..messages import Rendered
@@ -63,6 +70,23 @@ class Channel(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class BatchingChannel(Channel, Protocol):
+    """A channel that can transmit up to ``batch_size`` encoded messages in one request. ``transmit_batch``
+    answers each message's outcome in their order: None (delivered) or the ``DeliveryError`` of that message
+    alone (``Refused`` for a refused number: the others are delivered); it raises ``DeliveryError`` when the
+    request as a whole failed (server down, refused, no answer), which is every message's outcome."""
+
+    batch_size: int
+
+    def transmit_batch(self, envelopes: Sequence[Envelope], encoded: Sequence[Any]) -> list[DeliveryError | None]: ...
+
+
+def batch_size(channel: Channel | None) -> int:
+    """How many messages ``channel`` takes in one request: its ``batch_size`` if it batches, else 1."""
+    return max(channel.batch_size, 1) if isinstance(channel, BatchingChannel) else 1
+
+
 def build_channels(config: dict[str, Any]) -> dict[str, Channel]:
     """One instance of each outward channel for a delivery tick, configured from the app config."""
     from .email import EmailChannel
@@ -71,4 +95,4 @@ def build_channels(config: dict[str, Any]) -> dict[str, Channel]:
     return {"email": EmailChannel(config), "sms": sms_channel(config)}
 
 
-__all__ = ["Channel", "DeliveryError", "Envelope", "Refused", "build_channels"]
+__all__ = ["BatchingChannel", "Channel", "DeliveryError", "Envelope", "Refused", "batch_size", "build_channels"]

@@ -20,6 +20,21 @@ refusal (``Refused``: ``invalid_number``, ``quota`` or ``refused``), never retri
 up to ``SMS_GATEWAY_RETRIES`` times, then raised as ``DeliveryError``; a timeout or a refused connection is a
 ``DeliveryError`` without retry (a timed-out request may have been sent). Numbers, texts and codes are never
 logged by this backend.
+
+Batches: with ``SMS_GATEWAY_BATCH`` above 1 (a gateway that takes many numbers per request, as Aliyun's
+SendBatchSms or Tencent Cloud's SendSms do) delivery sends the outbox's messages up to that many per request::
+
+    {"messages": [{"to": "13800000000", ..., "id": "<outbox-1@host>"}, {"to": ..., "id": "<outbox-2@host>"}]}
+
+(each element the single request's body; the signature covers the whole body) and the gateway answers for each
+message by its ``id``::
+
+    {"results": [{"id": "<outbox-1@host>", "code": "OK"}, {"id": "<outbox-2@host>", "code": "INVALID_NUMBER"}]}
+
+The rules above hold per message: an OK code is delivered, any other is that message's refusal (the others are
+delivered); a 4xx answer, or a refusal code and no results, refuses every message of the request; a 5xx (after
+the retries) or an unreachable gateway fails them all with ``DeliveryError``; a message without a readable result
+counts as not delivered and is retried later with the same ``id``. Verification codes always go alone (``send``).
 """
 
 from __future__ import annotations
@@ -33,6 +48,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from . import DeliveryError, Envelope, Refused
@@ -126,6 +142,9 @@ def refusal_reason(provider_code: str) -> str:
 
 
 class GatewaySmsChannel:
+    """The HTTP gateway backend (see the module's note): ``transmit`` sends one message per request;
+    ``transmit_batch`` sends up to ``batch_size`` (``SMS_GATEWAY_BATCH``) in one."""
+
     name = "sms"
 
     def __init__(
@@ -139,6 +158,7 @@ class GatewaySmsChannel:
         templates: dict[str, str] | None = None,
         retries: int = 2,
         retry_pause: float = 0.2,
+        batch_size: int = 1,
     ) -> None:
         self.url = url
         self.timeout = timeout
@@ -148,6 +168,7 @@ class GatewaySmsChannel:
         self.templates = templates or {}
         self.retries = retries
         self.retry_pause = retry_pause
+        self.batch_size = max(batch_size, 1)  # messages per request in ``transmit_batch``; 1: one request each
 
     def open(self) -> None:
         pass
@@ -183,14 +204,20 @@ class GatewaySmsChannel:
         return headers
 
     @staticmethod
-    def _answer_code(raw: bytes) -> str:
+    def _answer(raw: bytes) -> dict[str, Any] | None:
+        """The answer's JSON object; ``{}`` for an empty body, None for anything unreadable."""
         if not raw.strip():
-            return "OK"
+            return {}
         try:
             answer = json.loads(raw)
         except ValueError:
-            return "UNREADABLE_ANSWER"
-        if not isinstance(answer, dict):
+            return None
+        return answer if isinstance(answer, dict) else None
+
+    @staticmethod
+    def _code(answer: dict[str, Any] | None) -> str:
+        """The answer's own code (a whole request's): OK when it has none, ``UNREADABLE_ANSWER`` for no object."""
+        if answer is None:
             return "UNREADABLE_ANSWER"
         return str(answer.get("code", answer.get("Code", "OK")))
 
@@ -205,34 +232,87 @@ class GatewaySmsChannel:
 
     def transmit(self, envelope: Envelope, body: bytes) -> None:
         """POST the body, retrying a 5xx answer; a refusal is ``Refused``, never retried."""
+        status, raw = self._post(body)
+        code = self._code(self._answer(raw))
+        if status >= 300:
+            if code in OK_CODES:
+                code = f"HTTP_{status}"
+            log.warning("sms gateway refused a message: HTTP %s, %s", status, code[:80])
+            raise Refused(refusal_reason(code), code[:80])
+        if code not in OK_CODES:
+            log.warning("sms gateway refused a message: %s", code[:80])
+            raise Refused(refusal_reason(code), code[:80])
+
+    def transmit_batch(self, envelopes: Sequence[Envelope], bodies: Sequence[bytes]) -> list[DeliveryError | None]:
+        """POST the messages as one ``{"messages": [...]}`` request (each element the body ``encode`` made),
+        retrying a 5xx answer as ``transmit`` does, and return each message's outcome from the answer's
+        ``results``, matched by ``id``: None for an OK code, ``Refused`` for any other (that message alone).
+
+        A message the answer does not account for — no result with its id, a result without a code, an answer
+        without ``results`` — counts as not delivered: ``DeliveryError``, retried later with backoff. That is the
+        safe side: believing a lost message was sent loses it for good, while a retry of one that did go out
+        carries the same ``id``, and the gateway's idempotency on that id keeps it from reaching the phone twice.
+        A 4xx answer, or a refusal code with no results, refuses every message of the request (``Refused``
+        raised); a 5xx after the retries or an unreachable gateway raises ``DeliveryError``."""
+        body = b'{"messages": [' + b", ".join(bodies) + b"]}"
+        status, raw = self._post(body)
+        answer = self._answer(raw)
+        code = self._code(answer)
+        if status >= 300:
+            if code in OK_CODES:
+                code = f"HTTP_{status}"
+            log.warning("sms gateway refused a batch of %d: HTTP %s, %s", len(envelopes), status, code[:80])
+            raise Refused(refusal_reason(code), code[:80])
+        results = answer.get("results") if answer is not None else None
+        if not isinstance(results, list):
+            if answer is not None and code not in OK_CODES:
+                log.warning("sms gateway refused a batch of %d: %s", len(envelopes), code[:80])
+                raise Refused(refusal_reason(code), code[:80])
+            raise DeliveryError("SMS gateway answered a batch without results")
+        codes: dict[str, str] = {}
+        for result in results:
+            if isinstance(result, dict) and isinstance(result.get("id"), str):
+                found = result.get("code", result.get("Code"))
+                if found is not None:
+                    codes[result["id"]] = str(found)
+        outcomes: list[DeliveryError | None] = []
+        for envelope in envelopes:
+            code = codes.get(envelope.message_id, "")
+            if not code:
+                outcomes.append(DeliveryError("SMS gateway gave no result for this message"))
+            elif code in OK_CODES:
+                outcomes.append(None)
+            else:
+                outcomes.append(Refused(refusal_reason(code), code[:80]))
+        refused = sum(isinstance(outcome, Refused) for outcome in outcomes)
+        missing = sum(outcome is not None for outcome in outcomes) - refused
+        if refused or missing:
+            log.warning("sms gateway batch of %d: %d refused, %d without a result", len(envelopes), refused, missing)
+        return outcomes
+
+    def _post(self, body: bytes) -> tuple[int, bytes]:
+        """POST ``body`` (signed afresh each try), retrying a 5xx answer; returns the status and body of a 2xx or 4xx
+        answer. ``DeliveryError`` after the last 5xx, or at once when the gateway cannot be reached."""
         for attempt in range(self.retries + 1):
             request = urllib.request.Request(  # noqa: S310 - the URL is configuration, not input
                 self.url, data=body, headers=self._headers(body), method="POST"
             )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                    code = self._answer_code(response.read())
+                    return int(response.status), response.read()
             except urllib.error.HTTPError as error:
                 status = error.code
                 raw = error.read() if error.fp is not None else b""
                 error.close()
-                if status >= 500:
-                    log.warning("sms gateway answered %s (try %d of %d)", status, attempt + 1, self.retries + 1)
-                    if attempt < self.retries:
-                        time.sleep(self.retry_pause * (attempt + 1))
-                        continue
+                if status < 500:
+                    return status, raw
+                log.warning("sms gateway answered %s (try %d of %d)", status, attempt + 1, self.retries + 1)
+                if attempt == self.retries:
                     raise DeliveryError(f"SMS gateway answered {status}") from error
-                code = self._answer_code(raw)
-                if code in OK_CODES:
-                    code = f"HTTP_{status}"
-                log.warning("sms gateway refused a message: HTTP %s, %s", status, code[:80])
-                raise Refused(refusal_reason(code), code[:80]) from error
             except (urllib.error.URLError, OSError) as error:
                 raise DeliveryError(f"SMS gateway unreachable: {type(error).__name__}"[:500]) from error
-            if code not in OK_CODES:
-                log.warning("sms gateway refused a message: %s", code[:80])
-                raise Refused(refusal_reason(code), code[:80])
-            return
+            time.sleep(self.retry_pause * (attempt + 1))
+        raise DeliveryError("SMS gateway: no try made")  # retries is never negative
 
     def close(self) -> None:
         pass
@@ -251,5 +331,6 @@ def sms_channel(config: dict[str, Any]) -> LogSmsChannel | GatewaySmsChannel:
                 "notice": config.get("SMS_TEMPLATE_NOTICE") or "",
             },
             retries=int(config.get("SMS_GATEWAY_RETRIES", 2)),
+            batch_size=int(config.get("SMS_GATEWAY_BATCH", 1)),
         )
     return LogSmsChannel(show_codes=config.get("APP_ENV") != "production")
