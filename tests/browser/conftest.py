@@ -256,7 +256,7 @@ def assert_no_horizontal_scroll(page: Page, width: int = NARROW_WIDTH) -> None:
 
 _SMALL_TARGETS_JS = """(minimum) => {
   const selector = 'button, a.btn, select, textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio]),'
-    + ' label.check, nav a, .menu a, .links a';
+    + ' label.check, summary, nav a, .menu a, .links a';
   return Array.from(document.querySelectorAll(selector))
     .filter(e => e.offsetParent !== null && !e.closest('.skip'))
     .map(e => [e, e.getBoundingClientRect()])
@@ -268,7 +268,7 @@ _SMALL_TARGETS_JS = """(minimum) => {
 
 
 def assert_touch_targets(page: Page, minimum: int = 44) -> None:
-    """Buttons, button-like links, form controls, checkbox labels and navigation links are at least 44x44 px
+    """Buttons, button-like links, form controls, checkbox labels, disclosure summaries and navigation links are at least 44x44 px
     (links inside running text are exempt, as WCAG 2.5.8 allows)."""
     small = page.evaluate(_SMALL_TARGETS_JS, minimum)
     assert not small, f"touch targets under {minimum}px on {page.url}: {small}"

@@ -17,7 +17,7 @@ from app.screenings.models import ScreeningBooking
 from tests import factories
 from tests.screenings import factories as sf
 
-from .conftest import check_page, commit_db, login_as
+from .conftest import assert_touch_targets, check_page, commit_db, login_as
 
 pytestmark = pytest.mark.browser
 
@@ -80,6 +80,7 @@ def test_two_cancer_booking_move_and_check_in(page: Page, new_page) -> None:  # 
     login_as(staff, organizer)
     staff.goto(f"/organizer/screenings/{event_id}")
     check_page(staff)
+    assert_touch_targets(staff)
     staff.get_by_label("电子票号或手机号").fill(code)
     staff.get_by_role("button", name="签到", exact=True).click()
     expect(staff.get_by_text(f"刘桂兰 签到成功：10:30–10:45 · {TWO_CANCER}")).to_be_visible()
