@@ -14,7 +14,7 @@ then commit. The helpers below commit first.
 Fixtures: ``live_server`` (base URL), ``browser`` (session), ``page`` (fresh Pixel 7 context, zh-CN, per test;
 ``page.goto("/events/")`` is relative to the live server), ``new_page()`` (factory for a second user's page).
 Helpers: ``login_as(page, user)``, ``logout(page)``, ``assert_accessible(page)``,
-``assert_no_horizontal_scroll(page)``, ``check_page(page)`` (both checks), ``assert_touch_targets(page)``,
+``assert_no_horizontal_scroll(page)``, ``check_page(page)`` (both checks), ``assert_touch_targets(page)``, ``assert_table_reads_as_cards(page, selector)``,
 ``commit_db()``.
 Tests in this folder are marked ``browser`` automatically; mark them ``@pytest.mark.browser`` anyway.
 """
@@ -272,6 +272,31 @@ def assert_touch_targets(page: Page, minimum: int = 44) -> None:
     (links inside running text are exempt, as WCAG 2.5.8 allows)."""
     small = page.evaluate(_SMALL_TARGETS_JS, minimum)
     assert not small, f"touch targets under {minimum}px on {page.url}: {small}"
+
+
+_CARD_ROWS_JS = """(table) => Array.from(table.tBodies[0].rows).map(row => ({
+  display: getComputedStyle(row).display,
+  width: row.getBoundingClientRect().width,
+  unlabelled: Array.from(row.querySelectorAll('[data-label]'))
+    .filter(cell => !getComputedStyle(cell, '::before').content.includes(cell.dataset.label)).length,
+  wrapped: Array.from(row.querySelectorAll('.nowrap')).filter(e => e.getClientRects().length > 1).length,
+}))"""
+
+
+def assert_table_reads_as_cards(page: Page, table_selector: str) -> None:
+    """At 360 px a ``table.cards`` shows each row as a card nearly as wide as the page (not seven columns of one
+    character each), every labelled cell headed by its column's name, no number broken over lines."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": 360, "height": before["height"] if before else 800})
+    try:
+        rows = page.locator(table_selector).evaluate(_CARD_ROWS_JS)
+    finally:
+        if before:
+            page.set_viewport_size(before)
+    assert rows, f"no rows in {table_selector} on {page.url}"
+    for row in rows:
+        assert row["display"] == "block" and row["width"] > 300, f"{table_selector} row is not a card: {row}"
+        assert row["unlabelled"] == 0 and row["wrapped"] == 0, f"{table_selector} card reads badly: {row}"
 
 
 def check_page(page: Page) -> None:

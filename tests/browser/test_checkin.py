@@ -14,7 +14,7 @@ from app.extensions import db
 from app.organizer.models import CheckinScan
 from tests import factories
 
-from .conftest import check_page, commit_db, login_as
+from .conftest import assert_table_reads_as_cards, check_page, commit_db, login_as
 
 pytestmark = pytest.mark.browser
 
@@ -144,6 +144,7 @@ def test_console_pages_work_on_a_phone(page: Page, new_page) -> None:  # type: i
     page.get_by_role("link", name="南昌职工羽毛球联谊赛").click()
     expect(page.get_by_role("heading", name="南昌职工羽毛球联谊赛")).to_be_visible()
     check_page(page)
+    assert_table_reads_as_cards(page, "table.cards")  # the slots, each a card of its counts
     page.goto(f"/organizer/events/{event_id}/roster")
     expect(page.get_by_text("显示 3 人")).to_be_visible()
     check_page(page)
@@ -163,6 +164,7 @@ def test_console_pages_work_on_a_phone(page: Page, new_page) -> None:  # type: i
     other.goto("/organizer/audit")
     expect(other.get_by_role("heading", name="操作日志")).to_be_visible()
     check_page(other)
+    assert_table_reads_as_cards(other, "table.cards")  # who did what, one card per entry
 
 
 def test_item13_without_a_barcode_detector_a_photo_of_the_ticket_checks_in(page: Page, tmp_path) -> None:  # type: ignore[no-untyped-def]
