@@ -31,6 +31,7 @@ from ..accounts.models import Role, User
 from ..accounts.scope import scope_condition
 from ..extensions import db
 from ..orgs.models import Organization
+from . import labels
 from .models import AuditEntry
 
 __all__ = ["AuditContext", "AuditEntry", "AuditFilter", "acting", "bind", "context", "record", "search"]
@@ -207,8 +208,11 @@ def actions(viewer: User | None = None) -> list[str]:
 
 
 def init_app(app: Flask) -> None:
-    """Bind each request's audit context (its address; "api" under /api/) before any view runs."""
+    """Bind each request's audit context (its address; "api" under /api/) before any view runs; templates name
+    actions and object types with ``audit_action_name`` and ``audit_object_name``."""
     from . import models  # noqa: F401 - the table
+
+    app.jinja_env.globals.update(audit_action_name=labels.action_name, audit_object_name=labels.object_name)
 
     @app.before_request
     def _bind_request() -> None:

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 
 from ..audit import AuditEntry
+from ..audit import labels as audit_labels
 from ..booking.labels import status_label
 from ..events.models import Event
 from ..spreadsheets import neutralise
@@ -118,6 +119,7 @@ def audit_headers() -> list[str]:
         _("操作人编号"),
         _("操作人"),
         _("操作"),
+        _("操作名称"),
         _("对象类型"),
         _("对象编号"),
         _("详情"),
@@ -142,6 +144,7 @@ def audit_csv(entries: list[AuditEntry]) -> bytes:
                     entry.actor_id or "",
                     entry.actor.name if entry.actor is not None else "",
                     entry.action,
+                    audit_labels.action_name(entry.action),
                     entry.object_type,
                     entry.object_id or "",
                     detail,

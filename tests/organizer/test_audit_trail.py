@@ -61,7 +61,8 @@ def test_a_city_organizer_reads_their_subtree_without_view_rows(organizer_client
     here, _below, there, _ganzhou = _world(organizer)
     page = organizer_client.get("/organizer/audit").get_data(as_text=True)
     assert "共 2 条" in page and "registration.approve" in page and "view.roster" not in page
-    assert f"event #{there.id}" not in page and "scheduler.tick" not in page
+    assert "发布活动" in page and "通过报名" in page  # named in the reader's language, the code beside
+    assert f"活动 #{here.id}" in page and f"活动 #{there.id}" not in page and "scheduler.tick" not in page
     assert organizer_client.get("/organizer/").get_data(as_text=True).count("/organizer/audit") == 1
 
 
@@ -108,12 +109,12 @@ def test_the_csv_is_scoped_filtered_neutralised_and_audited(app, login_client):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:4] == ["时间", "操作人编号", "操作人", "操作"]
-    actions = sorted(row[3] for row in rows[1:])
-    assert actions == ["event.publish", "registration.approve"]  # no Ganzhou row, no view row
+    assert rows[0][:5] == ["时间", "操作人编号", "操作人", "操作", "操作名称"]
+    actions = sorted((row[3], row[4]) for row in rows[1:])
+    assert actions == [("event.publish", "发布活动"), ("registration.approve", "通过报名")]  # no Ganzhou, no view row
     assert all(row[2].startswith("'=") for row in rows[1:])  # the formula-looking name is text
     filtered = client.get("/organizer/audit.csv?action=event.publish").get_data(as_text=True)
-    assert "registration.approve" not in filtered
+    assert "registration.approve" not in filtered and "通过报名" not in filtered
     exported = _rows("audit.export")
     assert len(exported) == 2 and exported[0].actor_id == sly.id and exported[0].detail == {"rows": 2, "action": None}
 
