@@ -117,6 +117,33 @@ def test_lottery_page_and_export_are_published_without_names(client):
     assert not any(p.phone in str(data) for p in people)
 
 
+def test_the_lottery_page_says_what_happens_next_and_offers_data_only_once_there_is_some(client):
+    departure = tf.make_departure(seats=1)
+    first_come = tf.make_departure(seats=1, allocation=Allocation.FIRST_COME)
+    person = factories.make_employee()
+    tf.apply(person, departure)
+    factories.login(client, person)
+    url = f"/trips/departures/{departure.event_id}/lottery"
+    page = client.get(url).get_data(as_text=True)
+    closes = departure.event.signup_closes_at.strftime("%Y-%m-%d %H:%M")
+    assert f"报名截止（{closes}）后冻结申请名单" in page
+    assert "lottery.json" not in page and "如何核验" not in page  # nothing to verify yet
+    assert "名单冻结后公布" in page  # not "0 applicants" while one has applied
+    tf.close_window(departure)
+    lottery_draw.freeze(departure, clock.now())
+    db.session.commit()
+    factories.login(client, person)  # a day later: a fresh session
+    page = client.get(url).get_data(as_text=True)
+    assert "名单已冻结，等待组织者录入公开随机数后抽签" in page and "lottery.json" in page
+    tf.set_value(departure, "2026 330")
+    lottery_draw.draw_lottery(departure.event_id, clock.now())
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "等待组织者" not in page and "报名截止（" not in page and "lottery.json" in page and "抽签排名" in page
+    page = client.get(f"/trips/departures/{first_come.event_id}/lottery").get_data(as_text=True)
+    assert "按报名先后确认名额，不抽签" in page and "lottery.json" not in page
+
+
 def test_organizer_enters_the_public_value_draws_and_checks_in(client):
     departure = tf.make_departure(seats=1)
     people = [factories.make_employee() for _ in range(2)]
