@@ -9,10 +9,10 @@ def init_app(app: Flask) -> None:
         offers,
         services,  # noqa: F401 - connects the consent-withdrawal receiver
     )
-    from .labels import status_label
+    from .labels import history_line, status_label
     from .views import bp
 
     register_task("booking.expire_offers", offers.expire_offers, every_seconds=60)
 
     app.register_blueprint(bp)
-    app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals.update(status_label=status_label, history_line=history_line)

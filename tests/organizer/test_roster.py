@@ -55,6 +55,24 @@ def test_roster_search_and_filters(organizer_client):
     assert "显示 4 人" in page
 
 
+def test_a_registrations_history_reads_in_words_with_the_organizers_own_reasons(organizer_client, organizer):
+    event = factories.make_event(capacity=1, allocation=Allocation.APPROVAL)
+    slot = event.slots[0]
+    approved, rejected = factories.make_employee(), factories.make_employee()
+    ra, rr = book(approved, slot), book(rejected, slot)
+    organizer_client.post(f"/organizer/registrations/{ra.id}/approve")
+    organizer_client.post(f"/organizer/registrations/{rr.id}/reject", data={"reason": "不属于本市职工"})
+    organizer_client.post(f"/organizer/registrations/{ra.id}/cancel", data={"reason": "本人电话申请取消"})
+
+    page = organizer_client.get(f"/organizer/registrations/{ra.id}").get_data(as_text=True)
+    history = page.split('class="org-history"', 1)[1]
+    assert "本人报名" in history and "审核通过" in history and "取消报名" in history
+    assert "（本人电话申请取消）" in history  # the organizer's words, for whoever reads the record next
+    assert "booked" not in history and "approved" not in history  # no engine notes in English
+    page = organizer_client.get(f"/organizer/registrations/{rr.id}").get_data(as_text=True)
+    assert "审核未通过" in page and "（不属于本市职工）" in page
+
+
 def test_approve_reject_with_reason_and_promote(organizer_client, organizer):
     event = factories.make_event(capacity=1, allocation=Allocation.APPROVAL)
     slot = event.slots[0]
