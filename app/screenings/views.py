@@ -275,11 +275,15 @@ def check_in(event_id: int) -> ResponseReturnValue:
 @login_required
 def roster(event_id: int) -> str:
     _user, found = _manager(event_id)
+    slot_id = request.args.get("slot", type=int)
+    if slot_id not in {slot.id for slot in found.event.slots}:
+        slot_id = None  # an unknown or foreign slot: the whole visit
     return render_template(
         "screenings/roster.html",
         visit=found,
         event=found.event,
-        rows=visits.roster(found),
+        slot_id=slot_id,
+        rows=visits.roster(found, slot_id),
         reasons=checkin.reason_choices(),
         outcomes=[(choice, checkin.outcome_label(choice)) for choice in checkin.OUTCOME_CHOICES],
         visit_day=eligibility.visit_date(found.event),
@@ -295,7 +299,8 @@ def outcome(event_id: int, registration_id: int) -> ResponseReturnValue:
     form.reason.choices = [SelectChoice("", _("请选择"))] + [
         SelectChoice(value, label) for value, label in checkin.reason_choices()
     ]
-    back = url_for("screenings_organizer.roster", event_id=event_id) + f"#r-{registration_id}"
+    shown_slot = request.args.get("slot", type=int)  # the roster's slot filter, kept on the way back
+    back = url_for("screenings_organizer.roster", event_id=event_id, slot=shown_slot) + f"#r-{registration_id}"
     if not form.validate():
         flash(_("请选择到场情况。"), "error")
         return redirect(back)

@@ -353,13 +353,17 @@ def grid(visit: ScreeningVisit) -> list[GridRow]:
     return [GridRow(slot, counts.get(slot.id, 0), attended.get(slot.id, 0), cap) for slot in slots]
 
 
-def roster(visit: ScreeningVisit) -> list[tuple[Registration, ScreeningBooking | None]]:
-    """Everyone booked (or who was booked and came or not) on this visit, by slot time then name."""
-    rows = db.session.execute(
+def roster(visit: ScreeningVisit, slot_id: int | None = None) -> list[tuple[Registration, ScreeningBooking | None]]:
+    """Everyone booked (or who was booked and came or not) on this visit, by slot time then name; with
+    ``slot_id``, only that time slot's people (a slot of another visit matches no one)."""
+    query = (
         select(Registration, ScreeningBooking)
         .join(Slot, Slot.id == Registration.slot_id)
         .outerjoin(ScreeningBooking, ScreeningBooking.registration_id == Registration.id)
         .where(Registration.event_id == visit.event_id, Registration.status.in_(HOLDING | {Status.WAITLISTED}))
         .order_by(Slot.starts_at, Registration.id)
-    ).all()
+    )
+    if slot_id is not None:
+        query = query.where(Registration.slot_id == slot_id)
+    rows = db.session.execute(query).all()
     return [(registration, screening) for registration, screening in rows]

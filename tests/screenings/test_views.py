@@ -172,6 +172,33 @@ def test_check_in_by_phone_and_record_an_outcome(organizer, organizer_client):
     assert row.not_screened_reason == "not_suitable_today"
 
 
+def test_the_roster_shows_one_time_slot_at_a_time_and_keeps_it_after_saving(organizer, organizer_client):
+    event = sf.plan()
+    early, late = sf.slot_at(event, "08:30"), sf.slot_at(event, "10:15")
+    first = sf.book(sf.woman(40, name="周早班"), early)
+    sf.book(sf.man(name="吴晚班"), late)
+    other = sf.plan()
+    event_id, early_id, late_id, foreign_id, first_id = event.id, early.id, late.id, other.slots[0].id, first.id
+    url = f"/organizer/screenings/{event_id}/roster"
+    page = organizer_client.get(url).get_data(as_text=True)
+    assert "周早班" in page and "吴晚班" in page and "共 2 人" in page
+    page = organizer_client.get(f"{url}?slot={early_id}").get_data(as_text=True)
+    assert "周早班" in page and "吴晚班" not in page and "共 1 人" in page
+    assert f'<option value="{early_id}" selected>' in page
+    page = organizer_client.get(f"{url}?slot={late_id}").get_data(as_text=True)
+    assert "吴晚班" in page and "周早班" not in page
+    for nonsense in (str(foreign_id), "x", "-1", "9" * 30):  # another visit's slot or junk: the whole visit
+        response = organizer_client.get(f"{url}?slot={nonsense}")
+        assert response.status_code == 200 and "共 2 人" in response.get_data(as_text=True)
+    factories.at(ON_THE_DAY)
+    factories.login(organizer_client, organizer)
+    response = organizer_client.post(
+        f"/organizer/screenings/{event_id}/registrations/{first_id}/outcome?slot={early_id}",
+        data={"outcome": "attended"},
+    )
+    assert response.headers["Location"].endswith(f"/roster?slot={early_id}#r-{first_id}")
+
+
 def test_settings_form_saves_the_two_cancer_rules(organizer_client):
     event = sf.plan()
     event_id = event.id
