@@ -8,6 +8,8 @@ while one has no name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask_babel import lazy_pgettext
 
 # In the "audit" translation context: a log line's words, apart from a button's that read the same in Chinese
@@ -61,11 +63,14 @@ OBJECT_NAMES = {
 
 def action_name(code: str) -> str:
     """The name of an audit action in the reader's language; an unknown code shows as itself."""
-    name = ACTION_NAMES.get(code)
-    return str(name) if name is not None else code
+    return _named(ACTION_NAMES, code)
 
 
 def object_name(code: str) -> str:
     """The name of an audited object's type in the reader's language; an unknown code shows as itself."""
-    name = OBJECT_NAMES.get(code)
+    return _named(OBJECT_NAMES, code)
+
+
+def _named(names: Mapping[str, object], code: str) -> str:
+    name = names.get(code)
     return str(name) if name is not None else code

@@ -68,4 +68,4 @@ def history_line(entry: RegistrationHistory, person_id: int | None) -> HistoryLi
         return HistoryLine(None, entry.reason)
     by_staff = entry.actor_id is not None and entry.actor_id != person_id
     typed = by_staff and entry.cause in _REASON_TYPED_BY_STAFF and entry.reason not in ("", entry.cause.value)
-    return HistoryLine(str(CAUSE_LABELS[Cause(entry.cause)]), entry.reason if typed else "")
+    return HistoryLine(str(CAUSE_LABELS[entry.cause]), entry.reason if typed else "")

@@ -276,8 +276,6 @@ def check_in(event_id: int) -> ResponseReturnValue:
 def roster(event_id: int) -> str:
     _user, found = _manager(event_id)
     slot_id = request.args.get("slot", type=int)
-    if slot_id not in {slot.id for slot in found.event.slots}:
-        slot_id = None  # an unknown or foreign slot: the whole visit
     return render_template(
         "screenings/roster.html",
         visit=found,

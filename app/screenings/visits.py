@@ -355,7 +355,7 @@ def grid(visit: ScreeningVisit) -> list[GridRow]:
 
 def roster(visit: ScreeningVisit, slot_id: int | None = None) -> list[tuple[Registration, ScreeningBooking | None]]:
     """Everyone booked (or who was booked and came or not) on this visit, by slot time then name; with
-    ``slot_id``, only that time slot's people (a slot of another visit matches no one)."""
+    ``slot_id``, only that time slot's people (a slot that is not this visit's shows the whole visit)."""
     query = (
         select(Registration, ScreeningBooking)
         .join(Slot, Slot.id == Registration.slot_id)
@@ -363,7 +363,7 @@ def roster(visit: ScreeningVisit, slot_id: int | None = None) -> list[tuple[Regi
         .where(Registration.event_id == visit.event_id, Registration.status.in_(HOLDING | {Status.WAITLISTED}))
         .order_by(Slot.starts_at, Registration.id)
     )
-    if slot_id is not None:
+    if slot_id in {slot.id for slot in visit.event.slots}:
         query = query.where(Registration.slot_id == slot_id)
     rows = db.session.execute(query).all()
     return [(registration, screening) for registration, screening in rows]
